@@ -1,0 +1,121 @@
+// Copyright (C) 2026 The QPSQLHA authors.
+// SPDX-License-Identifier: LGPL-3.0-only
+
+#include "qpsqlhaconfig.h"
+
+#include <utility>
+
+namespace QPsqlHa {
+
+class ReplicationConfigPrivate : public QSharedData
+{
+public:
+    QList<NodeConfig> writeNodes;
+    QList<NodeConfig> readNodes;
+    int healthInterval = 2000;
+    Policy policy = Policy::Random;
+    QStringList writeFunctions;
+    QString connectOptions;
+};
+
+ReplicationConfig::ReplicationConfig() : d(new ReplicationConfigPrivate) { }
+ReplicationConfig::ReplicationConfig(const ReplicationConfig &other) = default;
+ReplicationConfig &ReplicationConfig::operator=(const ReplicationConfig &other) = default;
+ReplicationConfig::~ReplicationConfig() = default;
+
+void ReplicationConfig::appendWriteNodeConfig(const NodeConfig &node)
+{
+    d->writeNodes.append(node);
+}
+
+void ReplicationConfig::appendReadNodeConfig(const NodeConfig &node)
+{
+    d->readNodes.append(node);
+}
+
+QList<NodeConfig> ReplicationConfig::writeNodeConfigs() const
+{
+    return d->writeNodes;
+}
+
+QList<NodeConfig> ReplicationConfig::readNodeConfigs() const
+{
+    return d->readNodes;
+}
+
+void ReplicationConfig::setHealthInterval(int milliseconds)
+{
+    d->healthInterval = milliseconds;
+}
+
+int ReplicationConfig::healthInterval() const
+{
+    return d->healthInterval;
+}
+
+void ReplicationConfig::setPolicy(Policy policy)
+{
+    d->policy = policy;
+}
+
+Policy ReplicationConfig::policy() const
+{
+    return d->policy;
+}
+
+void ReplicationConfig::setWriteFunctions(const QStringList &names)
+{
+    d->writeFunctions = names;
+}
+
+QStringList ReplicationConfig::writeFunctions() const
+{
+    return d->writeFunctions;
+}
+
+void ReplicationConfig::setConnectOptions(const QString &options)
+{
+    d->connectOptions = options;
+}
+
+QString ReplicationConfig::connectOptions() const
+{
+    return d->connectOptions;
+}
+
+class DatabaseConfigPrivate : public QSharedData
+{
+public:
+    QList<std::pair<QString, ReplicationConfig>> sets;
+};
+
+DatabaseConfig::DatabaseConfig() : d(new DatabaseConfigPrivate) { }
+DatabaseConfig::DatabaseConfig(const DatabaseConfig &other) = default;
+DatabaseConfig &DatabaseConfig::operator=(const DatabaseConfig &other) = default;
+DatabaseConfig::~DatabaseConfig() = default;
+
+void DatabaseConfig::appendReplicationConfig(const QString &name,
+                                             const ReplicationConfig &replication)
+{
+    d->sets.append({name, replication});
+}
+
+QStringList DatabaseConfig::names() const
+{
+    QStringList result;
+    result.reserve(d->sets.size());
+    for (const auto &set : d->sets)
+        result.append(set.first);
+    return result;
+}
+
+ReplicationConfig DatabaseConfig::replicationConfig(const QString &name) const
+{
+    for (const auto &set : d->sets) {
+        if (set.first == name)
+            return set.second;
+    }
+    return ReplicationConfig();
+}
+
+} // namespace QPsqlHa

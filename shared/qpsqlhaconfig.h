@@ -1,0 +1,94 @@
+// Copyright (C) 2026 The QPSQLHA authors.
+// SPDX-License-Identifier: LGPL-3.0-only
+
+#ifndef QPSQLHACONFIG_H
+#define QPSQLHACONFIG_H
+
+#include <qpsqlhaglobal.h>
+
+#include <QtCore/qlist.h>
+#include <QtCore/qshareddata.h>
+#include <QtCore/qstring.h>
+#include <QtCore/qstringlist.h>
+
+namespace QPsqlHa {
+
+// How a read picks among the online readers.
+enum class Policy {
+    Random,     // each of N readers gets about 1/N of the reads
+    RoundRobin, // strictly in turn, shared by every connection of the cluster
+};
+
+enum class NodeRole : quint8 { Primary, Reader };
+
+enum class NodeState : quint8 {
+    Online,
+    Failed,        // a statement or a probe found it gone; the health checker probes it
+    OfflineByHand, // taken out by an operator; only an operator brings it back
+};
+
+// One database node, as in the original connector's NodeConf.
+struct NodeConfig
+{
+    QString host;
+    int port = 5432;
+    QString user;
+    QString password;
+    QString sslmode; // empty: libpq's default
+    QString database;
+    bool logQueries = false; // log every statement this node runs (qpsqlha.queries)
+};
+
+class ReplicationConfigPrivate;
+
+// One write node and any number of read nodes, plus how they are used.
+class QPSQLHA_EXPORT ReplicationConfig
+{
+public:
+    ReplicationConfig();
+    ReplicationConfig(const ReplicationConfig &other);
+    ReplicationConfig &operator=(const ReplicationConfig &other);
+    ~ReplicationConfig();
+
+    // There is one write node; appending a second one makes initDatabases() fail.
+    void appendWriteNodeConfig(const NodeConfig &node);
+    void appendReadNodeConfig(const NodeConfig &node);
+    QList<NodeConfig> writeNodeConfigs() const;
+    QList<NodeConfig> readNodeConfigs() const;
+
+    void setHealthInterval(int milliseconds); // default 2000, minimum 50
+    int healthInterval() const;
+    void setPolicy(Policy policy);
+    Policy policy() const;
+    void setWriteFunctions(const QStringList &names); // QPSQLHA_WRITE_FUNCTIONS
+    QStringList writeFunctions() const;
+    // Further libpq keywords for every node, `key=value;key=value` (e.g. connect_timeout=3).
+    void setConnectOptions(const QString &options);
+    QString connectOptions() const;
+
+private:
+    QSharedDataPointer<ReplicationConfigPrivate> d;
+};
+
+class DatabaseConfigPrivate;
+
+// Named replication sets: one QSqlDatabase connection name each.
+class QPSQLHA_EXPORT DatabaseConfig
+{
+public:
+    DatabaseConfig();
+    DatabaseConfig(const DatabaseConfig &other);
+    DatabaseConfig &operator=(const DatabaseConfig &other);
+    ~DatabaseConfig();
+
+    void appendReplicationConfig(const QString &name, const ReplicationConfig &replication);
+    QStringList names() const;
+    ReplicationConfig replicationConfig(const QString &name) const;
+
+private:
+    QSharedDataPointer<DatabaseConfigPrivate> d;
+};
+
+} // namespace QPsqlHa
+
+#endif // QPSQLHACONFIG_H

@@ -1,0 +1,87 @@
+// Copyright (C) 2026 The QPSQLHA authors.
+// SPDX-License-Identifier: LGPL-3.0-only
+
+#ifndef QPSQLHACONNECTOPTIONS_P_H
+#define QPSQLHACONNECTOPTIONS_P_H
+
+//
+//  W A R N I N G
+//  -------------
+// This file is not part of the QPSQLHA API. It may change from version to version.
+//
+
+#include <qpsqlhaconfig.h>
+
+#include <QtCore/qlist.h>
+#include <QtCore/qstring.h>
+#include <QtCore/qstringlist.h>
+
+#include <utility>
+
+namespace QPsqlHa {
+
+// Everything needed to open one node's connection. The password lives here and nowhere else:
+// it is never part of a message, a log line or a cluster comparison.
+struct QPSQLHA_EXPORT NodeSettings
+{
+    QString host; // empty: libpq's default (a local socket)
+    int port = 5432;
+    QString user;
+    QString password;
+    QString database;
+    QString sslmode; // from NodeConfig; empty: whatever the connect options say
+    NodeRole role = NodeRole::Reader;
+    bool logQueries = false;
+
+    // "host:port", "[v6addr]:port": how nodes are named in errors, logs and by the tools.
+    QString address() const;
+};
+
+// One validated cluster description: what the driver, the health checker and the registry use.
+struct QPSQLHA_EXPORT ClusterSettings
+{
+    QString name;
+    QList<NodeSettings> nodes; // nodes.first() is the primary, the rest are readers
+    QList<std::pair<QString, QString>> libpqOptions; // passed unchanged to every node
+    QStringList writeFunctions;
+    int healthIntervalMs = 2000;
+    Policy policy = Policy::Random;
+    bool debug = false;
+    bool logQueries = false;
+
+    // libpqOptions in QPSQL's connect-option syntax, every value quoted.
+    QString qpsqlConnectOptions() const;
+    // The node addresses, primary first: two settings describe the same cluster when equal.
+    QStringList addresses() const;
+};
+
+struct ConnectionParameters
+{
+    QString host;
+    int port = -1;
+    QString database;
+    QString user;
+    QString password;
+    QString connectOptions;
+};
+
+constexpr int MinimumHealthIntervalMs = 50;
+constexpr int DefaultHealthIntervalMs = 2000;
+constexpr int MaximumNodes = 64; // nodes are tracked in 64-bit masks on the hot path
+
+// Parses what QSqlDatabase hands the driver. On failure returns false and sets *errorMessage to a
+// text that names the offending key and value (never the password).
+QPSQLHA_EXPORT bool parseConnectionParameters(const ConnectionParameters &parameters,
+                                              ClusterSettings *settings, QString *errorMessage);
+
+// Builds the settings for one replication set of the C++ API.
+QPSQLHA_EXPORT bool clusterSettingsFromConfig(const QString &name,
+                                              const ReplicationConfig &config, bool debug,
+                                              ClusterSettings *settings, QString *errorMessage);
+
+// Quotes a value for a libpq conninfo string: 'value' with ' and \ escaped.
+QPSQLHA_EXPORT QString quoteConninfoValue(const QString &value);
+
+} // namespace QPsqlHa
+
+#endif // QPSQLHACONNECTOPTIONS_P_H

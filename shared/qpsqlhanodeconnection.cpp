@@ -1,0 +1,174 @@
+// Copyright (C) 2026 The QPSQLHA authors.
+// SPDX-License-Identifier: LGPL-3.0-only
+
+#include "qpsqlhanodeconnection_p.h"
+
+#include <QtCore/qmutex.h>
+#include <QtCore/qpluginloader.h>
+#include <QtSql/qsqldriverplugin.h>
+
+#include <libpq-fe.h>
+
+#include <vector>
+
+namespace QPsqlHa {
+
+using namespace Qt::StringLiterals;
+
+namespace {
+
+// Qt's QPSQL plugin, found the way Qt finds SQL drivers: "sqldrivers/" under each library path.
+QSqlDriverPlugin *psqlPlugin(QString *errorMessage)
+{
+    static QMutex mutex;
+    static QPluginLoader *loader = nullptr;
+    QMutexLocker locker(&mutex);
+    if (!loader)
+        loader = new QPluginLoader(u"sqldrivers/qsqlpsql"_s);
+    auto *plugin = qobject_cast<QSqlDriverPlugin *>(loader->instance());
+    if (!plugin) {
+        *errorMessage = u"QPSQLHA needs Qt's QPSQL driver plugin (Debian: libqt6sql6-psql): "_s
+                + loader->errorString();
+    }
+    return plugin;
+}
+
+QString nodeConnectOptions(const NodeSettings &node, const ClusterSettings &cluster)
+{
+    QString options = cluster.qpsqlConnectOptions();
+    if (!node.sslmode.isEmpty()) {
+        bool present = false;
+        for (const auto &option : cluster.libpqOptions)
+            present = present || option.first == "sslmode"_L1;
+        if (!present) {
+            if (!options.isEmpty())
+                options += u';';
+            options += u"sslmode="_s + quoteConninfoValue(node.sslmode);
+        }
+    }
+    return options;
+}
+
+} // namespace
+
+QSharedPointer<QSqlDriver> openNodeDriver(const NodeSettings &node, const ClusterSettings &cluster,
+                                          QSqlError *error)
+{
+    QString problem;
+    QSqlDriverPlugin *plugin = psqlPlugin(&problem);
+    if (!plugin) {
+        *error = QSqlError(u"QPSQLHA: cannot load QPSQL"_s, problem,
+                           QSqlError::ConnectionError);
+        return {};
+    }
+    QSharedPointer<QSqlDriver> driver(plugin->create(u"QPSQL"_s));
+    if (!driver) {
+        *error = QSqlError(u"QPSQLHA: the QPSQL plugin did not create a driver"_s, QString(),
+                           QSqlError::ConnectionError);
+        return {};
+    }
+    // QPSQL quotes host, database, user and password itself (qQuote), so no value injects
+    // another conninfo keyword; the options were validated and quoted by our parser.
+    if (!driver->open(node.database, node.user, node.password, node.host, node.port,
+                      nodeConnectOptions(node, cluster))) {
+        *error = driver->lastError();
+        return {};
+    }
+    return driver;
+}
+
+Failure classifyFailure(const QSqlError &error, const QSqlDriver *driver)
+{
+    if (error.type() == QSqlError::NoError)
+        return Failure::None;
+    const QString code = error.nativeErrorCode();
+    if (code.startsWith("08"_L1) || code == "57P01"_L1 || code == "57P02"_L1
+        || code == "57P03"_L1)
+        return Failure::NodeGone;
+    if (code == "25006"_L1)
+        return Failure::ReadOnlyNode;
+    if (code == "40001"_L1 && error.databaseText().contains("conflict with recovery"_L1))
+        return Failure::RecoveryConflict;
+    // A lost connection often comes without any SQLSTATE: libpq's own state tells.
+    if (code.isEmpty()
+        && (!driver || !driver->isOpen() || isConnectionBroken(nativeConnection(driver))))
+        return Failure::NodeGone;
+    return Failure::StatementError;
+}
+
+PGconn *nativeConnection(const QSqlDriver *driver)
+{
+    if (!driver)
+        return nullptr;
+    // QPSQL registers the metatype under libpq's struct name, "pg_conn*" in Qt 6.4.
+    const QVariant handle = driver->handle();
+    const char *type = handle.typeName();
+    if (!type || (qstrcmp(type, "pg_conn*") != 0 && qstrcmp(type, "PGconn*") != 0))
+        return nullptr;
+    return *static_cast<PGconn *const *>(handle.constData());
+}
+
+bool isConnectionBroken(PGconn *connection)
+{
+    return !connection || PQstatus(connection) != CONNECTION_OK;
+}
+
+bool isInTransaction(PGconn *connection)
+{
+    if (!connection)
+        return false;
+    const PGTransactionStatusType status = PQtransactionStatus(connection);
+    return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
+}
+
+bool probeNode(const NodeSettings &node, const ClusterSettings &cluster, int timeoutSeconds,
+               QString *errorMessage)
+{
+    // Keyword/value arrays: nothing is parsed from a string, so nothing can be injected.
+    std::vector<QByteArray> storage;
+    std::vector<const char *> keywords;
+    std::vector<const char *> values;
+    auto add = [&](const QString &key, const QString &value) {
+        storage.push_back(key.toUtf8());
+        storage.push_back(value.toUtf8());
+    };
+    bool hasTimeout = false;
+    for (const auto &[key, value] : cluster.libpqOptions) {
+        hasTimeout = hasTimeout || key == "connect_timeout"_L1;
+        add(key, value);
+    }
+    if (!hasTimeout)
+        add(u"connect_timeout"_s, QString::number(qMax(1, timeoutSeconds)));
+    if (!node.sslmode.isEmpty())
+        add(u"sslmode"_s, node.sslmode);
+    if (!node.host.isEmpty())
+        add(u"host"_s, node.host);
+    add(u"port"_s, QString::number(node.port));
+    if (!node.database.isEmpty())
+        add(u"dbname"_s, node.database);
+    if (!node.user.isEmpty())
+        add(u"user"_s, node.user);
+    if (!node.password.isEmpty())
+        add(u"password"_s, node.password);
+    add(u"application_name"_s, u"qpsqlha-health"_s);
+    for (size_t i = 0; i < storage.size(); i += 2) {
+        keywords.push_back(storage[i].constData());
+        values.push_back(storage[i + 1].constData());
+    }
+    keywords.push_back(nullptr);
+    values.push_back(nullptr);
+
+    PGconn *connection = PQconnectdbParams(keywords.data(), values.data(), 0);
+    bool ok = PQstatus(connection) == CONNECTION_OK;
+    if (ok) {
+        PGresult *result = PQexec(connection, "SELECT 1");
+        ok = PQresultStatus(result) == PGRES_TUPLES_OK;
+        PQclear(result);
+    }
+    if (!ok)
+        *errorMessage = QString::fromUtf8(PQerrorMessage(connection)).trimmed();
+    PQfinish(connection);
+    return ok;
+}
+
+} // namespace QPsqlHa

@@ -1,0 +1,55 @@
+// Copyright (C) 2026 The QPSQLHA authors.
+// SPDX-License-Identifier: LGPL-3.0-only
+
+#ifndef QPSQLHANODECONNECTION_P_H
+#define QPSQLHANODECONNECTION_P_H
+
+//
+//  W A R N I N G
+//  -------------
+// This file is not part of the QPSQLHA API. It may change from version to version.
+//
+
+#include "qpsqlhaconnectoptions_p.h"
+
+#include <QtCore/qsharedpointer.h>
+#include <QtSql/qsqldriver.h>
+#include <QtSql/qsqlerror.h>
+
+typedef struct pg_conn PGconn;
+
+namespace QPsqlHa {
+
+// What a failed statement or connection attempt says about the node it ran on.
+enum class Failure : quint8 {
+    None,
+    NodeGone,          // connection lost, SQLSTATE class 08, 57P01-57P03: mark offline, move on
+    ReadOnlyNode,      // 25006: a write reached a standby; run it on the primary
+    RecoveryConflict,  // 40001 on a standby: the statement was cancelled by replay; run elsewhere
+    StatementError,    // the caller's SQL (syntax, constraint, ...): returned as is
+};
+
+// Opens Qt's own QPSQL driver to one node, so that values, types and errors are exactly QPSQL's.
+// Each node connection is a separate driver instance because QPSQL cannot reconnect one.
+QPSQLHA_EXPORT QSharedPointer<QSqlDriver> openNodeDriver(const NodeSettings &node,
+                                                         const ClusterSettings &cluster,
+                                                         QSqlError *error);
+
+QPSQLHA_EXPORT Failure classifyFailure(const QSqlError &error, const QSqlDriver *driver);
+
+// The libpq connection behind a QPSQL driver (null if it has none). Stable for the driver's life,
+// so the session looks it up once per connection, not per statement.
+QPSQLHA_EXPORT PGconn *nativeConnection(const QSqlDriver *driver);
+// Whether a server connection is gone (no round trip: libpq's own state).
+QPSQLHA_EXPORT bool isConnectionBroken(PGconn *connection);
+// Whether the connection is inside a transaction block (libpq's PQtransactionStatus).
+QPSQLHA_EXPORT bool isInTransaction(PGconn *connection);
+
+// Connects to a node with libpq directly and runs a trivial query, with a bounded wait.
+// Used by the health checker, which must never touch a caller's connection.
+QPSQLHA_EXPORT bool probeNode(const NodeSettings &node, const ClusterSettings &cluster,
+                              int timeoutSeconds, QString *errorMessage);
+
+} // namespace QPsqlHa
+
+#endif // QPSQLHANODECONNECTION_P_H

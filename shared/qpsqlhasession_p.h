@@ -1,0 +1,101 @@
+// Copyright (C) 2026 The QPSQLHA authors.
+// SPDX-License-Identifier: LGPL-3.0-only
+
+#ifndef QPSQLHASESSION_P_H
+#define QPSQLHASESSION_P_H
+
+//
+//  W A R N I N G
+//  -------------
+// This file is not part of the QPSQLHA API. It may change from version to version.
+//
+
+#include "qpsqlhacluster_p.h"
+
+#include <QtCore/qsharedpointer.h>
+#include <QtSql/qsqldriver.h>
+#include <QtSql/qsqlerror.h>
+
+#include <vector>
+
+typedef struct pg_conn PGconn;
+
+namespace QPsqlHa {
+
+// One try of a statement on one node; the driver's result implements it with a QSqlQuery on
+// that node's QPSQL connection.
+class QPSQLHA_EXPORT StatementAttempt
+{
+public:
+    virtual ~StatementAttempt();
+    // Runs on `driver`, the session's connection to node `node`; returns the error, if any.
+    virtual QSqlError run(int node, const QSharedPointer<QSqlDriver> &driver) = 0;
+};
+
+// One logical connection (one QPSQLHA driver instance): a QPSQL connection per node, made
+// lazily and re-created after a node comes back, the transaction pin, and the routing and retry
+// loop every statement goes through. Used from the connection's thread only, like any
+// QSqlDatabase; what it shares with other connections lives in the Cluster.
+class QPSQLHA_EXPORT Session
+{
+    Q_DISABLE_COPY_MOVE(Session)
+public:
+    Session(const QSharedPointer<Cluster> &cluster, bool logQueries);
+    ~Session();
+
+    // Connects to every node not set offline by hand. Succeeds if at least one connects; the
+    // others are marked failed and probed.
+    bool open(QSqlError *error);
+
+    Cluster &cluster() const { return *m_cluster; }
+    Classification classify(QStringView sql) const { return m_cluster->classifier().classify(sql); }
+
+    enum class Purpose { Execute, Prepare };
+    // Runs a statement where it belongs. Reads (outside a transaction) go to a reader picked by
+    // the policy and move to another reader, then the primary, when their node is gone; the
+    // caller's SQL errors come back unchanged. Everything else runs on the primary and is never
+    // retried: if the primary is gone the error is a ConnectionError naming it.
+    // On return *node is the node that produced the result or error (-1 if none ran it).
+    QSqlError execute(const Classification &classification, QStringView sql,
+                      StatementAttempt &attempt, Purpose purpose, int *node);
+
+    // The primary's connection (for transactions, notifications, lastInsertId), or null with
+    // *error set when the primary cannot be reached.
+    QSharedPointer<QSqlDriver> primaryConnection(QSqlError *error);
+    // A connected driver to answer catalog questions: the primary's if possible.
+    QSharedPointer<QSqlDriver> catalogConnection();
+
+    // Explicit transactions (QSqlDatabase::transaction() and friends) run on the primary.
+    bool beginTransaction(QSqlError *error);
+    bool commitTransaction(QSqlError *error);
+    bool rollbackTransaction(QSqlError *error);
+    bool inTransaction() const { return m_pinned; }
+
+private:
+    struct Link
+    {
+        QSharedPointer<QSqlDriver> driver;
+        PGconn *connection = nullptr;
+        quint32 epoch = 0;
+    };
+
+    QSharedPointer<QSqlDriver> connection(int node, QSqlError *error);
+    bool connect(int node, QSqlError *error);
+    bool transactionSurvives(int node, QSqlError *error);
+    void loseTransaction();
+    QSqlError transactionLostError() const;
+    void nodeGone(int node, const QSqlError &error);
+    QSqlError runOnPrimary(QStringView sql, StatementAttempt &attempt, Purpose purpose);
+    QSqlError finishTransactionCommand(bool ok, const QSharedPointer<QSqlDriver> &driver);
+    void logStatement(int node, QStringView sql) const;
+
+    QSharedPointer<Cluster> m_cluster;
+    std::vector<Link> m_links;
+    bool m_pinned = false;          // a transaction is open on the primary connection
+    bool m_transactionLost = false; // ...and that connection died before it ended
+    bool m_logQueries = false;
+};
+
+} // namespace QPsqlHa
+
+#endif // QPSQLHASESSION_P_H

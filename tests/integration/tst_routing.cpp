@@ -1,0 +1,440 @@
+// Copyright (C) 2026 The QPSQLHA authors.
+// SPDX-License-Identifier: LGPL-3.0-only
+
+// Where statements run: reads on the readers, everything else on the primary, on the live
+// cluster. Which node ran a statement is seen two ways: `SELECT inet_server_port()` where a
+// statement returns rows, and the per-node query counters for everything else.
+
+#include <hahelpers.h>
+#include <testcluster.h>
+
+#include <QtSql/qsqldriver.h>
+#include <QtTest/qtest.h>
+
+using namespace QPsqlHaTest;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+struct Counts
+{
+    quint64 primary = 0;
+    quint64 reader1 = 0;
+    quint64 reader2 = 0;
+    quint64 retries = 0;
+};
+
+Counts counts(const QString &cluster)
+{
+    Counts c;
+    c.primary = nodeHandle(cluster, Node::Primary).queries();
+    c.reader1 = nodeHandle(cluster, Node::Reader1).queries();
+    c.reader2 = nodeHandle(cluster, Node::Reader2).queries();
+    c.retries = nodeHandle(cluster, Node::Primary).retries()
+            + nodeHandle(cluster, Node::Reader1).retries()
+            + nodeHandle(cluster, Node::Reader2).retries();
+    return c;
+}
+
+} // namespace
+
+class tst_Routing : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void init();
+    void cleanup();
+
+    void reportsPostgreSQL();
+    void readsSpreadRandomly();
+    void readsRoundRobin();
+    void readForms_data();
+    void readForms();
+    void primaryForms_data();
+    void primaryForms();
+    void sequenceFunctionsOnOneSession();
+    void configuredWriteFunction();
+    void readOnlySafetyNet();
+    void apiTransactionPinsToPrimary();
+    void rawTransactionPinsToPrimary_data();
+    void rawTransactionPinsToPrimary();
+    void failedTransactionStaysPinned();
+    void preparedReadsSpreadAndBind();
+    void preparedWriteWithNamedPlaceholders();
+    void lastInsertIdComesFromPrimary();
+    void callerErrorsAreReturnedUnchanged();
+
+private:
+    QSqlDatabase open(const QString &extraOptions = QString());
+
+    QString m_cluster;
+    TestCluster &m_test = TestCluster::instance();
+};
+
+void tst_Routing::initTestCase()
+{
+    QVERIFY2(m_test.isValid(), qPrintable(m_test.errorString()));
+    QVERIFY(m_test.ensureAllRunning());
+    QString error;
+    for (const char *sql : {
+                 "DROP TABLE IF EXISTS routing_items",
+                 "CREATE TABLE routing_items (id serial PRIMARY KEY, name text NOT NULL)",
+                 "INSERT INTO routing_items (name) VALUES ('first')",
+                 "DROP SEQUENCE IF EXISTS routing_seq",
+                 "CREATE SEQUENCE routing_seq",
+                 // Writes, but nothing in its name says so: only QPSQLHA_WRITE_FUNCTIONS or the
+                 // 25006 safety net can route it.
+                 "CREATE OR REPLACE FUNCTION routing_bump() RETURNS int LANGUAGE sql AS "
+                 "$$ INSERT INTO routing_items (name) VALUES ('bumped') RETURNING id $$",
+                 "CREATE OR REPLACE PROCEDURE routing_noop() LANGUAGE sql AS $$ SELECT 1 $$",
+         }) {
+        QVERIFY2(m_test.execOn(Node::Primary, QString::fromUtf8(sql), &error), qPrintable(error));
+    }
+    QVERIFY(m_test.waitForReplication());
+}
+
+void tst_Routing::init()
+{
+    m_cluster = uniqueClusterName("routing");
+}
+
+void tst_Routing::cleanup()
+{
+    dropDatabase(u"routing"_s);
+}
+
+QSqlDatabase tst_Routing::open(const QString &extraOptions)
+{
+    QSqlDatabase db = haDatabase(u"routing"_s, m_cluster, extraOptions);
+    if (!db.open())
+        qWarning() << "open failed:" << db.lastError().text();
+    return db;
+}
+
+void tst_Routing::reportsPostgreSQL()
+{
+    QSqlDatabase db = open();
+    QVERIFY(db.isOpen());
+    QCOMPARE(db.driver()->dbmsType(), QSqlDriver::PostgreSQL);
+    QCOMPARE(db.driverName(), u"QPSQLHA"_s);
+    QVERIFY(db.driver()->hasFeature(QSqlDriver::Transactions));
+    QVERIFY(db.driver()->hasFeature(QSqlDriver::PreparedQueries));
+    QVERIFY(!db.driver()->hasFeature(QSqlDriver::NamedPlaceholders));
+}
+
+void tst_Routing::readsSpreadRandomly()
+{
+    QSqlDatabase db = open();
+    QVERIFY(db.isOpen());
+    QSqlQuery query(db);
+    constexpr int reads = 600;
+    QHash<int, int> perPort;
+    for (int i = 0; i < reads; ++i)
+        ++perPort[servedBy(query)];
+    qInfo() << "reads per port:" << perPort;
+    QCOMPARE(perPort.value(m_test.port(Node::Primary)), 0);
+    QCOMPARE(perPort.value(-1), 0);
+    // Each of two readers gets about half: far outside these bounds is not random any more.
+    for (Node reader : {Node::Reader1, Node::Reader2}) {
+        const int share = perPort.value(m_test.port(reader));
+        QVERIFY2(share > reads * 35 / 100 && share < reads * 65 / 100,
+                 qPrintable(u"reader %1 got %2 of %3"_s.arg(m_test.port(reader)).arg(share).arg(reads)));
+    }
+}
+
+void tst_Routing::readsRoundRobin()
+{
+    QSqlDatabase db = open(u"QPSQLHA_POLICY=round_robin"_s);
+    QVERIFY(db.isOpen());
+    QSqlQuery query(db);
+    int previous = servedBy(query);
+    for (int i = 0; i < 50; ++i) {
+        const int port = servedBy(query);
+        QVERIFY(port == m_test.port(Node::Reader1) || port == m_test.port(Node::Reader2));
+        QVERIFY2(port != previous, "round robin served the same reader twice in a row");
+        previous = port;
+    }
+}
+
+void tst_Routing::readForms_data()
+{
+    QTest::addColumn<QString>("sql");
+    QTest::newRow("select") << u"SELECT 1"_s;
+    QTest::newRow("lower case, leading space") << u"  \n\tselect 1"_s;
+    QTest::newRow("values") << u"VALUES (1), (2)"_s;
+    QTest::newRow("table") << u"TABLE routing_items"_s;
+    QTest::newRow("show") << u"SHOW search_path"_s;
+    QTest::newRow("explain") << u"EXPLAIN SELECT * FROM routing_items"_s;
+    QTest::newRow("explain of a write plans only")
+            << u"EXPLAIN INSERT INTO routing_items (name) VALUES ('never')"_s;
+    QTest::newRow("with select") << u"WITH a AS (SELECT 1 AS x) SELECT x FROM a"_s;
+    QTest::newRow("comments and parentheses")
+            << u"-- leading\n/* block /* nested */ */ ((SELECT 1))"_s;
+    QTest::newRow("keywords in literals")
+            << u"SELECT 'insert; delete', $t$ FOR UPDATE $t$, \"update\" FROM (SELECT 1 AS \"update\") s"_s;
+    QTest::newRow("trailing semicolon") << u"SELECT 1;"_s;
+}
+
+void tst_Routing::readForms()
+{
+    QFETCH(QString, sql);
+    QSqlDatabase db = open();
+    QVERIFY(db.isOpen());
+    QSqlQuery query(db);
+    const Counts before = counts(m_cluster);
+    QVERIFY2(query.exec(sql), qPrintable(query.lastError().text()));
+    const Counts after = counts(m_cluster);
+    QCOMPARE(after.primary, before.primary);
+    QCOMPARE(after.reader1 + after.reader2, before.reader1 + before.reader2 + 1);
+}
+
+void tst_Routing::primaryForms_data()
+{
+    QTest::addColumn<QString>("sql");
+    QTest::newRow("insert") << u"INSERT INTO routing_items (name) VALUES ('p')"_s;
+    QTest::newRow("insert returning")
+            << u"INSERT INTO routing_items (name) VALUES ('r') RETURNING id"_s;
+    QTest::newRow("for update") << u"SELECT id FROM routing_items LIMIT 1 FOR UPDATE"_s;
+    QTest::newRow("for no key update")
+            << u"SELECT id FROM routing_items LIMIT 1 FOR NO KEY UPDATE"_s;
+    QTest::newRow("for share") << u"SELECT id FROM routing_items LIMIT 1 FOR SHARE"_s;
+    QTest::newRow("for key share") << u"select id from routing_items limit 1 for key share"_s;
+    QTest::newRow("select into") << u"SELECT 1 AS a INTO TEMP TABLE routing_into"_s;
+    QTest::newRow("data-modifying with")
+            << u"WITH w AS (INSERT INTO routing_items (name) VALUES ('w') RETURNING id) "
+               "SELECT id FROM w"_s;
+    QTest::newRow("nextval") << u"SELECT nextval('routing_seq')"_s;
+    QTest::newRow("setval") << u"SELECT pg_catalog.setval('routing_seq', 100)"_s;
+    QTest::newRow("advisory lock") << u"SELECT pg_try_advisory_lock(42)"_s;
+    QTest::newRow("advisory unlock") << u"SELECT pg_advisory_unlock_all()"_s;
+    QTest::newRow("pg_notify") << u"SELECT pg_notify('routing', 'x')"_s;
+    QTest::newRow("set_config") << u"SELECT set_config('application_name', 'r', false)"_s;
+    QTest::newRow("txid_current") << u"SELECT txid_current()"_s;
+    QTest::newRow("pg_current_xact_id") << u"SELECT pg_current_xact_id()"_s;
+    QTest::newRow("large object") << u"SELECT lo_unlink(lo_creat(-1))"_s;
+    QTest::newRow("hint") << u"/*qpsqlha:primary*/ SELECT 1"_s;
+    QTest::newRow("multi-statement") << u"SELECT 1; SELECT 2"_s;
+    QTest::newRow("explain analyze of a write")
+            << u"EXPLAIN ANALYZE INSERT INTO routing_items (name) VALUES ('e')"_s;
+    QTest::newRow("listen") << u"LISTEN routing_channel"_s;
+    QTest::newRow("notify") << u"NOTIFY routing_channel"_s;
+    QTest::newRow("call") << u"CALL routing_noop()"_s;
+    QTest::newRow("do") << u"DO $$ BEGIN PERFORM 1; END $$"_s;
+    QTest::newRow("ddl") << u"CREATE TEMP TABLE routing_tmp (x int)"_s;
+    QTest::newRow("set") << u"SET application_name = 'routing'"_s;
+}
+
+void tst_Routing::primaryForms()
+{
+    QFETCH(QString, sql);
+    QSqlDatabase db = open();
+    QVERIFY(db.isOpen());
+    QSqlQuery query(db);
+    const Counts before = counts(m_cluster);
+    QVERIFY2(query.exec(sql), qPrintable(query.lastError().text()));
+    const Counts after = counts(m_cluster);
+    QCOMPARE(after.primary, before.primary + 1);
+    QCOMPARE(after.reader1, before.reader1);
+    QCOMPARE(after.reader2, before.reader2);
+    QCOMPARE(after.retries, before.retries); // on the primary at once, not after a rejection
+}
+
+void tst_Routing::sequenceFunctionsOnOneSession()
+{
+    // currval/lastval only work in the session that called nextval: on a reader they fail.
+    QSqlDatabase db = open();
+    QSqlQuery query(db);
+    QVERIFY(query.exec(u"SELECT nextval('routing_seq')"_s) && query.next());
+    const qlonglong value = query.value(0).toLongLong();
+    QVERIFY2(query.exec(u"SELECT currval('routing_seq')"_s), qPrintable(query.lastError().text()));
+    QVERIFY(query.next());
+    QCOMPARE(query.value(0).toLongLong(), value);
+    QVERIFY2(query.exec(u"SELECT lastval()"_s), qPrintable(query.lastError().text()));
+    QVERIFY(query.next());
+    QCOMPARE(query.value(0).toLongLong(), value);
+}
+
+void tst_Routing::configuredWriteFunction()
+{
+    QSqlDatabase db = open(u"QPSQLHA_WRITE_FUNCTIONS=routing_bump"_s);
+    QSqlQuery query(db);
+    const Counts before = counts(m_cluster);
+    QVERIFY2(query.exec(u"SELECT routing_bump()"_s), qPrintable(query.lastError().text()));
+    const Counts after = counts(m_cluster);
+    QCOMPARE(after.primary, before.primary + 1);
+    QCOMPARE(after.reader1 + after.reader2, before.reader1 + before.reader2);
+    QCOMPARE(after.retries, before.retries);
+}
+
+void tst_Routing::readOnlySafetyNet()
+{
+    // Without QPSQLHA_WRITE_FUNCTIONS the call looks like a read: a reader refuses it with
+    // 25006, and it runs once more on the primary. The caller sees one success, one new row.
+    QSqlDatabase db = open();
+    QSqlQuery query(db);
+    const QString countSql = u"SELECT count(*) FROM routing_items WHERE name = 'bumped'"_s;
+    const int rowsBefore = m_test.queryValue(Node::Primary, countSql).toInt();
+    const Counts before = counts(m_cluster);
+    QVERIFY2(query.exec(u"SELECT routing_bump()"_s), qPrintable(query.lastError().text()));
+    QVERIFY(query.next());
+    QVERIFY(query.value(0).toInt() > 0);
+    const Counts after = counts(m_cluster);
+    QCOMPARE(after.primary, before.primary + 1);
+    QCOMPARE(after.retries, before.retries + 1);
+    QCOMPARE(m_test.queryValue(Node::Primary, countSql).toInt(), rowsBefore + 1);
+    // A rejected statement is not a dead node.
+    QVERIFY(nodeHandle(m_cluster, Node::Reader1).isOnline());
+    QVERIFY(nodeHandle(m_cluster, Node::Reader2).isOnline());
+}
+
+void tst_Routing::apiTransactionPinsToPrimary()
+{
+    QSqlDatabase db = open();
+    QSqlQuery query(db);
+    QVERIFY(db.transaction());
+    for (int i = 0; i < 10; ++i)
+        QCOMPARE(servedBy(query), m_test.port(Node::Primary));
+    QVERIFY(query.exec(u"INSERT INTO routing_items (name) VALUES ('in transaction')"_s));
+    QVERIFY(db.commit());
+    QVERIFY(servedBy(query) != m_test.port(Node::Primary));
+
+    QVERIFY(db.transaction());
+    QCOMPARE(servedBy(query), m_test.port(Node::Primary));
+    QVERIFY(db.rollback());
+    QVERIFY(servedBy(query) != m_test.port(Node::Primary));
+}
+
+void tst_Routing::rawTransactionPinsToPrimary_data()
+{
+    QTest::addColumn<QString>("begin");
+    QTest::addColumn<QString>("end");
+    QTest::newRow("BEGIN/COMMIT") << u"BEGIN"_s << u"COMMIT"_s;
+    QTest::newRow("START TRANSACTION/END") << u"START TRANSACTION ISOLATION LEVEL REPEATABLE READ"_s
+                                           << u"END"_s;
+    QTest::newRow("begin/rollback") << u"begin"_s << u"rollback"_s;
+    QTest::newRow("BEGIN WORK/ABORT") << u"BEGIN WORK"_s << u"ABORT"_s;
+}
+
+void tst_Routing::rawTransactionPinsToPrimary()
+{
+    QFETCH(QString, begin);
+    QFETCH(QString, end);
+    QSqlDatabase db = open();
+    QSqlQuery query(db);
+    QVERIFY(query.exec(begin));
+    for (int i = 0; i < 10; ++i)
+        QCOMPARE(servedBy(query), m_test.port(Node::Primary));
+    QVERIFY(query.exec(u"SAVEPOINT s1"_s));
+    QVERIFY(query.exec(u"ROLLBACK TO SAVEPOINT s1"_s)); // still inside the transaction
+    QCOMPARE(servedBy(query), m_test.port(Node::Primary));
+    QVERIFY(query.exec(end));
+    QVERIFY(servedBy(query) != m_test.port(Node::Primary));
+}
+
+void tst_Routing::failedTransactionStaysPinned()
+{
+    // After an error inside a transaction the session is in "aborted" state on the primary:
+    // reads must keep going there (and fail as PostgreSQL says) until ROLLBACK.
+    QSqlDatabase db = open();
+    QSqlQuery query(db);
+    QVERIFY(db.transaction());
+    QVERIFY(!query.exec(u"SELECT * FROM routing_missing_table"_s));
+    QVERIFY(!query.exec(u"SELECT 1"_s));
+    QCOMPARE(query.lastError().nativeErrorCode(), u"25P02"_s);
+    QVERIFY(db.rollback());
+    QVERIFY(servedBy(query) != m_test.port(Node::Primary));
+}
+
+void tst_Routing::preparedReadsSpreadAndBind()
+{
+    QSqlDatabase db = open();
+    QSqlQuery query(db);
+    QVERIFY(query.prepare(u"SELECT inet_server_port(), ?::int + 1, ?::text"_s));
+    QSet<int> ports;
+    for (int i = 0; i < 60; ++i) {
+        query.addBindValue(i);
+        query.addBindValue(u"it's \"quoted\" ; DELETE"_s);
+        QVERIFY2(query.exec(), qPrintable(query.lastError().text()));
+        QVERIFY(query.next());
+        ports.insert(query.value(0).toInt());
+        QCOMPARE(query.value(1).toInt(), i + 1);
+        QCOMPARE(query.value(2).toString(), u"it's \"quoted\" ; DELETE"_s);
+    }
+    QCOMPARE(ports, (QSet<int>{m_test.port(Node::Reader1), m_test.port(Node::Reader2)}));
+
+    QVERIFY(query.prepare(u"SELECT :a::int * 2, :b::text, :a::int"_s));
+    query.bindValue(u":a"_s, 21);
+    query.bindValue(u":b"_s, QVariant(QMetaType::fromType<QString>()));
+    QVERIFY2(query.exec(), qPrintable(query.lastError().text()));
+    QVERIFY(query.next());
+    QCOMPARE(query.value(0).toInt(), 42);
+    QVERIFY(query.isNull(1));
+    QCOMPARE(query.value(2).toInt(), 21);
+}
+
+void tst_Routing::preparedWriteWithNamedPlaceholders()
+{
+    QSqlDatabase db = open();
+    QSqlQuery query(db);
+    const Counts before = counts(m_cluster);
+    QVERIFY(query.prepare(u"INSERT INTO routing_items (name) VALUES (:name) RETURNING id"_s));
+    query.bindValue(u":name"_s, u"prepared"_s);
+    QVERIFY2(query.exec(), qPrintable(query.lastError().text()));
+    QVERIFY(query.next());
+    const int id = query.value(0).toInt();
+    QCOMPARE(counts(m_cluster).primary, before.primary + 1);
+    QCOMPARE(m_test.queryValue(Node::Primary,
+                               u"SELECT name FROM routing_items WHERE id = %1"_s.arg(id)),
+             u"prepared"_s);
+}
+
+void tst_Routing::lastInsertIdComesFromPrimary()
+{
+    QSqlDatabase db = open();
+    QSqlQuery insert(db);
+    QVERIFY(insert.exec(u"INSERT INTO routing_items (name) VALUES ('last') RETURNING id"_s));
+    QVERIFY(insert.next());
+    const qlonglong id = insert.value(0).toLongLong();
+    QCOMPARE(insert.lastInsertId().toLongLong(), id);
+
+    // A read in between runs on a reader; lastInsertId() still asks the primary's session.
+    QSqlQuery read(db);
+    QVERIFY(servedBy(read) != m_test.port(Node::Primary));
+    QCOMPARE(read.lastInsertId().toLongLong(), id);
+}
+
+void tst_Routing::callerErrorsAreReturnedUnchanged()
+{
+    QSqlDatabase db = open();
+    QSqlDatabase direct = m_test.openDirect(Node::Primary, u"routing-direct"_s);
+    QVERIFY(direct.isOpen());
+    {
+        QSqlQuery ha(db);
+        QSqlQuery plain(direct);
+        const Counts before = counts(m_cluster);
+        for (const QString &sql : {u"SELECT * FROM routing_missing"_s, u"SELEC 1"_s,
+                                   u"SELECT 1/0"_s, u"SELECT 'x'::int"_s}) {
+            QVERIFY(!ha.exec(sql));
+            QVERIFY(!plain.exec(sql));
+            QCOMPARE(ha.lastError().type(), plain.lastError().type());
+            QCOMPARE(ha.lastError().nativeErrorCode(), plain.lastError().nativeErrorCode());
+            QCOMPARE(ha.lastError().databaseText(), plain.lastError().databaseText());
+            QCOMPARE(ha.lastError().driverText(), plain.lastError().driverText());
+        }
+        QVERIFY(!ha.exec(u"INSERT INTO routing_items (id, name) VALUES (1, 'duplicate')"_s));
+        QCOMPARE(ha.lastError().nativeErrorCode(), u"23505"_s);
+        const Counts after = counts(m_cluster);
+        QCOMPARE(after.retries, before.retries);
+        QVERIFY(nodeHandle(m_cluster, Node::Reader1).isOnline());
+        QVERIFY(nodeHandle(m_cluster, Node::Reader2).isOnline());
+        QVERIFY(nodeHandle(m_cluster, Node::Primary).isOnline());
+    }
+    direct = QSqlDatabase();
+    dropDatabase(u"routing-direct"_s);
+}
+
+QTEST_GUILESS_MAIN(tst_Routing)
+
+#include "tst_routing.moc"

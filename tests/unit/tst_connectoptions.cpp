@@ -1,0 +1,268 @@
+// Copyright (C) 2026 The QPSQLHA authors.
+// SPDX-License-Identifier: LGPL-3.0-only
+
+#include <qpsqlhaconnectoptions_p.h>
+
+#include <QtTest/qtest.h>
+
+using namespace QPsqlHa;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+const QString secret = u"s3cret-Pa55word"_s;
+
+ConnectionParameters parameters(const QString &options)
+{
+    return {u"10.0.0.1"_s, 5432, u"testdb"_s, u"app"_s, secret, options};
+}
+
+} // namespace
+
+class tst_ConnectOptions : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void defaults();
+    void readers_data();
+    void readers();
+    void options_data();
+    void options();
+    void invalid_data();
+    void invalid();
+    void libpqOptionsAreQuoted();
+    void fromReplicationConfig();
+    void replicationConfigNeedsOneWriteNode();
+};
+
+void tst_ConnectOptions::defaults()
+{
+    ClusterSettings settings;
+    QString error;
+    QVERIFY2(parseConnectionParameters(parameters(QString()), &settings, &error), qPrintable(error));
+    QCOMPARE(settings.nodes.size(), 1);
+    QCOMPARE(settings.nodes.first().role, NodeRole::Primary);
+    QCOMPARE(settings.nodes.first().address(), u"10.0.0.1:5432"_s);
+    QCOMPARE(settings.name, u"10.0.0.1:5432/testdb"_s);
+    QCOMPARE(settings.healthIntervalMs, 2000);
+    QCOMPARE(settings.policy, Policy::Random);
+    QVERIFY(!settings.debug);
+    QVERIFY(!settings.logQueries);
+    QVERIFY(settings.libpqOptions.isEmpty());
+
+    // QSqlDatabase's "no port" is -1: libpq's default port then.
+    ConnectionParameters noPort = parameters(QString());
+    noPort.port = -1;
+    QVERIFY(parseConnectionParameters(noPort, &settings, &error));
+    QCOMPARE(settings.nodes.first().port, 5432);
+}
+
+void tst_ConnectOptions::readers_data()
+{
+    QTest::addColumn<QString>("options");
+    QTest::addColumn<QStringList>("addresses");
+
+    QTest::newRow("two") << u"QPSQLHA_READERS=10.0.0.2:5432,10.0.0.3:5433"_s
+                         << QStringList{u"10.0.0.1:5432"_s, u"10.0.0.2:5432"_s,
+                                        u"10.0.0.3:5433"_s};
+    QTest::newRow("default port") << u"QPSQLHA_READERS=replica1"_s
+                                  << QStringList{u"10.0.0.1:5432"_s, u"replica1:5432"_s};
+    QTest::newRow("ipv6") << u"QPSQLHA_READERS=[::1]:5433,[fe80::1]"_s
+                          << QStringList{u"10.0.0.1:5432"_s, u"[::1]:5433"_s,
+                                         u"[fe80::1]:5432"_s};
+    QTest::newRow("spaces") << u" QPSQLHA_READERS = a:1 , b:2 "_s
+                            << QStringList{u"10.0.0.1:5432"_s, u"a:1"_s, u"b:2"_s};
+    QTest::newRow("empty") << u"QPSQLHA_READERS="_s << QStringList{u"10.0.0.1:5432"_s};
+    QTest::newRow("key case") << u"qpsqlha_readers=r:7"_s
+                              << QStringList{u"10.0.0.1:5432"_s, u"r:7"_s};
+}
+
+void tst_ConnectOptions::readers()
+{
+    QFETCH(QString, options);
+    QFETCH(QStringList, addresses);
+    ClusterSettings settings;
+    QString error;
+    QVERIFY2(parseConnectionParameters(parameters(options), &settings, &error), qPrintable(error));
+    QCOMPARE(settings.addresses(), addresses);
+    for (qsizetype i = 1; i < settings.nodes.size(); ++i) {
+        QCOMPARE(settings.nodes.at(i).role, NodeRole::Reader);
+        // Readers use the primary's credentials and database.
+        QCOMPARE(settings.nodes.at(i).user, u"app"_s);
+        QCOMPARE(settings.nodes.at(i).password, secret);
+        QCOMPARE(settings.nodes.at(i).database, u"testdb"_s);
+    }
+}
+
+void tst_ConnectOptions::options_data()
+{
+    QTest::addColumn<QString>("options");
+    QTest::addColumn<int>("interval");
+    QTest::addColumn<int>("policy");
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<bool>("debug");
+    QTest::addColumn<bool>("logQueries");
+    QTest::addColumn<QStringList>("writeFunctions");
+
+    const QString defaultName = u"10.0.0.1:5432/testdb"_s;
+    QTest::newRow("interval") << u"QPSQLHA_HEALTH_INTERVAL=50"_s << 50 << int(Policy::Random)
+                              << defaultName << false << false << QStringList();
+    QTest::newRow("round robin") << u"QPSQLHA_POLICY=ROUND_ROBIN"_s << 2000
+                                 << int(Policy::RoundRobin) << defaultName << false << false
+                                 << QStringList();
+    QTest::newRow("random") << u"QPSQLHA_POLICY=random"_s << 2000 << int(Policy::Random)
+                            << defaultName << false << false << QStringList();
+    QTest::newRow("cluster") << u"QPSQLHA_CLUSTER=orders"_s << 2000 << int(Policy::Random)
+                             << u"orders"_s << false << false << QStringList();
+    QTest::newRow("debug") << u"QPSQLHA_DEBUG=1;QPSQLHA_LOG_QUERIES=true"_s << 2000
+                           << int(Policy::Random) << defaultName << true << true << QStringList();
+    QTest::newRow("debug off") << u"QPSQLHA_DEBUG=0;QPSQLHA_LOG_QUERIES=off"_s << 2000
+                               << int(Policy::Random) << defaultName << false << false
+                               << QStringList();
+    QTest::newRow("write functions")
+            << u"QPSQLHA_WRITE_FUNCTIONS=bump_counter, Audit_Log"_s << 2000 << int(Policy::Random)
+            << defaultName << false << false << QStringList{u"bump_counter"_s, u"audit_log"_s};
+    QTest::newRow("trailing semicolons") << u";;QPSQLHA_HEALTH_INTERVAL=100;;"_s << 100
+                                         << int(Policy::Random) << defaultName << false << false
+                                         << QStringList();
+}
+
+void tst_ConnectOptions::options()
+{
+    QFETCH(QString, options);
+    ClusterSettings settings;
+    QString error;
+    QVERIFY2(parseConnectionParameters(parameters(options), &settings, &error), qPrintable(error));
+    QTEST(settings.healthIntervalMs, "interval");
+    QTEST(int(settings.policy), "policy");
+    QTEST(settings.name, "name");
+    QTEST(settings.debug, "debug");
+    QTEST(settings.logQueries, "logQueries");
+    QTEST(settings.writeFunctions, "writeFunctions");
+}
+
+void tst_ConnectOptions::invalid_data()
+{
+    QTest::addColumn<QString>("options");
+    QTest::addColumn<QStringList>("mentions"); // what the message must name
+
+    QTest::newRow("unknown qpsqlha key")
+            << u"QPSQLHA_READER=a:1"_s << QStringList{u"QPSQLHA_READER"_s};
+    QTest::newRow("interval too small")
+            << u"QPSQLHA_HEALTH_INTERVAL=49"_s << QStringList{u"QPSQLHA_HEALTH_INTERVAL"_s, u"49"_s};
+    QTest::newRow("interval not a number")
+            << u"QPSQLHA_HEALTH_INTERVAL=2s"_s << QStringList{u"QPSQLHA_HEALTH_INTERVAL"_s, u"2s"_s};
+    QTest::newRow("policy") << u"QPSQLHA_POLICY=fastest_ever"_s
+                            << QStringList{u"QPSQLHA_POLICY"_s, u"fastest_ever"_s};
+    QTest::newRow("debug value") << u"QPSQLHA_DEBUG=maybe"_s
+                                 << QStringList{u"QPSQLHA_DEBUG"_s, u"maybe"_s};
+    QTest::newRow("log value") << u"QPSQLHA_LOG_QUERIES=2"_s
+                               << QStringList{u"QPSQLHA_LOG_QUERIES"_s, u"2"_s};
+    QTest::newRow("empty cluster") << u"QPSQLHA_CLUSTER="_s << QStringList{u"QPSQLHA_CLUSTER"_s};
+    QTest::newRow("write function") << u"QPSQLHA_WRITE_FUNCTIONS=f(x)"_s
+                                    << QStringList{u"QPSQLHA_WRITE_FUNCTIONS"_s, u"f(x)"_s};
+    QTest::newRow("bad port") << u"QPSQLHA_READERS=a:99999"_s
+                              << QStringList{u"QPSQLHA_READERS"_s, u"a:99999"_s};
+    QTest::newRow("port text") << u"QPSQLHA_READERS=a:http"_s
+                               << QStringList{u"QPSQLHA_READERS"_s, u"a:http"_s};
+    QTest::newRow("empty port") << u"QPSQLHA_READERS=a:"_s << QStringList{u"QPSQLHA_READERS"_s};
+    QTest::newRow("empty entry") << u"QPSQLHA_READERS=a:1,,b:2"_s
+                                 << QStringList{u"QPSQLHA_READERS"_s, u"empty entry"_s};
+    QTest::newRow("bare ipv6") << u"QPSQLHA_READERS=::1:5433"_s
+                               << QStringList{u"QPSQLHA_READERS"_s, u"brackets"_s};
+    QTest::newRow("unclosed bracket") << u"QPSQLHA_READERS=[::1:5433"_s
+                                      << QStringList{u"QPSQLHA_READERS"_s, u"]"_s};
+    QTest::newRow("injection in reader host")
+            << u"QPSQLHA_READERS=a host=evil"_s << QStringList{u"QPSQLHA_READERS"_s};
+    QTest::newRow("duplicate reader") << u"QPSQLHA_READERS=a:1,a:1"_s
+                                      << QStringList{u"a:1"_s, u"twice"_s};
+    QTest::newRow("reader is primary") << u"QPSQLHA_READERS=10.0.0.1:5432"_s
+                                       << QStringList{u"10.0.0.1:5432"_s, u"twice"_s};
+    QTest::newRow("no equals") << u"sslmode"_s << QStringList{u"sslmode"_s, u"key=value"_s};
+    QTest::newRow("unknown libpq keyword") << u"sslmood=disable"_s << QStringList{u"sslmood"_s};
+    QTest::newRow("host in options") << u"host=10.9.9.9"_s << QStringList{u"host"_s};
+    QTest::newRow("port in options") << u"port=1"_s << QStringList{u"port"_s};
+    QTest::newRow("dbname in options") << u"dbname=other"_s << QStringList{u"dbname"_s};
+}
+
+void tst_ConnectOptions::invalid()
+{
+    QFETCH(QString, options);
+    QFETCH(QStringList, mentions);
+    ClusterSettings settings;
+    QString error;
+    QVERIFY(!parseConnectionParameters(parameters(options), &settings, &error));
+    for (const QString &mention : mentions)
+        QVERIFY2(error.contains(mention), qPrintable(error + u" lacks "_s + mention));
+    QVERIFY2(!error.contains(secret), qPrintable(error));
+}
+
+void tst_ConnectOptions::libpqOptionsAreQuoted()
+{
+    ClusterSettings settings;
+    QString error;
+    QVERIFY2(parseConnectionParameters(
+                     parameters(u"sslmode=disable;connect_timeout=3;application_name='my app'"_s),
+                     &settings, &error),
+             qPrintable(error));
+    QCOMPARE(settings.libpqOptions.size(), 3);
+    // Every value is quoted, so a space cannot start a new keyword once QPSQL turns ';' into ' '.
+    QCOMPARE(settings.qpsqlConnectOptions(),
+             u"sslmode='disable';connect_timeout='3';application_name='my app'"_s);
+
+    QVERIFY(parseConnectionParameters(parameters(u"application_name=x host=evil"_s), &settings,
+                                      &error));
+    QCOMPARE(settings.qpsqlConnectOptions(), u"application_name='x host=evil'"_s);
+    QCOMPARE(quoteConninfoValue(u"it's \\ here"_s), u"'it\\'s \\\\ here'"_s);
+}
+
+void tst_ConnectOptions::fromReplicationConfig()
+{
+    ReplicationConfig config;
+    config.appendWriteNodeConfig({u"w"_s, 9000, u"u"_s, secret, u"disable"_s, u"db"_s, false});
+    config.appendReadNodeConfig({u"r1"_s, 9001, u"u1"_s, u"p1"_s, QString(), u"db"_s, true});
+    config.appendReadNodeConfig({u"r2"_s, 9002, u"u2"_s, u"p2"_s, QString(), u"db"_s, false});
+    config.setHealthInterval(500);
+    config.setPolicy(Policy::RoundRobin);
+    config.setConnectOptions(u"connect_timeout=2"_s);
+    config.setWriteFunctions({u"Bump"_s});
+
+    ClusterSettings settings;
+    QString error;
+    QVERIFY2(clusterSettingsFromConfig(u"first_db"_s, config, true, &settings, &error),
+             qPrintable(error));
+    QCOMPARE(settings.name, u"first_db"_s);
+    QCOMPARE(settings.addresses(), (QStringList{u"w:9000"_s, u"r1:9001"_s, u"r2:9002"_s}));
+    QCOMPARE(settings.nodes.at(1).user, u"u1"_s);
+    QCOMPARE(settings.nodes.at(1).password, u"p1"_s);
+    QVERIFY(settings.nodes.at(1).logQueries);
+    QCOMPARE(settings.nodes.at(0).sslmode, u"disable"_s);
+    QCOMPARE(settings.healthIntervalMs, 500);
+    QCOMPARE(settings.policy, Policy::RoundRobin);
+    QCOMPARE(settings.writeFunctions, QStringList{u"bump"_s});
+    QVERIFY(settings.debug);
+    QCOMPARE(settings.libpqOptions.size(), 1);
+
+    config.setHealthInterval(10);
+    QVERIFY(!clusterSettingsFromConfig(u"first_db"_s, config, false, &settings, &error));
+    QVERIFY(error.contains(u"10"_s));
+}
+
+void tst_ConnectOptions::replicationConfigNeedsOneWriteNode()
+{
+    ReplicationConfig config;
+    ClusterSettings settings;
+    QString error;
+    QVERIFY(!clusterSettingsFromConfig(u"x"_s, config, false, &settings, &error));
+    QVERIFY(error.contains(u"exactly one write node"_s));
+    config.appendWriteNodeConfig({u"a"_s, 1, u"u"_s, secret, QString(), u"d"_s, false});
+    config.appendWriteNodeConfig({u"b"_s, 1, u"u"_s, secret, QString(), u"d"_s, false});
+    QVERIFY(!clusterSettingsFromConfig(u"x"_s, config, false, &settings, &error));
+    QVERIFY(error.contains(u"has 2"_s));
+    QVERIFY(!error.contains(secret));
+}
+
+QTEST_APPLESS_MAIN(tst_ConnectOptions)
+
+#include "tst_connectoptions.moc"
