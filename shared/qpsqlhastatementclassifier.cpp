@@ -72,11 +72,9 @@ bool equalsFolded(QStringView text, QStringView lowerCase) noexcept
     return true;
 }
 
-template<size_t N>
-bool startsWithFolded(QStringView text, const char (&prefix)[N]) noexcept
+template<size_t N> bool startsWithFolded(QStringView text, const char (&prefix)[N]) noexcept
 {
-    return text.size() >= qsizetype(N - 1)
-            && equalsFolded(text.utf16(), qsizetype(N - 1), prefix);
+    return text.size() >= qsizetype(N - 1) && equalsFolded(text.utf16(), qsizetype(N - 1), prefix);
 }
 
 // Position just after the first occurrence of needle in text[from...], or -1.
@@ -92,13 +90,13 @@ qsizetype findFolded(QStringView text, qsizetype from, const char (&needle)[N]) 
 }
 
 enum class TokenType : quint8 {
-    End,              // end of input, or of input that could not be tokenized (see Lexer::failed)
-    Word,             // unquoted identifier or keyword
+    End, // end of input, or of input that could not be tokenized (see Lexer::failed)
+    Word, // unquoted identifier or keyword
     QuotedIdentifier, // "..." or U&"..."
-    String,           // '...', E'...', U&'...', $tag$...$tag$
+    String, // '...', E'...', U&'...', $tag$...$tag$
     Number,
     Parameter, // $1
-    Symbol,    // any other single character: ( ) ; , . + ...
+    Symbol, // any other single character: ( ) ; , . + ...
 };
 
 struct Token
@@ -115,8 +113,7 @@ struct Token
     }
 };
 
-template<size_t N>
-bool isKeyword(const Token &token, const char (&keyword)[N]) noexcept
+template<size_t N> bool isKeyword(const Token &token, const char (&keyword)[N]) noexcept
 {
     return token.type == TokenType::Word && equalsFolded(token.begin, token.size, keyword);
 }
@@ -124,7 +121,10 @@ bool isKeyword(const Token &token, const char (&keyword)[N]) noexcept
 class Lexer
 {
 public:
-    explicit Lexer(QStringView sql) noexcept : m_pos(sql.utf16()), m_end(m_pos + sql.size()) { }
+    explicit Lexer(QStringView sql) noexcept
+        : m_pos(sql.utf16())
+        , m_end(m_pos + sql.size())
+    { }
 
     // Skips whitespace and comments and returns the next token.
     Token next() noexcept;
@@ -282,8 +282,9 @@ bool Lexer::skipPrimaryHint() noexcept
     return true;
 }
 
-// m_pos is at the opening quote; a doubled quote stands for itself. With standard_conforming_strings
-// off, a backslash would also escape a quote in '...'; like QPSQL we assume the default (on).
+// m_pos is at the opening quote; a doubled quote stands for itself. With
+// standard_conforming_strings off, a backslash would also escape a quote in '...'; like QPSQL we
+// assume the default (on).
 bool Lexer::skipQuoted(bool backslashEscapes) noexcept
 {
     const char16_t quote = *m_pos;
@@ -350,7 +351,7 @@ bool isFalseOption(const Token &token) noexcept
         return false;
     }
     return equalsFolded(text, size, "false") || equalsFolded(text, size, "off")
-            || equalsFolded(text, size, "0");
+        || equalsFolded(text, size, "0");
 }
 
 // Reads the options following EXPLAIN and leaves token at the explained statement. Returns
@@ -441,7 +442,7 @@ struct Statement
 bool isReadKeyword(const Token &token) noexcept
 {
     return isKeyword(token, "select") || isKeyword(token, "values") || isKeyword(token, "with")
-            || isKeyword(token, "table") || isKeyword(token, "show");
+        || isKeyword(token, "table") || isKeyword(token, "show");
 }
 
 // Flags of a statement that is not a read, from its leading keywords. Returns whether the
@@ -471,8 +472,8 @@ bool utilityFlags(Lexer ahead, const Token &keyword, Statement &statement) noexc
         bool chain = false;
         if (isKeyword(token, "and"))
             chain = !isKeyword(ahead.next(), "no");
-        statement.transactionFlags =
-                chain ? Classification::BeginsTransaction : Classification::EndsTransaction;
+        statement.transactionFlags
+            = chain ? Classification::BeginsTransaction : Classification::EndsTransaction;
     } else if (isKeyword(keyword, "prepare")) {
         // PREPARE TRANSACTION 'gid' detaches the transaction from the session; PREPARE name AS
         // is a prepared statement.
@@ -694,11 +695,10 @@ Statement scanStatement(Lexer &lexer, Token &token, const QStringList &extraWrit
                 if (read) {
                     // A U&"..." name may spell any function with escapes: do not decode it.
                     const bool writes = unicodeEscapes || isBuiltinWriteFunction(name)
-                            || std::any_of(extraWriteFunctions.cbegin(),
-                                           extraWriteFunctions.cend(),
-                                           [name](const QString &function) {
-                                               return equalsFolded(name, function);
-                                           });
+                        || std::any_of(extraWriteFunctions.cbegin(), extraWriteFunctions.cend(),
+                                       [name](const QString &function) {
+                                           return equalsFolded(name, function);
+                                       });
                     if (writes)
                         statement.demote(Classification::WriteFunction);
                 }

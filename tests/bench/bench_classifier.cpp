@@ -62,14 +62,15 @@ private slots:
     void nsPerStatement();
 
 private:
-    const StatementClassifier m_classifier{{u"audit_touch"_s}};
+    const StatementClassifier m_classifier {{u"audit_touch"_s}};
 };
 
 // One iteration classifies the whole mix.
 void tst_BenchClassifier::mix()
 {
     int reads = 0;
-    QBENCHMARK {
+    QBENCHMARK
+    {
         reads = classifyAll(m_classifier);
     }
     QCOMPARE(reads, expectedReads);

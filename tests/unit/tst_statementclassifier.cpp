@@ -48,8 +48,11 @@ const char *routeName(Classification::Route route)
 QByteArray flagNames(int flags)
 {
     static constexpr std::pair<int, const char *> names[] = {
-        {Begins, "BeginsTransaction"},  {Ends, "EndsTransaction"}, {Session, "ChangesSessionState"},
-        {TempTable, "CreatesTempTable"}, {Listens, "Listens"},
+        {Begins, "BeginsTransaction"},
+        {Ends, "EndsTransaction"},
+        {Session, "ChangesSessionState"},
+        {TempTable, "CreatesTempTable"},
+        {Listens, "Listens"},
     };
     QByteArray result;
     for (const auto &[flag, name] : names) {
@@ -115,7 +118,8 @@ void check(const StatementClassifier &classifier)
 
     const Classification result = classifyExact(classifier, sql);
     QCOMPARE(routeName(result.route), routeName(route));
-    QCOMPARE(StatementClassifier::reasonName(result.reason), StatementClassifier::reasonName(reason));
+    QCOMPARE(StatementClassifier::reasonName(result.reason),
+             StatementClassifier::reasonName(reason));
     QCOMPARE(flagNames(result.flags), flagNames(flags));
     QCOMPARE(result.isRead(), route == Reader);
 
@@ -207,8 +211,7 @@ void tst_StatementClassifier::reads_data()
     row("SELECT 1;;;", Reader, ReadOnly);
     row("\n\t  SELECT 1", Reader, ReadOnly);
     row("\r\n\f\vSELECT\t1\r\n", Reader, ReadOnly);
-    row("SELECT * FROM updates WHERE insert_date > now() AND deleted_by IS NULL", Reader,
-        ReadOnly);
+    row("SELECT * FROM updates WHERE insert_date > now() AND deleted_by IS NULL", Reader, ReadOnly);
     row("SELECT t.update, t.delete, t.into FROM t", Reader, ReadOnly);
     row("SELECT 1 AS insert, 2 AS merge", Reader, ReadOnly);
     row("SELECT substring(name FOR 2) FROM t", Reader, ReadOnly);
@@ -216,8 +219,8 @@ void tst_StatementClassifier::reads_data()
     row("SELECT overlay(name PLACING 'x' FROM 1 FOR 2) FROM t", Reader, ReadOnly);
     row("SELECT * FROM t FOR READ ONLY", Reader, ReadOnly);
     row("SELECT a$b$c, _x, \xc3\xa9t\xc3\xa9 FROM t", Reader, ReadOnly);
-    row("SELECT txid_current_snapshot(), pg_advisory_info(), nextvalue(1), my_nextval('s')",
-        Reader, ReadOnly);
+    row("SELECT txid_current_snapshot(), pg_advisory_info(), nextvalue(1), my_nextval('s')", Reader,
+        ReadOnly);
     row("SELECT nextval, setval FROM sequences_log", Reader, ReadOnly);
     row("SELECT lo_oid FROM blobs", Reader, ReadOnly);
 }
@@ -352,13 +355,11 @@ void tst_StatementClassifier::readsThatWrite_data()
     row("WITH x AS (SELECT 1) DELETE FROM t", Primary, DataModifying);
     row("WITH x AS (SELECT 1) MERGE INTO t USING x ON true WHEN MATCHED THEN DELETE", Primary,
         DataModifying);
-    row("WITH x AS NOT MATERIALIZED (DELETE FROM t RETURNING *) TABLE x", Primary,
-        DataModifying);
+    row("WITH x AS NOT MATERIALIZED (DELETE FROM t RETURNING *) TABLE x", Primary, DataModifying);
     row("((WITH x AS (DELETE FROM t RETURNING *) SELECT 1))", Primary, DataModifying);
     // Conservative: an unquoted column named like a statement is not worth telling apart.
     row("SELECT update FROM t", Primary, DataModifying);
-    row("WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x FOR UPDATE", Primary,
-        DataModifying);
+    row("WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x FOR UPDATE", Primary, DataModifying);
     row("SELECT * FROM t FOR UPDATE; -- then INTO", Primary, LockingClause);
 }
 
@@ -423,8 +424,7 @@ void tst_StatementClassifier::explain_data()
     row("EXPLAIN ANALYZE VERBOSE SELECT 1", Reader, ReadOnly);
     row("EXPLAIN ANALYSE SELECT 1", Reader, ReadOnly);
     row("EXPLAIN (ANALYZE, BUFFERS) SELECT 1", Reader, ReadOnly);
-    row("EXPLAIN (ANALYZE true, COSTS off) WITH x AS (SELECT 1) SELECT * FROM x", Reader,
-        ReadOnly);
+    row("EXPLAIN (ANALYZE true, COSTS off) WITH x AS (SELECT 1) SELECT * FROM x", Reader, ReadOnly);
     row("EXPLAIN ANALYZE (SELECT 1)", Reader, ReadOnly);
     row("EXPLAIN ANALYZE INSERT INTO t VALUES (1)", Primary, ExplainAnalyzeWrite);
     row("explain analyze delete from t", Primary, ExplainAnalyzeWrite);
@@ -440,8 +440,7 @@ void tst_StatementClassifier::explain_data()
     row("EXPLAIN ANALYZE SELECT * INTO t2 FROM t", Primary, ExplainAnalyzeWrite);
     row("EXPLAIN ANALYZE WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x", Primary,
         ExplainAnalyzeWrite);
-    row("EXPLAIN ANALYZE CREATE TEMP TABLE t AS SELECT 1", Primary, ExplainAnalyzeWrite,
-        TempTable);
+    row("EXPLAIN ANALYZE CREATE TEMP TABLE t AS SELECT 1", Primary, ExplainAnalyzeWrite, TempTable);
     row("EXPLAIN ANALYZE EXECUTE p(1)", Primary, ExplainAnalyzeWrite);
     // The prepared statement only exists on the primary connection.
     row("EXPLAIN EXECUTE p(1)", Primary, NotAQuery);
@@ -689,7 +688,7 @@ void tst_StatementClassifier::truncatedStatements()
             const Classification result = classifyExact(m_classifier, prefix);
             QVERIFY2(result.route == Reader || result.route == Primary, tagFor(prefix).constData());
             const bool insideLiteral = prefix.endsWith(u"'x"_s) || prefix.endsWith(u"/* a"_s)
-                    || prefix.endsWith(u"$tag$ ;"_s) || prefix.endsWith(u"\"q"_s);
+                || prefix.endsWith(u"$tag$ ;"_s) || prefix.endsWith(u"\"q"_s);
             if (insideLiteral)
                 QVERIFY2(result.reason == NotAQuery, tagFor(prefix).constData());
         }
@@ -701,8 +700,9 @@ void tst_StatementClassifier::randomGarbage()
 {
     static constexpr char16_t alphabet[] = u"'\"$;-/*()\\ \n\teEuU&_0123456789.,aAsSfFiI";
     static constexpr QStringView words[] = {
-        u"SELECT ", u"FOR ", u"UPDATE ", u"INTO ", u"nextval(", u"set_config(", u"EXPLAIN ",
-        u"ANALYZE ", u"$a$", u"/*qpsqlha:primary*/", u"BEGIN ", u"END ", u"CREATE FUNCTION ",
+        u"SELECT ",     u"FOR ",     u"UPDATE ",          u"INTO ", u"nextval(",
+        u"set_config(", u"EXPLAIN ", u"ANALYZE ",         u"$a$",   u"/*qpsqlha:primary*/",
+        u"BEGIN ",      u"END ",     u"CREATE FUNCTION ",
     };
     QRandomGenerator random(20260101);
     const StatementClassifier classifier({u"f"_s});
@@ -722,7 +722,7 @@ void tst_StatementClassifier::randomGarbage()
         const Classification second = classifier.classify(sql);
         QVERIFY2(first.route == Reader || first.route == Primary, tagFor(sql).constData());
         QVERIFY2(first.route == second.route && first.reason == second.reason
-                         && first.flags == second.flags,
+                     && first.flags == second.flags,
                  tagFor(sql).constData());
         QVERIFY2(first.route == Primary || first.reason == ReadOnly, tagFor(sql).constData());
     }
@@ -732,8 +732,8 @@ void tst_StatementClassifier::reasonNames()
 {
     QSet<QByteArray> names;
     for (int reason = ReadOnly; reason <= ExplainAnalyzeWrite; ++reason) {
-        const QByteArray name =
-                StatementClassifier::reasonName(static_cast<Classification::Reason>(reason));
+        const QByteArray name
+            = StatementClassifier::reasonName(static_cast<Classification::Reason>(reason));
         QVERIFY(!name.isEmpty());
         QVERIFY(name != "unknown");
         names.insert(name);
