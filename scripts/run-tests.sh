@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Builds QPSQLHA and runs the whole test suite: unit tests and integration tests against a
+# primary and two streaming replicas that the tests start on free loopback ports.
+# Usage: scripts/run-tests.sh [BUILD_DIR]   (default: build)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build}
+
+bash "$root/scripts/install-deps.sh"
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build "$build"
+ctest --test-dir "$build" --output-on-failure --timeout 600 -j 2
