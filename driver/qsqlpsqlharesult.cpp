@@ -142,41 +142,59 @@ bool QPsqlHaResult::isNull(int field)
     return !query || query->isNull(field);
 }
 
-bool QPsqlHaResult::moved(bool ok)
+bool QPsqlHaResult::moved(bool ok, bool noRowDelivered)
 {
-    if (ok)
+    if (ok) {
         setAt(current()->at());
-    return ok;
+        return true;
+    }
+    const QSqlError error = current()->lastError();
+    if (error.type() == QSqlError::NoError)
+        return false; // past the last row
+    Session *s = session();
+    const int failedNode = m_current;
+    if (s && s->reportFetchFailure(failedNode, error, m_nodes[failedNode].driver.data())
+        && noRowDelivered && m_classification.isRead() && !s->inTransaction()) {
+        // The node died before the caller saw a row (QPSQL streams forward-only results):
+        // the read can still run elsewhere, as if exec() had failed.
+        m_nodes[failedNode].query->finish();
+        m_current = -1;
+        if (!runStatement(Session::Purpose::Execute))
+            return false;
+        return moved(current()->first(), false);
+    }
+    setLastError(error);
+    return false;
 }
 
 bool QPsqlHaResult::fetch(int row)
 {
     QSqlQuery *query = current();
-    return query && moved(query->seek(row));
+    return query && moved(query->seek(row), false);
 }
 
 bool QPsqlHaResult::fetchNext()
 {
     QSqlQuery *query = current();
-    return query && moved(query->next());
+    return query && moved(query->next(), at() == QSql::BeforeFirstRow);
 }
 
 bool QPsqlHaResult::fetchPrevious()
 {
     QSqlQuery *query = current();
-    return query && moved(query->previous());
+    return query && moved(query->previous(), false);
 }
 
 bool QPsqlHaResult::fetchFirst()
 {
     QSqlQuery *query = current();
-    return query && moved(query->first());
+    return query && moved(query->first(), at() == QSql::BeforeFirstRow);
 }
 
 bool QPsqlHaResult::fetchLast()
 {
     QSqlQuery *query = current();
-    return query && moved(query->last());
+    return query && moved(query->last(), at() == QSql::BeforeFirstRow);
 }
 
 int QPsqlHaResult::size()

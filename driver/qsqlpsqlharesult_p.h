@@ -63,7 +63,7 @@ private:
     bool runStatement(QPsqlHa::Session::Purpose purpose);
     QSqlQuery *current();
     const QSqlQuery *current() const;
-    bool moved(bool ok);
+    bool moved(bool ok, bool noRowDelivered);
     void releaseCurrent();
 
     QPsqlHa::Session *session() const;

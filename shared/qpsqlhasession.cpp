@@ -273,6 +273,16 @@ QSqlError Session::runOnPrimary(QStringView sql, StatementAttempt &attempt, Purp
     return error;
 }
 
+bool Session::reportFetchFailure(int node, const QSqlError &error, const QSqlDriver *driver)
+{
+    if (node < 0 || classifyFailure(error, driver) != Failure::NodeGone)
+        return false;
+    Node &state = m_cluster->node(node);
+    state.countError();
+    nodeGone(node, error);
+    return true;
+}
+
 QSharedPointer<QSqlDriver> Session::primaryConnection(QSqlError *error)
 {
     return connection(Cluster::PrimaryIndex, error);

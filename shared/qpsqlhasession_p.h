@@ -59,6 +59,10 @@ public:
     QSqlError execute(const Classification &classification, QStringView sql,
                       StatementAttempt &attempt, Purpose purpose, int *node);
 
+    // A statement's connection broke while its rows were being read. Marks the node like a
+    // failed statement would and returns true if the node (not the caller's SQL) failed.
+    bool reportFetchFailure(int node, const QSqlError &error, const QSqlDriver *driver);
+
     // The primary's connection (for transactions, notifications, lastInsertId), or null with
     // *error set when the primary cannot be reached.
     QSharedPointer<QSqlDriver> primaryConnection(QSqlError *error);

@@ -132,6 +132,7 @@ private slots:
     void manualOffline();
     void manualOfflineLetsRunningStatementFinish();
     void callerErrorsNeverMarkNodes();
+    void nodeLostWhileStreamingRowsIsAnError();
 
 private:
     QSqlDatabase open(const QString &extraOptions = QString());
@@ -417,6 +418,28 @@ void tst_Failover::callerErrorsNeverMarkNodes()
         QCOMPARE(handle.retries(), quint64(0));
     }
     QVERIFY(query.exec(u"SELECT 1"_s));
+}
+
+void tst_Failover::nodeLostWhileStreamingRowsIsAnError()
+{
+    // Rows already handed to the caller cannot be taken back: a read that loses its node half
+    // way must end with an error, never look like a shorter result.
+    QSqlDatabase db = open();
+    nodeHandle(m_cluster, Node::Reader2).setOnline(false);
+    QSqlQuery query(db);
+    query.setForwardOnly(true);
+    QVERIFY(query.exec(u"SELECT g, inet_server_port() FROM generate_series(1, 20000000) g"_s));
+    QVERIFY(query.next());
+    QCOMPARE(query.value(1).toInt(), m_test.port(Node::Reader1));
+    QVERIFY(m_test.stopNode(Node::Reader1));
+    int rows = 1;
+    while (query.next())
+        ++rows;
+    QVERIFY2(rows < 20000000, "the whole result arrived although its node was stopped");
+    QVERIFY(query.lastError().isValid());
+    QCOMPARE(nodeHandle(m_cluster, Node::Reader1).state(), QPsqlHa::NodeState::Failed);
+    nodeHandle(m_cluster, Node::Reader2).setOnline(true);
+    QVERIFY(servedBy(query) == m_test.port(Node::Reader2));
 }
 
 QTEST_GUILESS_MAIN(tst_Failover)
