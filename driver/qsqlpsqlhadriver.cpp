@@ -39,7 +39,9 @@ public:
     QSharedPointer<QSqlDriver> notifier;
 };
 
-QPsqlHaDriver::QPsqlHaDriver(QObject *parent) : QSqlDriver(*new QPsqlHaDriverPrivate, parent) { }
+QPsqlHaDriver::QPsqlHaDriver(QObject *parent)
+    : QSqlDriver(*new QPsqlHaDriverPrivate, parent)
+{ }
 
 QPsqlHaDriver::~QPsqlHaDriver()
 {
@@ -101,8 +103,7 @@ bool QPsqlHaDriver::open(const QString &db, const QString &user, const QString &
         defined.logQueries = settings.logQueries;
         settings = defined;
     }
-    const QSharedPointer<Cluster> cluster =
-            ClusterRegistry::instance().acquire(settings, &problem);
+    const QSharedPointer<Cluster> cluster = ClusterRegistry::instance().acquire(settings, &problem);
     if (!cluster)
         return fail(problem, QString());
 
@@ -233,8 +234,8 @@ bool QPsqlHaDriver::subscribeToNotification(const QString &name)
 {
     Q_D(QPsqlHaDriver);
     QSqlError error;
-    const QSharedPointer<QSqlDriver> primary =
-            d->session ? d->session->primaryConnection(&error) : QSharedPointer<QSqlDriver>();
+    const QSharedPointer<QSqlDriver> primary
+        = d->session ? d->session->primaryConnection(&error) : QSharedPointer<QSqlDriver>();
     if (!primary) {
         setLastError(error);
         return false;

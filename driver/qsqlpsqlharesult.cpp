@@ -12,7 +12,9 @@ QT_BEGIN_NAMESPACE
 
 using namespace QPsqlHa;
 
-QPsqlHaResult::QPsqlHaResult(const QPsqlHaDriver *driver) : QSqlResult(driver) { }
+QPsqlHaResult::QPsqlHaResult(const QPsqlHaDriver *driver)
+    : QSqlResult(driver)
+{ }
 
 QPsqlHaResult::~QPsqlHaResult() = default;
 
@@ -222,8 +224,8 @@ QVariant QPsqlHaResult::lastInsertId() const
         return current()->lastInsertId();
     Session *s = session();
     QSqlError error;
-    const QSharedPointer<QSqlDriver> primary =
-            s ? s->primaryConnection(&error) : QSharedPointer<QSqlDriver>();
+    const QSharedPointer<QSqlDriver> primary
+        = s ? s->primaryConnection(&error) : QSharedPointer<QSqlDriver>();
     if (!primary)
         return QVariant();
     return QSqlQuery(primary->createResult()).lastInsertId();

@@ -13,9 +13,9 @@
 #include <qpsqlhasession_p.h>
 
 #include <QtCore/qvarlengtharray.h>
-#include <optional>
 #include <QtSql/qsqlquery.h>
 #include <QtSql/qsqlresult.h>
+#include <optional>
 
 QT_BEGIN_NAMESPACE
 
@@ -70,7 +70,7 @@ private:
 
     QVarLengthArray<NodeQuery, 4> m_nodes;
     QPsqlHa::Classification m_classification;
-    QString m_sql;          // what the node queries run (placeholders already as '?')
+    QString m_sql; // what the node queries run (placeholders already as '?')
     bool m_isPrepared = false;
     QPsqlHa::Session::Purpose m_purpose = QPsqlHa::Session::Purpose::Execute;
     int m_current = -1; // the node whose query holds the current result

@@ -80,8 +80,8 @@ bool initDatabases(const DatabaseConfig &config, bool debug, QString *errorMessa
     QList<ClusterSettings> sets;
     for (const QString &name : config.names()) {
         if (name.isEmpty() || config.names().count(name) > 1) {
-            message = u"QPSQLHA: replication set names must be unique and not empty ('%1')"_s.arg(
-                    name);
+            message
+                = u"QPSQLHA: replication set names must be unique and not empty ('%1')"_s.arg(name);
             return false;
         }
         if (QSqlDatabase::contains(name)) {
@@ -127,8 +127,8 @@ QSqlDatabase use(const QString &name)
     if (owner == QThread::currentThread())
         return QSqlDatabase::database(name, true);
 
-    const QString cloneName =
-            u"%1@thread-%2"_s.arg(name).arg(quintptr(QThread::currentThreadId()), 0, 16);
+    const QString cloneName
+        = u"%1@thread-%2"_s.arg(name).arg(quintptr(QThread::currentThreadId()), 0, 16);
     if (QSqlDatabase::contains(cloneName))
         return QSqlDatabase::database(cloneName, true);
     QSqlDatabase clone = QSqlDatabase::cloneDatabase(name, cloneName);

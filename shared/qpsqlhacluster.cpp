@@ -11,7 +11,8 @@ namespace QPsqlHa {
 using namespace Qt::StringLiterals;
 
 Cluster::Cluster(const ClusterSettings &settings)
-    : m_settings(settings), m_classifier(settings.writeFunctions)
+    : m_settings(settings)
+    , m_classifier(settings.writeFunctions)
 {
     m_nodes.reserve(size_t(settings.nodes.size()));
     for (const NodeSettings &node : settings.nodes)
@@ -53,7 +54,7 @@ QString settingsConflict(const ClusterSettings &existing, const ClusterSettings 
     }
     if (existing.healthIntervalMs != wanted.healthIntervalMs) {
         return u"QPSQLHA_HEALTH_INTERVAL=%1, not %2"_s.arg(existing.healthIntervalMs)
-                .arg(wanted.healthIntervalMs);
+            .arg(wanted.healthIntervalMs);
     }
     if (existing.policy != wanted.policy)
         return u"another QPSQLHA_POLICY"_s;
@@ -82,7 +83,7 @@ QSharedPointer<Cluster> ClusterRegistry::acquire(const ClusterSettings &settings
             if (!conflict.isEmpty()) {
                 *errorMessage = u"QPSQLHA: cluster '%1' is already in use in this process with %2; "
                                 "give this connection its own QPSQLHA_CLUSTER name"_s.arg(
-                                        settings.name, conflict);
+                                    settings.name, conflict);
                 return {};
             }
             if (settings.debug)

@@ -59,9 +59,9 @@ private:
     const ClusterSettings m_settings;
     const StatementClassifier m_classifier;
     std::vector<std::unique_ptr<Node>> m_nodes;
-    mutable QAtomicInteger<quint32> m_turn{0};
-    QAtomicInt m_sessions{0};
-    QAtomicInt m_debug{0};
+    mutable QAtomicInteger<quint32> m_turn {0};
+    QAtomicInt m_sessions {0};
+    QAtomicInt m_debug {0};
 };
 
 // Process-wide: cluster name -> Cluster. Clusters live as long as the process, so that counters

@@ -18,7 +18,9 @@ public:
     QString connectOptions;
 };
 
-ReplicationConfig::ReplicationConfig() : d(new ReplicationConfigPrivate) { }
+ReplicationConfig::ReplicationConfig()
+    : d(new ReplicationConfigPrivate)
+{ }
 ReplicationConfig::ReplicationConfig(const ReplicationConfig &other) = default;
 ReplicationConfig &ReplicationConfig::operator=(const ReplicationConfig &other) = default;
 ReplicationConfig::~ReplicationConfig() = default;
@@ -89,7 +91,9 @@ public:
     QList<std::pair<QString, ReplicationConfig>> sets;
 };
 
-DatabaseConfig::DatabaseConfig() : d(new DatabaseConfigPrivate) { }
+DatabaseConfig::DatabaseConfig()
+    : d(new DatabaseConfigPrivate)
+{ }
 DatabaseConfig::DatabaseConfig(const DatabaseConfig &other) = default;
 DatabaseConfig &DatabaseConfig::operator=(const DatabaseConfig &other) = default;
 DatabaseConfig::~DatabaseConfig() = default;

@@ -15,7 +15,7 @@ namespace QPsqlHa {
 
 // How a read picks among the online readers.
 enum class Policy {
-    Random,     // each of N readers gets about 1/N of the reads
+    Random, // each of N readers gets about 1/N of the reads
     RoundRobin, // strictly in turn, shared by every connection of the cluster
 };
 
@@ -23,7 +23,7 @@ enum class NodeRole : quint8 { Primary, Reader };
 
 enum class NodeState : quint8 {
     Online,
-    Failed,        // a statement or a probe found it gone; the health checker probes it
+    Failed, // a statement or a probe found it gone; the health checker probes it
     OfflineByHand, // taken out by an operator; only an operator brings it back
 };
 

@@ -59,8 +59,7 @@ bool isIdentifier(const QString &name)
 }
 
 // "host", "host:port", "[v6]", "[v6]:port"; the port defaults to the primary's.
-bool parseHostPort(const QString &text, int defaultPort, QString *host, int *port,
-                   QString *problem)
+bool parseHostPort(const QString &text, int defaultPort, QString *host, int *port, QString *problem)
 {
     QString portText;
     if (text.startsWith(u'[')) {
@@ -164,9 +163,8 @@ bool applyOption(const QString &key, const QString &value, ClusterSettings *sett
     } else if (upper == "QPSQLHA_HEALTH_INTERVAL"_L1) {
         const int ms = value.toInt(&ok);
         if (!ok || ms < MinimumHealthIntervalMs) {
-            *errorMessage = invalidValue(key, value,
-                                         u"expected milliseconds, at least %1"_s.arg(
-                                                 MinimumHealthIntervalMs));
+            *errorMessage = invalidValue(
+                key, value, u"expected milliseconds, at least %1"_s.arg(MinimumHealthIntervalMs));
             return false;
         }
         settings->healthIntervalMs = ms;
@@ -194,8 +192,9 @@ bool applyOption(const QString &key, const QString &value, ClusterSettings *sett
         for (const QString &part : value.split(u',', Qt::SkipEmptyParts)) {
             const QString name = part.trimmed();
             if (!isIdentifier(name)) {
-                *errorMessage = invalidValue(key, value, u"expected a comma-separated list of "
-                                                         "function names"_s);
+                *errorMessage = invalidValue(key, value,
+                                             u"expected a comma-separated list of "
+                                             "function names"_s);
                 return false;
             }
             settings->writeFunctions.append(name.toLower());
@@ -288,7 +287,7 @@ bool parseConnectionParameters(const ConnectionParameters &parameters, ClusterSe
         const qsizetype eq = part.indexOf(u'=');
         if (eq <= 0) {
             *errorMessage = u"QPSQLHA: malformed connect option '%1' (expected key=value)"_s.arg(
-                    part.section(u'=', 0, 0));
+                part.section(u'=', 0, 0));
             return false;
         }
         const QString key = part.left(eq).trimmed();
@@ -310,8 +309,8 @@ bool parseConnectionParameters(const ConnectionParameters &parameters, ClusterSe
 
     if (readersGiven) {
         const QString trimmed = readers.trimmed();
-        const QStringList entries =
-                trimmed.isEmpty() ? QStringList() : trimmed.split(u',', Qt::KeepEmptyParts);
+        const QStringList entries
+            = trimmed.isEmpty() ? QStringList() : trimmed.split(u',', Qt::KeepEmptyParts);
         for (const QString &rawEntry : entries) {
             const QString entry = rawEntry.trimmed();
             NodeSettings reader = primary;
@@ -323,9 +322,9 @@ bool parseConnectionParameters(const ConnectionParameters &parameters, ClusterSe
                 // problem set
             }
             if (!problem.isEmpty()) {
-                *errorMessage = invalidValue(u"QPSQLHA_READERS"_s, readers,
-                                             u"%1 in '%2' (expected host[:port],...)"_s.arg(
-                                                     problem, entry));
+                *errorMessage
+                    = invalidValue(u"QPSQLHA_READERS"_s, readers,
+                                   u"%1 in '%2' (expected host[:port],...)"_s.arg(problem, entry));
                 return false;
             }
             if (!addNode(settings, reader, errorMessage))
@@ -344,9 +343,9 @@ bool clusterSettingsFromConfig(const QString &name, const ReplicationConfig &con
     *settings = ClusterSettings();
     const QList<NodeConfig> writeNodes = config.writeNodeConfigs();
     if (writeNodes.size() != 1) {
-        *errorMessage = u"QPSQLHA: replication set '%1' needs exactly one write node, it has %2"_s
-                                .arg(name)
-                                .arg(writeNodes.size());
+        *errorMessage
+            = u"QPSQLHA: replication set '%1' needs exactly one write node, it has %2"_s.arg(name)
+                  .arg(writeNodes.size());
         return false;
     }
 
@@ -358,9 +357,9 @@ bool clusterSettingsFromConfig(const QString &name, const ReplicationConfig &con
     if (!parseConnectionParameters(parameters, settings, errorMessage))
         return false;
     if (config.healthInterval() < MinimumHealthIntervalMs) {
-        *errorMessage = invalidValue(u"health interval"_s, QString::number(config.healthInterval()),
-                                     u"expected milliseconds, at least %1"_s.arg(
-                                             MinimumHealthIntervalMs));
+        *errorMessage
+            = invalidValue(u"health interval"_s, QString::number(config.healthInterval()),
+                           u"expected milliseconds, at least %1"_s.arg(MinimumHealthIntervalMs));
         return false;
     }
     for (const QString &function : config.writeFunctions()) {

@@ -75,9 +75,9 @@ QPSQLHA_EXPORT bool parseConnectionParameters(const ConnectionParameters &parame
                                               ClusterSettings *settings, QString *errorMessage);
 
 // Builds the settings for one replication set of the C++ API.
-QPSQLHA_EXPORT bool clusterSettingsFromConfig(const QString &name,
-                                              const ReplicationConfig &config, bool debug,
-                                              ClusterSettings *settings, QString *errorMessage);
+QPSQLHA_EXPORT bool clusterSettingsFromConfig(const QString &name, const ReplicationConfig &config,
+                                              bool debug, ClusterSettings *settings,
+                                              QString *errorMessage);
 
 // Quotes a value for a libpq conninfo string: 'value' with ' and \ escaped.
 QPSQLHA_EXPORT QString quoteConninfoValue(const QString &value);

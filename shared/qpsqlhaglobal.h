@@ -7,9 +7,9 @@
 #include <QtCore/qglobal.h>
 
 #if defined(QPSQLHA_BUILD_CORE)
-#  define QPSQLHA_EXPORT Q_DECL_EXPORT
+#define QPSQLHA_EXPORT Q_DECL_EXPORT
 #else
-#  define QPSQLHA_EXPORT Q_DECL_IMPORT
+#define QPSQLHA_EXPORT Q_DECL_IMPORT
 #endif
 
 #endif // QPSQLHAGLOBAL_H

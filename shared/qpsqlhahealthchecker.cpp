@@ -68,16 +68,15 @@ private:
             for (int i = 0; i < cluster->nodeCount(); ++i) {
                 const Node &node = cluster->node(i);
                 qCInfo(lcStatus).noquote()
-                        << u"cluster %1 node %2 %3: %4, queries %5, errors %6, retries %7%8"_s
-                                   .arg(cluster->name(), node.address(),
-                                        node.role() == NodeRole::Primary ? u"primary"_s
-                                                                         : u"reader"_s,
-                                        QLatin1StringView(nodeStateName(node.state())))
-                                   .arg(node.queries())
-                                   .arg(node.errors())
-                                   .arg(node.retries())
-                                   .arg(node.isOnline() ? QString()
-                                                        : u", last error: "_s + node.lastError());
+                    << u"cluster %1 node %2 %3: %4, queries %5, errors %6, retries %7%8"_s
+                           .arg(cluster->name(), node.address(),
+                                node.role() == NodeRole::Primary ? u"primary"_s : u"reader"_s,
+                                QLatin1StringView(nodeStateName(node.state())))
+                           .arg(node.queries())
+                           .arg(node.errors())
+                           .arg(node.retries())
+                           .arg(node.isOnline() ? QString()
+                                                : u", last error: "_s + node.lastError());
             }
         }
     }
@@ -92,7 +91,9 @@ HealthChecker &HealthChecker::instance()
     return checker;
 }
 
-HealthChecker::HealthChecker() : m_thread(new QThread), m_worker(new HealthWorker)
+HealthChecker::HealthChecker()
+    : m_thread(new QThread)
+    , m_worker(new HealthWorker)
 {
     m_thread->setObjectName(u"qpsqlha-health"_s);
     m_worker->moveToThread(m_thread);
@@ -110,15 +111,15 @@ HealthChecker::~HealthChecker()
 
 void HealthChecker::watch(const QSharedPointer<Cluster> &cluster)
 {
-    QMetaObject::invokeMethod(m_worker, [worker = m_worker, cluster] { worker->watch(cluster); },
-                              Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        m_worker, [worker = m_worker, cluster] { worker->watch(cluster); }, Qt::QueuedConnection);
 }
 
 void HealthChecker::probeSoon(const QSharedPointer<Cluster> &cluster)
 {
     QMetaObject::invokeMethod(
-            m_worker, [worker = m_worker, cluster] { worker->probeFailedNodes(*cluster); },
-            Qt::QueuedConnection);
+        m_worker, [worker = m_worker, cluster] { worker->probeFailedNodes(*cluster); },
+        Qt::QueuedConnection);
 }
 
 } // namespace QPsqlHa

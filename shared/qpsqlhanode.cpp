@@ -24,8 +24,7 @@ Node::Node(const NodeSettings &settings)
     : m_settings(settings)
     , m_address(settings.address())
     , m_lastChangeMs(QDateTime::currentMSecsSinceEpoch())
-{
-}
+{ }
 
 bool Node::transition(NodeState from, NodeState to)
 {

@@ -61,11 +61,11 @@ private:
 
     const NodeSettings m_settings;
     const QString m_address;
-    QAtomicInteger<quint8> m_state{quint8(NodeState::Online)};
-    QAtomicInteger<quint32> m_epoch{0};
-    QAtomicInteger<quint64> m_queries{0};
-    QAtomicInteger<quint64> m_errors{0};
-    QAtomicInteger<quint64> m_retries{0};
+    QAtomicInteger<quint8> m_state {quint8(NodeState::Online)};
+    QAtomicInteger<quint32> m_epoch {0};
+    QAtomicInteger<quint64> m_queries {0};
+    QAtomicInteger<quint64> m_errors {0};
+    QAtomicInteger<quint64> m_retries {0};
     QAtomicInteger<qint64> m_lastChangeMs;
     mutable QMutex m_lastErrorMutex;
     QString m_lastError;

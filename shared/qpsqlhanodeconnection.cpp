@@ -28,7 +28,7 @@ QSqlDriverPlugin *psqlPlugin(QString *errorMessage)
     auto *plugin = qobject_cast<QSqlDriverPlugin *>(loader->instance());
     if (!plugin) {
         *errorMessage = u"QPSQLHA needs Qt's QPSQL driver plugin (Debian: libqt6sql6-psql): "_s
-                + loader->errorString();
+            + loader->errorString();
     }
     return plugin;
 }
@@ -57,8 +57,7 @@ QSharedPointer<QSqlDriver> openNodeDriver(const NodeSettings &node, const Cluste
     QString problem;
     QSqlDriverPlugin *plugin = psqlPlugin(&problem);
     if (!plugin) {
-        *error = QSqlError(u"QPSQLHA: cannot load QPSQL"_s, problem,
-                           QSqlError::ConnectionError);
+        *error = QSqlError(u"QPSQLHA: cannot load QPSQL"_s, problem, QSqlError::ConnectionError);
         return {};
     }
     QSharedPointer<QSqlDriver> driver(plugin->create(u"QPSQL"_s));
@@ -82,8 +81,7 @@ Failure classifyFailure(const QSqlError &error, const QSqlDriver *driver)
     if (error.type() == QSqlError::NoError)
         return Failure::None;
     const QString code = error.nativeErrorCode();
-    if (code.startsWith("08"_L1) || code == "57P01"_L1 || code == "57P02"_L1
-        || code == "57P03"_L1)
+    if (code.startsWith("08"_L1) || code == "57P01"_L1 || code == "57P02"_L1 || code == "57P03"_L1)
         return Failure::NodeGone;
     if (code == "25006"_L1)
         return Failure::ReadOnlyNode;

@@ -23,17 +23,16 @@ namespace QPsqlHa {
 // What a failed statement or connection attempt says about the node it ran on.
 enum class Failure : quint8 {
     None,
-    NodeGone,          // connection lost, SQLSTATE class 08, 57P01-57P03: mark offline, move on
-    ReadOnlyNode,      // 25006: a write reached a standby; run it on the primary
-    RecoveryConflict,  // 40001 on a standby: the statement was cancelled by replay; run elsewhere
-    StatementError,    // the caller's SQL (syntax, constraint, ...): returned as is
+    NodeGone, // connection lost, SQLSTATE class 08, 57P01-57P03: mark offline, move on
+    ReadOnlyNode, // 25006: a write reached a standby; run it on the primary
+    RecoveryConflict, // 40001 on a standby: the statement was cancelled by replay; run elsewhere
+    StatementError, // the caller's SQL (syntax, constraint, ...): returned as is
 };
 
 // Opens Qt's own QPSQL driver to one node, so that values, types and errors are exactly QPSQL's.
 // Each node connection is a separate driver instance because QPSQL cannot reconnect one.
-QPSQLHA_EXPORT QSharedPointer<QSqlDriver> openNodeDriver(const NodeSettings &node,
-                                                         const ClusterSettings &cluster,
-                                                         QSqlError *error);
+QPSQLHA_EXPORT QSharedPointer<QSqlDriver>
+openNodeDriver(const NodeSettings &node, const ClusterSettings &cluster, QSqlError *error);
 
 QPSQLHA_EXPORT Failure classifyFailure(const QSqlError &error, const QSqlDriver *driver);
 

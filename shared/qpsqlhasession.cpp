@@ -34,13 +34,15 @@ bool isRollback(QStringView sql)
 {
     sql = sql.trimmed();
     return sql.startsWith(u"rollback", Qt::CaseInsensitive)
-            || sql.startsWith(u"abort", Qt::CaseInsensitive);
+        || sql.startsWith(u"abort", Qt::CaseInsensitive);
 }
 
 } // namespace
 
 Session::Session(const QSharedPointer<Cluster> &cluster, bool logQueries)
-    : m_cluster(cluster), m_links(size_t(cluster->nodeCount())), m_logQueries(logQueries)
+    : m_cluster(cluster)
+    , m_links(size_t(cluster->nodeCount()))
+    , m_logQueries(logQueries)
 {
     m_cluster->attachSession();
 }
@@ -72,9 +74,9 @@ bool Session::open(QSqlError *error)
         }
     }
     if (!anyConnected) {
-        *error = connectionError(u"QPSQLHA: no node of cluster '%1' could be reached"_s.arg(
-                                         m_cluster->name()),
-                                 problems.join(u"; "_s));
+        *error = connectionError(
+            u"QPSQLHA: no node of cluster '%1' could be reached"_s.arg(m_cluster->name()),
+            problems.join(u"; "_s));
         return false;
     }
     return true;
@@ -86,7 +88,8 @@ bool Session::connect(int node, QSqlError *error)
     Link &link = m_links[size_t(node)];
     link = Link();
     const quint32 epoch = state.epoch();
-    QSharedPointer<QSqlDriver> driver = openNodeDriver(state.settings(), m_cluster->settings(), error);
+    QSharedPointer<QSqlDriver> driver
+        = openNodeDriver(state.settings(), m_cluster->settings(), error);
     if (!driver) {
         state.countError();
         state.markFailed(error->databaseText().trimmed());
@@ -114,9 +117,9 @@ QSharedPointer<QSqlDriver> Session::connection(int node, QSqlError *error)
             return link.driver;
         return {};
     case NodeState::OfflineByHand:
-        *error = connectionError(u"QPSQLHA: %1 %2 is offline (set by hand)"_s.arg(
-                                         roleName(state), state.address()),
-                                 QString());
+        *error = connectionError(
+            u"QPSQLHA: %1 %2 is offline (set by hand)"_s.arg(roleName(state), state.address()),
+            QString());
         return {};
     case NodeState::Failed:
         break;
@@ -135,10 +138,9 @@ QSharedPointer<QSqlDriver> Session::connection(int node, QSqlError *error)
             return link.driver;
         }
     }
-    *error = connectionError(u"QPSQLHA: %1 %2 is offline: %3"_s.arg(roleName(state),
-                                                                     state.address(),
-                                                                     state.lastError()),
-                             state.lastError());
+    *error = connectionError(
+        u"QPSQLHA: %1 %2 is offline: %3"_s.arg(roleName(state), state.address(), state.lastError()),
+        state.lastError());
     return {};
 }
 
@@ -162,10 +164,10 @@ void Session::loseTransaction()
 
 QSqlError Session::transactionLostError() const
 {
-    return connectionError(u"QPSQLHA: the transaction was lost: the connection to primary %1 "
-                           "was interrupted; roll back and start again"_s.arg(
-                                   m_cluster->primary().address()),
-                           QString());
+    return connectionError(
+        u"QPSQLHA: the transaction was lost: the connection to primary %1 "
+        "was interrupted; roll back and start again"_s.arg(m_cluster->primary().address()),
+        QString());
 }
 
 void Session::nodeGone(int node, const QSqlError &error)
@@ -229,16 +231,16 @@ QSqlError Session::execute(const Classification &classification, QStringView sql
             state.countRetry();
             if (failure == Failure::NodeGone) {
                 nodeGone(reader, error);
-                qCInfo(lcRouting).noquote() << "read moved off" << state.address() << ":"
-                                            << error.databaseText().trimmed();
+                qCInfo(lcRouting).noquote()
+                    << "read moved off" << state.address() << ":" << error.databaseText().trimmed();
                 continue;
             }
             if (failure == Failure::ReadOnlyNode) {
                 // The classifier let a write through: the safety net runs it on the primary.
                 qCWarning(lcRouting).noquote()
-                        << "a reader rejected a statement as a write (25006); running it on the "
-                           "primary:"
-                        << sql;
+                    << "a reader rejected a statement as a write (25006); running it on the "
+                       "primary:"
+                    << sql;
                 break;
             }
             // A recovery conflict cancelled it; another node can run it.
@@ -318,8 +320,8 @@ QSqlError Session::finishTransactionCommand(bool ok, const QSharedPointer<QSqlDr
     if (classifyFailure(error, driver.data()) == Failure::NodeGone) {
         nodeGone(Cluster::PrimaryIndex, error);
         return connectionError(
-                u"QPSQLHA: primary %1 is unreachable"_s.arg(m_cluster->primary().address()),
-                error.databaseText());
+            u"QPSQLHA: primary %1 is unreachable"_s.arg(m_cluster->primary().address()),
+            error.databaseText());
     }
     return error;
 }

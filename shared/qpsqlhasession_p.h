@@ -95,7 +95,7 @@ private:
 
     QSharedPointer<Cluster> m_cluster;
     std::vector<Link> m_links;
-    bool m_pinned = false;          // a transaction is open on the primary connection
+    bool m_pinned = false; // a transaction is open on the primary connection
     bool m_transactionLost = false; // ...and that connection died before it ended
     bool m_logQueries = false;
 };

@@ -16,32 +16,33 @@ namespace QPsqlHa {
 struct Classification
 {
     enum Route : quint8 {
-        Reader,  // read-only: any online reader (or the primary) may run it
+        Reader, // read-only: any online reader (or the primary) may run it
         Primary, // must run on the primary
     };
 
     // Why a statement was routed where it was; used for logging and by the tests.
     enum Reason : quint8 {
-        ReadOnly,            // a plain read
-        NotAQuery,           // first keyword is not a read (INSERT, DDL, COPY, CALL, ...)
-        Empty,               // nothing but whitespace and comments; let the primary answer
-        PrimaryHint,         // leading /*qpsqlha:primary*/ comment
-        MultiStatement,      // more than one statement in the string
-        LockingClause,       // SELECT ... FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE
-        SelectInto,          // SELECT ... INTO creates a table
-        DataModifying,       // INSERT/UPDATE/DELETE/MERGE/... inside a read (e.g. WITH)
-        WriteFunction,       // calls nextval, setval, pg_advisory_lock, a configured function...
+        ReadOnly, // a plain read
+        NotAQuery, // first keyword is not a read (INSERT, DDL, COPY, CALL, ...)
+        Empty, // nothing but whitespace and comments; let the primary answer
+        PrimaryHint, // leading /*qpsqlha:primary*/ comment
+        MultiStatement, // more than one statement in the string
+        LockingClause, // SELECT ... FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE
+        SelectInto, // SELECT ... INTO creates a table
+        DataModifying, // INSERT/UPDATE/DELETE/MERGE/... inside a read (e.g. WITH)
+        WriteFunction, // calls nextval, setval, pg_advisory_lock, a configured function...
         ExplainAnalyzeWrite, // EXPLAIN ANALYZE executes a write
     };
 
     enum Flag : quint8 {
         NoFlags = 0x00,
-        BeginsTransaction = 0x01,   // BEGIN, START TRANSACTION
-        EndsTransaction = 0x02,     // COMMIT, END, ROLLBACK / ABORT (not TO SAVEPOINT), PREPARE TRANSACTION
-        ChangesSessionState = 0x04, // SET/RESET (not SET LOCAL), SET ROLE, SET SESSION AUTHORIZATION,
-                                    // set_config(..., false), DISCARD
-        CreatesTempTable = 0x08,    // CREATE TEMP/TEMPORARY TABLE
-        Listens = 0x10,             // LISTEN / UNLISTEN
+        BeginsTransaction = 0x01, // BEGIN, START TRANSACTION
+        EndsTransaction
+        = 0x02, // COMMIT, END, ROLLBACK / ABORT (not TO SAVEPOINT), PREPARE TRANSACTION
+        ChangesSessionState = 0x04, // SET/RESET (not SET LOCAL), SET ROLE, SET SESSION
+                                    // AUTHORIZATION, set_config(..., false), DISCARD
+        CreatesTempTable = 0x08, // CREATE TEMP/TEMPORARY TABLE
+        Listens = 0x10, // LISTEN / UNLISTEN
     };
 
     Route route = Primary;

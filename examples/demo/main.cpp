@@ -57,8 +57,9 @@ void work(const Options &options, int id, Totals *totals)
         db.setDatabaseName(options.database);
         db.setUserName(options.user);
         db.setPassword(options.password);
-        db.setConnectOptions(u"QPSQLHA_READERS=%1;QPSQLHA_CLUSTER=demo;"
-                             "QPSQLHA_HEALTH_INTERVAL=500;connect_timeout=2"_s.arg(options.readers));
+        db.setConnectOptions(
+            u"QPSQLHA_READERS=%1;QPSQLHA_CLUSTER=demo;"
+            "QPSQLHA_HEALTH_INTERVAL=500;connect_timeout=2"_s.arg(options.readers));
         if (!db.open()) {
             std::fprintf(stderr, "worker %d: %s\n", id, qPrintable(db.lastError().text()));
             return;
@@ -75,8 +76,7 @@ void work(const Options &options, int id, Totals *totals)
                 read.addBindValue(qlonglong(i % 100) + 1);
                 (read.exec() ? totals->readsOk : totals->readsFailed).ref();
                 if (!read.isActive() && totals->readsFailed.loadRelaxed() < 5) {
-                    std::fprintf(stderr, "read failed: %s\n",
-                                 qPrintable(read.lastError().text()));
+                    std::fprintf(stderr, "read failed: %s\n", qPrintable(read.lastError().text()));
                 }
             }
             QThread::usleep(2000);
@@ -87,17 +87,17 @@ void work(const Options &options, int id, Totals *totals)
 
 void printNodes(const Totals &totals, qint64 elapsedMs)
 {
-    std::printf("\n[%5.1f s] reads ok %llu, reads failed %llu, writes ok %llu, writes failed %llu\n",
-                elapsedMs / 1000.0, qulonglong(totals.readsOk.loadRelaxed()),
-                qulonglong(totals.readsFailed.loadRelaxed()),
-                qulonglong(totals.writesOk.loadRelaxed()),
-                qulonglong(totals.writesFailed.loadRelaxed()));
+    std::printf(
+        "\n[%5.1f s] reads ok %llu, reads failed %llu, writes ok %llu, writes failed %llu\n",
+        elapsedMs / 1000.0, qulonglong(totals.readsOk.loadRelaxed()),
+        qulonglong(totals.readsFailed.loadRelaxed()), qulonglong(totals.writesOk.loadRelaxed()),
+        qulonglong(totals.writesFailed.loadRelaxed()));
     std::printf("  %-22s %-8s %-18s %10s %8s %8s\n", "node", "role", "state", "queries", "errors",
                 "retries");
     for (const QPsqlHa::ClusterStatus &cluster : QPsqlHa::clusters()) {
         for (const QPsqlHa::NodeStatus &node : cluster.nodes) {
             const char *state = node.state == QPsqlHa::NodeState::Online ? "online"
-                    : node.state == QPsqlHa::NodeState::Failed           ? "offline: failed"
+                : node.state == QPsqlHa::NodeState::Failed               ? "offline: failed"
                                                                          : "offline: by hand";
             std::printf("  %-22s %-8s %-18s %10llu %8llu %8llu\n", qPrintable(node.address),
                         node.role == QPsqlHa::NodeRole::Primary ? "primary" : "reader", state,
@@ -117,20 +117,19 @@ int main(int argc, char *argv[])
 
     QCommandLineParser parser;
     parser.setApplicationDescription(
-            u"Reads and writes through QPSQLHA and prints what every node served."_s);
+        u"Reads and writes through QPSQLHA and prints what every node served."_s);
     parser.addHelpOption();
     const QCommandLineOption host(u"host"_s, u"Primary host."_s, u"host"_s, u"127.0.0.1"_s);
     const QCommandLineOption port(u"port"_s, u"Primary port."_s, u"port"_s, u"5432"_s);
-    const QCommandLineOption readers(u"readers"_s, u"Readers, host:port,host:port."_s,
-                                     u"list"_s);
+    const QCommandLineOption readers(u"readers"_s, u"Readers, host:port,host:port."_s, u"list"_s);
     const QCommandLineOption database(u"database"_s, u"Database name."_s, u"name"_s);
     const QCommandLineOption user(u"user"_s, u"User name."_s, u"name"_s);
     const QCommandLineOption passwordEnv(
-            u"password-env"_s, u"Environment variable holding the password (default PGPASSWORD)."_s,
-            u"variable"_s, u"PGPASSWORD"_s);
+        u"password-env"_s, u"Environment variable holding the password (default PGPASSWORD)."_s,
+        u"variable"_s, u"PGPASSWORD"_s);
     const QCommandLineOption threads(u"threads"_s, u"Worker threads."_s, u"n"_s, u"4"_s);
-    const QCommandLineOption seconds(u"seconds"_s, u"How long to run (0: until killed)."_s,
-                                     u"n"_s, u"30"_s);
+    const QCommandLineOption seconds(u"seconds"_s, u"How long to run (0: until killed)."_s, u"n"_s,
+                                     u"30"_s);
     parser.addOptions({host, port, readers, database, user, passwordEnv, threads, seconds});
     parser.process(app);
 
@@ -152,8 +151,9 @@ int main(int argc, char *argv[])
         db.setDatabaseName(options.database);
         db.setUserName(options.user);
         db.setPassword(options.password);
-        db.setConnectOptions(u"QPSQLHA_READERS=%1;QPSQLHA_CLUSTER=demo;"
-                             "QPSQLHA_HEALTH_INTERVAL=500;connect_timeout=2"_s.arg(options.readers));
+        db.setConnectOptions(
+            u"QPSQLHA_READERS=%1;QPSQLHA_CLUSTER=demo;"
+            "QPSQLHA_HEALTH_INTERVAL=500;connect_timeout=2"_s.arg(options.readers));
         if (!db.open()) {
             std::fprintf(stderr, "cannot open: %s\n", qPrintable(db.lastError().text()));
             return 1;

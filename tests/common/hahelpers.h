@@ -26,7 +26,9 @@ namespace QPsqlHaTest {
 inline QString uniqueClusterName(const char *prefix)
 {
     static QAtomicInt counter;
-    return QStringLiteral("%1-%2").arg(QLatin1StringView(prefix)).arg(counter.fetchAndAddRelaxed(1));
+    return QStringLiteral("%1-%2")
+        .arg(QLatin1StringView(prefix))
+        .arg(counter.fetchAndAddRelaxed(1));
 }
 
 // A QPSQLHA connection to the test cluster: primary plus both readers unless `readers` says
@@ -43,7 +45,7 @@ inline QSqlDatabase haDatabase(const QString &connectionName, const QString &clu
     db.setUserName(cluster.user());
     db.setPassword(cluster.password());
     QString options = QStringLiteral("QPSQLHA_READERS=%1;QPSQLHA_CLUSTER=%2;connect_timeout=3")
-                              .arg(readers, clusterName);
+                          .arg(readers, clusterName);
     if (!extraOptions.isEmpty())
         options += u';' + extraOptions;
     db.setConnectOptions(options);
@@ -51,7 +53,8 @@ inline QSqlDatabase haDatabase(const QString &connectionName, const QString &clu
 }
 
 // The port of the server that ran `SELECT inet_server_port()`: which node served a read.
-inline int servedBy(QSqlQuery &query, const QString &sql = QStringLiteral("SELECT inet_server_port()"))
+inline int servedBy(QSqlQuery &query,
+                    const QString &sql = QStringLiteral("SELECT inet_server_port()"))
 {
     if (!query.exec(sql) || !query.next())
         return -1;
@@ -66,8 +69,7 @@ inline QPsqlHa::NodeHandle nodeHandle(const QString &clusterName, Node node)
 
 // Polls `condition` until it holds or `timeoutMs` passes; returns the elapsed milliseconds, or
 // -1 on timeout.
-template<typename Condition>
-qint64 waitUntil(Condition condition, int timeoutMs, int stepMs = 10)
+template<typename Condition> qint64 waitUntil(Condition condition, int timeoutMs, int stepMs = 10)
 {
     QElapsedTimer timer;
     timer.start();
@@ -94,7 +96,7 @@ inline void dropDatabase(const QString &connectionName)
 inline int unusedPort()
 {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
+    sockaddr_in address {};
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t length = sizeof(address);

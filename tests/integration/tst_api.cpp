@@ -80,7 +80,7 @@ void tst_Api::initDatabasesRegistersConnections()
     QSet<int> ports;
     for (int i = 0; i < 40; ++i)
         ports.insert(servedBy(query));
-    QCOMPARE(ports, (QSet<int>{m_test.port(Node::Reader1), m_test.port(Node::Reader2)}));
+    QCOMPARE(ports, (QSet<int> {m_test.port(Node::Reader1), m_test.port(Node::Reader2)}));
 
     QSqlDatabase second = QPsqlHa::use(u"second_db"_s);
     QVERIFY(second.isOpen());
@@ -132,7 +132,8 @@ void tst_Api::useFromWorkerThreads()
 
 void tst_Api::nodeCountersAndManualState()
 {
-    QPsqlHa::NodeHandle reader1 = QPsqlHa::node(u"first_db"_s, m_test.host(), m_test.port(Node::Reader1));
+    QPsqlHa::NodeHandle reader1
+        = QPsqlHa::node(u"first_db"_s, m_test.host(), m_test.port(Node::Reader1));
     QVERIFY(reader1.isValid());
     QCOMPARE(reader1.role(), QPsqlHa::NodeRole::Reader);
     QCOMPARE(reader1.port(), m_test.port(Node::Reader1));

@@ -26,7 +26,8 @@ constexpr int HealthIntervalMs = 200;
 class ReadLoad
 {
 public:
-    ReadLoad(const QString &cluster, int threads) : m_cluster(cluster)
+    ReadLoad(const QString &cluster, int threads)
+        : m_cluster(cluster)
     {
         for (int i = 0; i < threads; ++i) {
             m_threads.emplace_back(QThread::create([this, i] { run(i); }));
@@ -74,7 +75,8 @@ private:
             QSqlQuery query(db);
             bool first = true;
             while (!m_stop.loadRelaxed()) {
-                const int port = servedBy(query, u"SELECT inet_server_port() FROM pg_sleep(0.001)"_s);
+                const int port
+                    = servedBy(query, u"SELECT inet_server_port() FROM pg_sleep(0.001)"_s);
                 record(port, query.lastError().text());
                 if (first)
                     m_ready.ref();
@@ -190,8 +192,7 @@ void tst_Failover::readerKilledUnderConcurrentReads()
     QVERIFY2(load.takeServedBy(reader1) > 0, "reader1 served nothing before the kill");
 
     QVERIFY(m_test.stopNode(Node::Reader1, true));
-    QVERIFY(waitUntil([&] { return !nodeHandle(m_cluster, Node::Reader1).isOnline(); }, 5000)
-            >= 0);
+    QVERIFY(waitUntil([&] { return !nodeHandle(m_cluster, Node::Reader1).isOnline(); }, 5000) >= 0);
     QTest::qWait(1000);
     load.takeServedBy(reader1);
     QTest::qWait(500);
@@ -201,8 +202,8 @@ void tst_Failover::readerKilledUnderConcurrentReads()
     QVERIFY(m_test.startNode(Node::Reader1));
     const qint64 back = waitUntil([&] { return load.takeServedBy(reader1) > 0; }, 10000);
     load.stop();
-    qInfo() << "reads:" << load.ok() << "failed:" << load.failed()
-            << "reader1 served reads again" << back << "ms after it was restarted";
+    qInfo() << "reads:" << load.ok() << "failed:" << load.failed() << "reader1 served reads again"
+            << back << "ms after it was restarted";
     QCOMPARE(load.failed(), 0);
     QVERIFY2(load.firstError().isEmpty(), qPrintable(load.firstError()));
     QVERIFY(back >= 0);
@@ -242,10 +243,10 @@ void tst_Failover::readerRejoinsWithinTwoIntervals()
     QVERIFY(!nodeHandle(m_cluster, Node::Reader1).isOnline());
 
     QVERIFY(m_test.startNode(Node::Reader1));
-    const qint64 online = waitUntil([&] { return nodeHandle(m_cluster, Node::Reader1).isOnline(); },
-                                    10000, 5);
-    qInfo() << "reader1 online" << online << "ms after restart; health interval"
-            << HealthIntervalMs << "ms";
+    const qint64 online
+        = waitUntil([&] { return nodeHandle(m_cluster, Node::Reader1).isOnline(); }, 10000, 5);
+    qInfo() << "reader1 online" << online << "ms after restart; health interval" << HealthIntervalMs
+            << "ms";
     QVERIFY(online >= 0);
     // The promise is two intervals; the slack covers a slow machine scheduling the probe thread.
     QVERIFY2(online <= 2 * HealthIntervalMs + 1000, qPrintable(QString::number(online)));
@@ -274,12 +275,12 @@ void tst_Failover::preparedReadSurvivesItsNode()
     QVERIFY(m_test.startNode(Node::Reader2));
     const int reader2 = m_test.port(Node::Reader2);
     QVERIFY(waitUntil(
-                    [&] {
-                        query.addBindValue(7);
-                        return query.exec() && query.next() && query.value(0).toInt() == reader2
-                                && query.value(1).toInt() == 7;
-                    },
-                    10000)
+                [&] {
+                    query.addBindValue(7);
+                    return query.exec() && query.next() && query.value(0).toInt() == reader2
+                        && query.value(1).toInt() == 7;
+                },
+                10000)
             >= 0);
 }
 
@@ -296,8 +297,8 @@ void tst_Failover::primaryDownAndBack()
     timer.start();
     QVERIFY(!query.exec(u"INSERT INTO failover_writes (v) VALUES (2)"_s));
     const qint64 failedAfter = timer.elapsed();
-    qInfo() << "write with the primary down failed after" << failedAfter << "ms:"
-            << query.lastError().text();
+    qInfo() << "write with the primary down failed after" << failedAfter
+            << "ms:" << query.lastError().text();
     QCOMPARE(query.lastError().type(), QSqlError::ConnectionError);
     QVERIFY2(query.lastError().text().contains(primary), qPrintable(query.lastError().text()));
     QVERIFY(!query.lastError().text().contains(m_test.password()));
@@ -318,8 +319,9 @@ void tst_Failover::primaryDownAndBack()
              qPrintable(query.lastError().text()));
     QVERIFY(nodeHandle(m_cluster, Node::Primary).isOnline());
     // The failed write was not replayed behind the caller's back.
-    QCOMPARE(m_test.queryValue(Node::Primary, u"SELECT count(*) FROM failover_writes WHERE v = 2"_s),
-             u"0"_s);
+    QCOMPARE(
+        m_test.queryValue(Node::Primary, u"SELECT count(*) FROM failover_writes WHERE v = 2"_s),
+        u"0"_s);
 }
 
 void tst_Failover::transactionLostWithThePrimary()
@@ -370,7 +372,7 @@ void tst_Failover::manualOffline()
     QSet<int> ports;
     for (int i = 0; i < 50; ++i)
         ports.insert(servedBy(query));
-    QCOMPARE(ports, (QSet<int>{m_test.port(Node::Reader1), m_test.port(Node::Reader2)}));
+    QCOMPARE(ports, (QSet<int> {m_test.port(Node::Reader1), m_test.port(Node::Reader2)}));
 }
 
 void tst_Failover::manualOfflineLetsRunningStatementFinish()

@@ -120,17 +120,17 @@ void tst_Open::badOptions_data()
 {
     QTest::addColumn<QString>("options");
     QTest::addColumn<QStringList>("mentions");
-    QTest::newRow("unknown QPSQLHA key") << u"QPSQLHA_READERZ=x:1"_s
-                                         << QStringList{u"QPSQLHA_READERZ"_s};
+    QTest::newRow("unknown QPSQLHA key")
+        << u"QPSQLHA_READERZ=x:1"_s << QStringList {u"QPSQLHA_READERZ"_s};
     QTest::newRow("interval") << u"QPSQLHA_HEALTH_INTERVAL=10"_s
-                              << QStringList{u"QPSQLHA_HEALTH_INTERVAL"_s, u"'10'"_s};
+                              << QStringList {u"QPSQLHA_HEALTH_INTERVAL"_s, u"'10'"_s};
     QTest::newRow("policy") << u"QPSQLHA_POLICY=sticky"_s
-                            << QStringList{u"QPSQLHA_POLICY"_s, u"sticky"_s};
+                            << QStringList {u"QPSQLHA_POLICY"_s, u"sticky"_s};
     QTest::newRow("reader port") << u"QPSQLHA_READERS=127.0.0.1:0"_s
-                                 << QStringList{u"QPSQLHA_READERS"_s, u"127.0.0.1:0"_s};
-    QTest::newRow("malformed") << u"sslmode"_s << QStringList{u"sslmode"_s};
+                                 << QStringList {u"QPSQLHA_READERS"_s, u"127.0.0.1:0"_s};
+    QTest::newRow("malformed") << u"sslmode"_s << QStringList {u"sslmode"_s};
     QTest::newRow("injection") << u"QPSQLHA_READERS=a' host='evil"_s
-                               << QStringList{u"QPSQLHA_READERS"_s};
+                               << QStringList {u"QPSQLHA_READERS"_s};
 }
 
 void tst_Open::badOptions()
@@ -157,7 +157,8 @@ void tst_Open::unknownLibpqOption()
 {
     QSqlDatabase db = haDatabase(u"open"_s, m_cluster, u"connect_timout=3"_s);
     QVERIFY(!db.open());
-    QVERIFY2(db.lastError().text().contains(u"connect_timout"_s), qPrintable(db.lastError().text()));
+    QVERIFY2(db.lastError().text().contains(u"connect_timout"_s),
+             qPrintable(db.lastError().text()));
 }
 
 void tst_Open::libpqOptionsReachEveryNode()
@@ -181,9 +182,8 @@ void tst_Open::libpqOptionsReachEveryNode()
 void tst_Open::unreachableReaderAtOpen()
 {
     const int dead = unusedPort();
-    const QString readers = u"%1:%2,127.0.0.1:%3"_s.arg(m_test.host())
-                                    .arg(m_test.port(Node::Reader1))
-                                    .arg(dead);
+    const QString readers
+        = u"%1:%2,127.0.0.1:%3"_s.arg(m_test.host()).arg(m_test.port(Node::Reader1)).arg(dead);
     QSqlDatabase db = haDatabase(u"open"_s, m_cluster, QString(), readers);
     QVERIFY2(db.open(), qPrintable(db.lastError().text()));
     const QPsqlHa::NodeHandle deadNode = QPsqlHa::node(m_cluster, u"127.0.0.1"_s, dead);
@@ -279,8 +279,8 @@ void tst_Open::connectionsShareClusterState()
     nodeHandle(m_cluster, Node::Reader1).setOnline(true);
 
     // The default cluster name comes from the primary: host:port/database.
-    const QString derived =
-            u"%1:%2/%3"_s.arg(m_test.host()).arg(m_test.port(Node::Primary)).arg(m_test.database());
+    const QString derived
+        = u"%1:%2/%3"_s.arg(m_test.host()).arg(m_test.port(Node::Primary)).arg(m_test.database());
     QSqlDatabase third = QSqlDatabase::cloneDatabase(first, u"open-3"_s);
     third.setConnectOptions(u"QPSQLHA_READERS=%1"_s.arg(m_test.readersOption()));
     QVERIFY(third.open());
@@ -325,8 +325,7 @@ void tst_Open::debugModeLogsStatus()
     const QString primary = u"%1:%2"_s.arg(m_test.host()).arg(m_test.port(Node::Primary));
     QTRY_VERIFY_WITH_TIMEOUT(log.count(m_cluster + u" node "_s + primary) >= 1, 6000);
     for (Node reader : {Node::Reader1, Node::Reader2}) {
-        QVERIFY(log.count(u"%1 node %2:%3"_s.arg(m_cluster, m_test.host())
-                                  .arg(m_test.port(reader)))
+        QVERIFY(log.count(u"%1 node %2:%3"_s.arg(m_cluster, m_test.host()).arg(m_test.port(reader)))
                 >= 1);
     }
     for (const QString &message : log.messages())
@@ -341,10 +340,11 @@ void tst_Open::logQueriesNamesTheNode()
     QSqlQuery query(db);
     const int port = servedBy(query, u"SELECT inet_server_port() AS logged_statement"_s);
     QVERIFY(port > 0);
-    QCOMPARE(log.count(u"qpsqlha.queries: %1:%2 reader SELECT inet_server_port() AS logged_statement"_s
-                               .arg(m_test.host())
-                               .arg(port)),
-             1);
+    QCOMPARE(
+        log.count(u"qpsqlha.queries: %1:%2 reader SELECT inet_server_port() AS logged_statement"_s
+                      .arg(m_test.host())
+                      .arg(port)),
+        1);
 }
 
 QTEST_GUILESS_MAIN(tst_Open)

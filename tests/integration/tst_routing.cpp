@@ -31,8 +31,8 @@ Counts counts(const QString &cluster)
     c.reader1 = nodeHandle(cluster, Node::Reader1).queries();
     c.reader2 = nodeHandle(cluster, Node::Reader2).queries();
     c.retries = nodeHandle(cluster, Node::Primary).retries()
-            + nodeHandle(cluster, Node::Reader1).retries()
-            + nodeHandle(cluster, Node::Reader2).retries();
+        + nodeHandle(cluster, Node::Reader1).retries()
+        + nodeHandle(cluster, Node::Reader2).retries();
     return c;
 }
 
@@ -79,16 +79,16 @@ void tst_Routing::initTestCase()
     QVERIFY(m_test.ensureAllRunning());
     QString error;
     for (const char *sql : {
-                 "DROP TABLE IF EXISTS routing_items",
-                 "CREATE TABLE routing_items (id serial PRIMARY KEY, name text NOT NULL)",
-                 "INSERT INTO routing_items (name) VALUES ('first')",
-                 "DROP SEQUENCE IF EXISTS routing_seq",
-                 "CREATE SEQUENCE routing_seq",
-                 // Writes, but nothing in its name says so: only QPSQLHA_WRITE_FUNCTIONS or the
-                 // 25006 safety net can route it.
-                 "CREATE OR REPLACE FUNCTION routing_bump() RETURNS int LANGUAGE sql AS "
-                 "$$ INSERT INTO routing_items (name) VALUES ('bumped') RETURNING id $$",
-                 "CREATE OR REPLACE PROCEDURE routing_noop() LANGUAGE sql AS $$ SELECT 1 $$",
+             "DROP TABLE IF EXISTS routing_items",
+             "CREATE TABLE routing_items (id serial PRIMARY KEY, name text NOT NULL)",
+             "INSERT INTO routing_items (name) VALUES ('first')",
+             "DROP SEQUENCE IF EXISTS routing_seq",
+             "CREATE SEQUENCE routing_seq",
+             // Writes, but nothing in its name says so: only QPSQLHA_WRITE_FUNCTIONS or the
+             // 25006 safety net can route it.
+             "CREATE OR REPLACE FUNCTION routing_bump() RETURNS int LANGUAGE sql AS "
+             "$$ INSERT INTO routing_items (name) VALUES ('bumped') RETURNING id $$",
+             "CREATE OR REPLACE PROCEDURE routing_noop() LANGUAGE sql AS $$ SELECT 1 $$",
          }) {
         QVERIFY2(m_test.execOn(Node::Primary, QString::fromUtf8(sql), &error), qPrintable(error));
     }
@@ -139,8 +139,9 @@ void tst_Routing::readsSpreadRandomly()
     // Each of two readers gets about half: far outside these bounds is not random any more.
     for (Node reader : {Node::Reader1, Node::Reader2}) {
         const int share = perPort.value(m_test.port(reader));
-        QVERIFY2(share > reads * 35 / 100 && share < reads * 65 / 100,
-                 qPrintable(u"reader %1 got %2 of %3"_s.arg(m_test.port(reader)).arg(share).arg(reads)));
+        QVERIFY2(
+            share > reads * 35 / 100 && share < reads * 65 / 100,
+            qPrintable(u"reader %1 got %2 of %3"_s.arg(m_test.port(reader)).arg(share).arg(reads)));
     }
 }
 
@@ -168,12 +169,12 @@ void tst_Routing::readForms_data()
     QTest::newRow("show") << u"SHOW search_path"_s;
     QTest::newRow("explain") << u"EXPLAIN SELECT * FROM routing_items"_s;
     QTest::newRow("explain of a write plans only")
-            << u"EXPLAIN INSERT INTO routing_items (name) VALUES ('never')"_s;
+        << u"EXPLAIN INSERT INTO routing_items (name) VALUES ('never')"_s;
     QTest::newRow("with select") << u"WITH a AS (SELECT 1 AS x) SELECT x FROM a"_s;
     QTest::newRow("comments and parentheses")
-            << u"-- leading\n/* block /* nested */ */ ((SELECT 1))"_s;
+        << u"-- leading\n/* block /* nested */ */ ((SELECT 1))"_s;
     QTest::newRow("keywords in literals")
-            << u"SELECT 'insert; delete', $t$ FOR UPDATE $t$, \"update\" FROM (SELECT 1 AS \"update\") s"_s;
+        << u"SELECT 'insert; delete', $t$ FOR UPDATE $t$, \"update\" FROM (SELECT 1 AS \"update\") s"_s;
     QTest::newRow("trailing semicolon") << u"SELECT 1;"_s;
 }
 
@@ -195,16 +196,16 @@ void tst_Routing::primaryForms_data()
     QTest::addColumn<QString>("sql");
     QTest::newRow("insert") << u"INSERT INTO routing_items (name) VALUES ('p')"_s;
     QTest::newRow("insert returning")
-            << u"INSERT INTO routing_items (name) VALUES ('r') RETURNING id"_s;
+        << u"INSERT INTO routing_items (name) VALUES ('r') RETURNING id"_s;
     QTest::newRow("for update") << u"SELECT id FROM routing_items LIMIT 1 FOR UPDATE"_s;
     QTest::newRow("for no key update")
-            << u"SELECT id FROM routing_items LIMIT 1 FOR NO KEY UPDATE"_s;
+        << u"SELECT id FROM routing_items LIMIT 1 FOR NO KEY UPDATE"_s;
     QTest::newRow("for share") << u"SELECT id FROM routing_items LIMIT 1 FOR SHARE"_s;
     QTest::newRow("for key share") << u"select id from routing_items limit 1 for key share"_s;
     QTest::newRow("select into") << u"SELECT 1 AS a INTO TEMP TABLE routing_into"_s;
     QTest::newRow("data-modifying with")
-            << u"WITH w AS (INSERT INTO routing_items (name) VALUES ('w') RETURNING id) "
-               "SELECT id FROM w"_s;
+        << u"WITH w AS (INSERT INTO routing_items (name) VALUES ('w') RETURNING id) "
+           "SELECT id FROM w"_s;
     QTest::newRow("nextval") << u"SELECT nextval('routing_seq')"_s;
     QTest::newRow("setval") << u"SELECT pg_catalog.setval('routing_seq', 100)"_s;
     QTest::newRow("advisory lock") << u"SELECT pg_try_advisory_lock(42)"_s;
@@ -217,7 +218,7 @@ void tst_Routing::primaryForms_data()
     QTest::newRow("hint") << u"/*qpsqlha:primary*/ SELECT 1"_s;
     QTest::newRow("multi-statement") << u"SELECT 1; SELECT 2"_s;
     QTest::newRow("explain analyze of a write")
-            << u"EXPLAIN ANALYZE INSERT INTO routing_items (name) VALUES ('e')"_s;
+        << u"EXPLAIN ANALYZE INSERT INTO routing_items (name) VALUES ('e')"_s;
     QTest::newRow("listen") << u"LISTEN routing_channel"_s;
     QTest::newRow("notify") << u"NOTIFY routing_channel"_s;
     QTest::newRow("call") << u"CALL routing_noop()"_s;
@@ -311,8 +312,8 @@ void tst_Routing::rawTransactionPinsToPrimary_data()
     QTest::addColumn<QString>("begin");
     QTest::addColumn<QString>("end");
     QTest::newRow("BEGIN/COMMIT") << u"BEGIN"_s << u"COMMIT"_s;
-    QTest::newRow("START TRANSACTION/END") << u"START TRANSACTION ISOLATION LEVEL REPEATABLE READ"_s
-                                           << u"END"_s;
+    QTest::newRow("START TRANSACTION/END")
+        << u"START TRANSACTION ISOLATION LEVEL REPEATABLE READ"_s << u"END"_s;
     QTest::newRow("begin/rollback") << u"begin"_s << u"rollback"_s;
     QTest::newRow("BEGIN WORK/ABORT") << u"BEGIN WORK"_s << u"ABORT"_s;
 }
@@ -362,7 +363,7 @@ void tst_Routing::preparedReadsSpreadAndBind()
         QCOMPARE(query.value(1).toInt(), i + 1);
         QCOMPARE(query.value(2).toString(), u"it's \"quoted\" ; DELETE"_s);
     }
-    QCOMPARE(ports, (QSet<int>{m_test.port(Node::Reader1), m_test.port(Node::Reader2)}));
+    QCOMPARE(ports, (QSet<int> {m_test.port(Node::Reader1), m_test.port(Node::Reader2)}));
 
     QVERIFY(query.prepare(u"SELECT :a::int * 2, :b::text, :a::int"_s));
     query.bindValue(u":a"_s, 21);
@@ -385,9 +386,9 @@ void tst_Routing::preparedWriteWithNamedPlaceholders()
     QVERIFY(query.next());
     const int id = query.value(0).toInt();
     QCOMPARE(counts(m_cluster).primary, before.primary + 1);
-    QCOMPARE(m_test.queryValue(Node::Primary,
-                               u"SELECT name FROM routing_items WHERE id = %1"_s.arg(id)),
-             u"prepared"_s);
+    QCOMPARE(
+        m_test.queryValue(Node::Primary, u"SELECT name FROM routing_items WHERE id = %1"_s.arg(id)),
+        u"prepared"_s);
 }
 
 void tst_Routing::lastInsertIdComesFromPrimary()

@@ -40,7 +40,8 @@ void tst_ConnectOptions::defaults()
 {
     ClusterSettings settings;
     QString error;
-    QVERIFY2(parseConnectionParameters(parameters(QString()), &settings, &error), qPrintable(error));
+    QVERIFY2(parseConnectionParameters(parameters(QString()), &settings, &error),
+             qPrintable(error));
     QCOMPARE(settings.nodes.size(), 1);
     QCOMPARE(settings.nodes.first().role, NodeRole::Primary);
     QCOMPARE(settings.nodes.first().address(), u"10.0.0.1:5432"_s);
@@ -64,18 +65,17 @@ void tst_ConnectOptions::readers_data()
     QTest::addColumn<QStringList>("addresses");
 
     QTest::newRow("two") << u"QPSQLHA_READERS=10.0.0.2:5432,10.0.0.3:5433"_s
-                         << QStringList{u"10.0.0.1:5432"_s, u"10.0.0.2:5432"_s,
-                                        u"10.0.0.3:5433"_s};
+                         << QStringList {u"10.0.0.1:5432"_s, u"10.0.0.2:5432"_s,
+                                         u"10.0.0.3:5433"_s};
     QTest::newRow("default port") << u"QPSQLHA_READERS=replica1"_s
-                                  << QStringList{u"10.0.0.1:5432"_s, u"replica1:5432"_s};
+                                  << QStringList {u"10.0.0.1:5432"_s, u"replica1:5432"_s};
     QTest::newRow("ipv6") << u"QPSQLHA_READERS=[::1]:5433,[fe80::1]"_s
-                          << QStringList{u"10.0.0.1:5432"_s, u"[::1]:5433"_s,
-                                         u"[fe80::1]:5432"_s};
+                          << QStringList {u"10.0.0.1:5432"_s, u"[::1]:5433"_s, u"[fe80::1]:5432"_s};
     QTest::newRow("spaces") << u" QPSQLHA_READERS = a:1 , b:2 "_s
-                            << QStringList{u"10.0.0.1:5432"_s, u"a:1"_s, u"b:2"_s};
-    QTest::newRow("empty") << u"QPSQLHA_READERS="_s << QStringList{u"10.0.0.1:5432"_s};
+                            << QStringList {u"10.0.0.1:5432"_s, u"a:1"_s, u"b:2"_s};
+    QTest::newRow("empty") << u"QPSQLHA_READERS="_s << QStringList {u"10.0.0.1:5432"_s};
     QTest::newRow("key case") << u"qpsqlha_readers=r:7"_s
-                              << QStringList{u"10.0.0.1:5432"_s, u"r:7"_s};
+                              << QStringList {u"10.0.0.1:5432"_s, u"r:7"_s};
 }
 
 void tst_ConnectOptions::readers()
@@ -121,11 +121,11 @@ void tst_ConnectOptions::options_data()
                                << int(Policy::Random) << defaultName << false << false
                                << QStringList();
     QTest::newRow("write functions")
-            << u"QPSQLHA_WRITE_FUNCTIONS=bump_counter, Audit_Log"_s << 2000 << int(Policy::Random)
-            << defaultName << false << false << QStringList{u"bump_counter"_s, u"audit_log"_s};
-    QTest::newRow("trailing semicolons") << u";;QPSQLHA_HEALTH_INTERVAL=100;;"_s << 100
-                                         << int(Policy::Random) << defaultName << false << false
-                                         << QStringList();
+        << u"QPSQLHA_WRITE_FUNCTIONS=bump_counter, Audit_Log"_s << 2000 << int(Policy::Random)
+        << defaultName << false << false << QStringList {u"bump_counter"_s, u"audit_log"_s};
+    QTest::newRow("trailing semicolons")
+        << u";;QPSQLHA_HEALTH_INTERVAL=100;;"_s << 100 << int(Policy::Random) << defaultName
+        << false << false << QStringList();
 }
 
 void tst_ConnectOptions::options()
@@ -148,42 +148,42 @@ void tst_ConnectOptions::invalid_data()
     QTest::addColumn<QStringList>("mentions"); // what the message must name
 
     QTest::newRow("unknown qpsqlha key")
-            << u"QPSQLHA_READER=a:1"_s << QStringList{u"QPSQLHA_READER"_s};
+        << u"QPSQLHA_READER=a:1"_s << QStringList {u"QPSQLHA_READER"_s};
     QTest::newRow("interval too small")
-            << u"QPSQLHA_HEALTH_INTERVAL=49"_s << QStringList{u"QPSQLHA_HEALTH_INTERVAL"_s, u"49"_s};
+        << u"QPSQLHA_HEALTH_INTERVAL=49"_s << QStringList {u"QPSQLHA_HEALTH_INTERVAL"_s, u"49"_s};
     QTest::newRow("interval not a number")
-            << u"QPSQLHA_HEALTH_INTERVAL=2s"_s << QStringList{u"QPSQLHA_HEALTH_INTERVAL"_s, u"2s"_s};
+        << u"QPSQLHA_HEALTH_INTERVAL=2s"_s << QStringList {u"QPSQLHA_HEALTH_INTERVAL"_s, u"2s"_s};
     QTest::newRow("policy") << u"QPSQLHA_POLICY=fastest_ever"_s
-                            << QStringList{u"QPSQLHA_POLICY"_s, u"fastest_ever"_s};
+                            << QStringList {u"QPSQLHA_POLICY"_s, u"fastest_ever"_s};
     QTest::newRow("debug value") << u"QPSQLHA_DEBUG=maybe"_s
-                                 << QStringList{u"QPSQLHA_DEBUG"_s, u"maybe"_s};
+                                 << QStringList {u"QPSQLHA_DEBUG"_s, u"maybe"_s};
     QTest::newRow("log value") << u"QPSQLHA_LOG_QUERIES=2"_s
-                               << QStringList{u"QPSQLHA_LOG_QUERIES"_s, u"2"_s};
-    QTest::newRow("empty cluster") << u"QPSQLHA_CLUSTER="_s << QStringList{u"QPSQLHA_CLUSTER"_s};
+                               << QStringList {u"QPSQLHA_LOG_QUERIES"_s, u"2"_s};
+    QTest::newRow("empty cluster") << u"QPSQLHA_CLUSTER="_s << QStringList {u"QPSQLHA_CLUSTER"_s};
     QTest::newRow("write function") << u"QPSQLHA_WRITE_FUNCTIONS=f(x)"_s
-                                    << QStringList{u"QPSQLHA_WRITE_FUNCTIONS"_s, u"f(x)"_s};
+                                    << QStringList {u"QPSQLHA_WRITE_FUNCTIONS"_s, u"f(x)"_s};
     QTest::newRow("bad port") << u"QPSQLHA_READERS=a:99999"_s
-                              << QStringList{u"QPSQLHA_READERS"_s, u"a:99999"_s};
+                              << QStringList {u"QPSQLHA_READERS"_s, u"a:99999"_s};
     QTest::newRow("port text") << u"QPSQLHA_READERS=a:http"_s
-                               << QStringList{u"QPSQLHA_READERS"_s, u"a:http"_s};
-    QTest::newRow("empty port") << u"QPSQLHA_READERS=a:"_s << QStringList{u"QPSQLHA_READERS"_s};
+                               << QStringList {u"QPSQLHA_READERS"_s, u"a:http"_s};
+    QTest::newRow("empty port") << u"QPSQLHA_READERS=a:"_s << QStringList {u"QPSQLHA_READERS"_s};
     QTest::newRow("empty entry") << u"QPSQLHA_READERS=a:1,,b:2"_s
-                                 << QStringList{u"QPSQLHA_READERS"_s, u"empty entry"_s};
+                                 << QStringList {u"QPSQLHA_READERS"_s, u"empty entry"_s};
     QTest::newRow("bare ipv6") << u"QPSQLHA_READERS=::1:5433"_s
-                               << QStringList{u"QPSQLHA_READERS"_s, u"brackets"_s};
-    QTest::newRow("unclosed bracket") << u"QPSQLHA_READERS=[::1:5433"_s
-                                      << QStringList{u"QPSQLHA_READERS"_s, u"]"_s};
+                               << QStringList {u"QPSQLHA_READERS"_s, u"brackets"_s};
+    QTest::newRow("unclosed bracket")
+        << u"QPSQLHA_READERS=[::1:5433"_s << QStringList {u"QPSQLHA_READERS"_s, u"]"_s};
     QTest::newRow("injection in reader host")
-            << u"QPSQLHA_READERS=a host=evil"_s << QStringList{u"QPSQLHA_READERS"_s};
-    QTest::newRow("duplicate reader") << u"QPSQLHA_READERS=a:1,a:1"_s
-                                      << QStringList{u"a:1"_s, u"twice"_s};
-    QTest::newRow("reader is primary") << u"QPSQLHA_READERS=10.0.0.1:5432"_s
-                                       << QStringList{u"10.0.0.1:5432"_s, u"twice"_s};
-    QTest::newRow("no equals") << u"sslmode"_s << QStringList{u"sslmode"_s, u"key=value"_s};
-    QTest::newRow("unknown libpq keyword") << u"sslmood=disable"_s << QStringList{u"sslmood"_s};
-    QTest::newRow("host in options") << u"host=10.9.9.9"_s << QStringList{u"host"_s};
-    QTest::newRow("port in options") << u"port=1"_s << QStringList{u"port"_s};
-    QTest::newRow("dbname in options") << u"dbname=other"_s << QStringList{u"dbname"_s};
+        << u"QPSQLHA_READERS=a host=evil"_s << QStringList {u"QPSQLHA_READERS"_s};
+    QTest::newRow("duplicate reader")
+        << u"QPSQLHA_READERS=a:1,a:1"_s << QStringList {u"a:1"_s, u"twice"_s};
+    QTest::newRow("reader is primary")
+        << u"QPSQLHA_READERS=10.0.0.1:5432"_s << QStringList {u"10.0.0.1:5432"_s, u"twice"_s};
+    QTest::newRow("no equals") << u"sslmode"_s << QStringList {u"sslmode"_s, u"key=value"_s};
+    QTest::newRow("unknown libpq keyword") << u"sslmood=disable"_s << QStringList {u"sslmood"_s};
+    QTest::newRow("host in options") << u"host=10.9.9.9"_s << QStringList {u"host"_s};
+    QTest::newRow("port in options") << u"port=1"_s << QStringList {u"port"_s};
+    QTest::newRow("dbname in options") << u"dbname=other"_s << QStringList {u"dbname"_s};
 }
 
 void tst_ConnectOptions::invalid()
@@ -203,8 +203,8 @@ void tst_ConnectOptions::libpqOptionsAreQuoted()
     ClusterSettings settings;
     QString error;
     QVERIFY2(parseConnectionParameters(
-                     parameters(u"sslmode=disable;connect_timeout=3;application_name='my app'"_s),
-                     &settings, &error),
+                 parameters(u"sslmode=disable;connect_timeout=3;application_name='my app'"_s),
+                 &settings, &error),
              qPrintable(error));
     QCOMPARE(settings.libpqOptions.size(), 3);
     // Every value is quoted, so a space cannot start a new keyword once QPSQL turns ';' into ' '.
@@ -233,14 +233,14 @@ void tst_ConnectOptions::fromReplicationConfig()
     QVERIFY2(clusterSettingsFromConfig(u"first_db"_s, config, true, &settings, &error),
              qPrintable(error));
     QCOMPARE(settings.name, u"first_db"_s);
-    QCOMPARE(settings.addresses(), (QStringList{u"w:9000"_s, u"r1:9001"_s, u"r2:9002"_s}));
+    QCOMPARE(settings.addresses(), (QStringList {u"w:9000"_s, u"r1:9001"_s, u"r2:9002"_s}));
     QCOMPARE(settings.nodes.at(1).user, u"u1"_s);
     QCOMPARE(settings.nodes.at(1).password, u"p1"_s);
     QVERIFY(settings.nodes.at(1).logQueries);
     QCOMPARE(settings.nodes.at(0).sslmode, u"disable"_s);
     QCOMPARE(settings.healthIntervalMs, 500);
     QCOMPARE(settings.policy, Policy::RoundRobin);
-    QCOMPARE(settings.writeFunctions, QStringList{u"bump"_s});
+    QCOMPARE(settings.writeFunctions, QStringList {u"bump"_s});
     QVERIFY(settings.debug);
     QCOMPARE(settings.libpqOptions.size(), 1);
 
