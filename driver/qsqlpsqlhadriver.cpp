@@ -67,12 +67,12 @@ bool QPsqlHaDriver::hasFeature(DriverFeature feature) const
     case Unicode:
     case PreparedQueries:
     case PositionalPlaceholders:
+    case MultipleResultSets:
         return true;
     case NamedPlaceholders:
     case BatchOperations:
     case SimpleLocking:
     case FinishQuery:
-    case MultipleResultSets:
     case CancelQuery:
         return false;
     }

@@ -72,10 +72,17 @@ bool QPsqlHaResult::runStatement(Session::Purpose purpose)
     if (m_nodes.size() != s->cluster().nodeCount())
         m_nodes.resize(s->cluster().nodeCount());
     m_purpose = purpose;
+    if (purpose == Session::Purpose::Execute) {
+        // Like QPSQL before it runs a statement: no current row, no result set.
+        setAt(QSql::BeforeFirstRow);
+        setActive(false);
+    }
     int node = -1;
     const QSqlError error = s->execute(m_classification, m_sql, *this, purpose, &node);
     m_current = node >= 0 && error.type() == QSqlError::NoError ? node : -1;
     if (error.type() != QSqlError::NoError) {
+        if (purpose == Session::Purpose::Execute)
+            setSelect(false); // QPSQL's answer after a statement failed
         setLastError(error);
         return false;
     }
@@ -214,7 +221,13 @@ int QPsqlHaResult::numRowsAffected()
 QSqlRecord QPsqlHaResult::record() const
 {
     const QSqlQuery *query = current();
-    return query && isActive() ? query->record() : QSqlRecord();
+    if (!query || !isActive())
+        return QSqlRecord();
+    // QSqlQuery::record() fills in the values of the node query's row, which need not be ours
+    // (after seek(-1) it still is on its last row): QPSQL's record() has none.
+    QSqlRecord record = query->record();
+    record.clearValues();
+    return record;
 }
 
 QVariant QPsqlHaResult::lastInsertId() const
@@ -239,7 +252,17 @@ void QPsqlHaResult::detachFromResultSet()
 
 bool QPsqlHaResult::nextResult()
 {
-    return false;
+    // QPSQL returns one result set per statement of a multi-statement string.
+    QSqlQuery *query = current();
+    if (!query)
+        return false;
+    const bool ok = query->nextResult();
+    setAt(query->at());
+    setSelect(query->isSelect());
+    setActive(query->isActive());
+    if (!ok && query->lastError().isValid())
+        setLastError(query->lastError());
+    return ok;
 }
 
 QT_END_NAMESPACE
