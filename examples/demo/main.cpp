@@ -46,20 +46,27 @@ struct Options
     int seconds = 30;
 };
 
+// What an application does once per connection: the primary as usual, the readers and the
+// cluster name in the connect options. Every connection of the demo shares the cluster "demo".
+QSqlDatabase addConnection(const Options &options, const QString &name)
+{
+    QSqlDatabase db = QSqlDatabase::addDatabase(u"QPSQLHA"_s, name);
+    db.setHostName(options.host);
+    db.setPort(options.port);
+    db.setDatabaseName(options.database);
+    db.setUserName(options.user);
+    db.setPassword(options.password);
+    db.setConnectOptions(u"QPSQLHA_READERS=%1;QPSQLHA_CLUSTER=demo;"
+                         "QPSQLHA_HEALTH_INTERVAL=500;connect_timeout=2"_s.arg(options.readers));
+    return db;
+}
+
 // One worker: its own connection (a QSqlDatabase belongs to one thread), 1 write per 10 reads.
 void work(const Options &options, int id, Totals *totals)
 {
     const QString name = u"demo-%1"_s.arg(id);
     {
-        QSqlDatabase db = QSqlDatabase::addDatabase(u"QPSQLHA"_s, name);
-        db.setHostName(options.host);
-        db.setPort(options.port);
-        db.setDatabaseName(options.database);
-        db.setUserName(options.user);
-        db.setPassword(options.password);
-        db.setConnectOptions(
-            u"QPSQLHA_READERS=%1;QPSQLHA_CLUSTER=demo;"
-            "QPSQLHA_HEALTH_INTERVAL=500;connect_timeout=2"_s.arg(options.readers));
+        QSqlDatabase db = addConnection(options, name);
         if (!db.open()) {
             std::fprintf(stderr, "worker %d: %s\n", id, qPrintable(db.lastError().text()));
             return;
@@ -145,15 +152,7 @@ int main(int argc, char *argv[])
 
     {
         // The schema, through the same driver: DDL goes to the primary.
-        QSqlDatabase db = QSqlDatabase::addDatabase(u"QPSQLHA"_s, u"setup"_s);
-        db.setHostName(options.host);
-        db.setPort(options.port);
-        db.setDatabaseName(options.database);
-        db.setUserName(options.user);
-        db.setPassword(options.password);
-        db.setConnectOptions(
-            u"QPSQLHA_READERS=%1;QPSQLHA_CLUSTER=demo;"
-            "QPSQLHA_HEALTH_INTERVAL=500;connect_timeout=2"_s.arg(options.readers));
+        QSqlDatabase db = addConnection(options, u"setup"_s);
         if (!db.open()) {
             std::fprintf(stderr, "cannot open: %s\n", qPrintable(db.lastError().text()));
             return 1;
