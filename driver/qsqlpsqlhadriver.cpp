@@ -7,6 +7,8 @@
 
 #include <qpsqlhacluster_p.h>
 #include <qpsqlhaconnectoptions_p.h>
+#include <qpsqlhacontrolserver_p.h>
+#include <qpsqlhalogging_p.h>
 #include <qpsqlhasession_p.h>
 
 #include <QtSql/private/qsqldriver_p.h>
@@ -101,7 +103,13 @@ bool QPsqlHaDriver::open(const QString &db, const QString &user, const QString &
     if (ClusterRegistry::instance().definition(settings.name, &defined)) {
         defined.debug = defined.debug || settings.debug;
         defined.logQueries = settings.logQueries;
+        defined.control = defined.control || settings.control;
         settings = defined;
+    }
+    if (settings.control || ControlServer::requestedByEnvironment()) {
+        // Without the channel the application still works; operators get a warning.
+        if (!ControlServer::instance().ensureRunning(&problem))
+            qCWarning(lcControl).noquote() << "QPSQLHA: no control channel:" << problem;
     }
     const QSharedPointer<Cluster> cluster = ClusterRegistry::instance().acquire(settings, &problem);
     if (!cluster)

@@ -16,7 +16,7 @@ Cluster::Cluster(const ClusterSettings &settings)
 {
     m_nodes.reserve(size_t(settings.nodes.size()));
     for (const NodeSettings &node : settings.nodes)
-        m_nodes.push_back(std::make_unique<Node>(node));
+        m_nodes.push_back(std::make_unique<Node>(settings.name, node));
     if (settings.debug)
         enableDebug();
 }

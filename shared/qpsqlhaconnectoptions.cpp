@@ -186,6 +186,8 @@ bool applyOption(const QString &key, const QString &value, ClusterSettings *sett
         settings->name = value;
     } else if (upper == "QPSQLHA_DEBUG"_L1) {
         settings->debug = parseBool(value, &ok);
+    } else if (upper == "QPSQLHA_CONTROL"_L1) {
+        settings->control = parseBool(value, &ok);
     } else if (upper == "QPSQLHA_LOG_QUERIES"_L1) {
         settings->logQueries = parseBool(value, &ok);
     } else if (upper == "QPSQLHA_WRITE_FUNCTIONS"_L1) {

@@ -48,6 +48,7 @@ struct QPSQLHA_EXPORT ClusterSettings
     Policy policy = Policy::Random;
     bool debug = false;
     bool logQueries = false;
+    bool control = false; // QPSQLHA_CONTROL: serve node state to qpsqlha-ctl and the monitor
 
     // libpqOptions in QPSQL's connect-option syntax, every value quoted.
     QString qpsqlConnectOptions() const;

@@ -51,7 +51,7 @@ public:
                 continue;
             QString problem;
             if (probeNode(node.settings(), cluster.settings(), timeoutSeconds, &problem)) {
-                node.markRecovered();
+                node.markRecovered(QStringLiteral("probe succeeded"));
             } else {
                 node.setLastError(problem);
                 qCDebug(lcHealth).noquote() << "probe of" << node.address() << "failed:" << problem;

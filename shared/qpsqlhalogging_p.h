@@ -18,6 +18,8 @@ QPSQLHA_EXPORT Q_DECLARE_LOGGING_CATEGORY(lcHealth)
 QPSQLHA_EXPORT Q_DECLARE_LOGGING_CATEGORY(lcQueries)
 // QPSQLHA_DEBUG=1: the status of every node every 4 s (info).
 QPSQLHA_EXPORT Q_DECLARE_LOGGING_CATEGORY(lcStatus)
+// The control channel: where it listens, clients refused (info).
+QPSQLHA_EXPORT Q_DECLARE_LOGGING_CATEGORY(lcControl)
 
 } // namespace QPsqlHa
 

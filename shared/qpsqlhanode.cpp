@@ -4,6 +4,7 @@
 #include "qpsqlhanode_p.h"
 
 #include "qpsqlhalogging_p.h"
+#include "qpsqlhastatechanges_p.h"
 
 namespace QPsqlHa {
 
@@ -20,35 +21,39 @@ const char *nodeStateName(NodeState state)
     return "unknown";
 }
 
-Node::Node(const NodeSettings &settings)
-    : m_settings(settings)
+Node::Node(const QString &cluster, const NodeSettings &settings)
+    : m_cluster(cluster)
+    , m_settings(settings)
     , m_address(settings.address())
     , m_lastChangeMs(QDateTime::currentMSecsSinceEpoch())
 { }
 
-bool Node::transition(NodeState from, NodeState to)
+bool Node::transition(NodeState from, NodeState to, const QString &reason)
 {
     if (!m_state.testAndSetOrdered(quint8(from), quint8(to)))
         return false;
-    m_lastChangeMs.storeRelease(QDateTime::currentMSecsSinceEpoch());
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    m_lastChangeMs.storeRelease(now);
+    StateChangeHub::instance().publish(
+        {m_cluster, m_address, from, to, reason, QDateTime::fromMSecsSinceEpoch(now, Qt::UTC)});
     return true;
 }
 
 bool Node::markFailed(const QString &reason)
 {
     setLastError(reason);
-    if (!transition(NodeState::Online, NodeState::Failed))
+    if (!transition(NodeState::Online, NodeState::Failed, reason))
         return false;
     qCWarning(lcRouting).noquote() << "node" << m_address << "marked offline:" << reason;
     return true;
 }
 
-bool Node::markRecovered()
+bool Node::markRecovered(const QString &how)
 {
     // The epoch moves first so that nobody who sees the node online uses a connection made
     // before it failed.
     m_epoch.fetchAndAddOrdered(1);
-    if (!transition(NodeState::Failed, NodeState::Online))
+    if (!transition(NodeState::Failed, NodeState::Online, how))
         return false;
     qCInfo(lcHealth).noquote() << "node" << m_address << "is back online";
     return true;
@@ -61,13 +66,15 @@ bool Node::setOfflineByHand(bool offline)
             const NodeState current = state();
             if (current == NodeState::OfflineByHand)
                 return false;
-            if (transition(current, NodeState::OfflineByHand))
+            if (transition(current, NodeState::OfflineByHand, QStringLiteral("set by hand")))
                 return true;
         }
     }
-    // It may have failed while out of service; the next statement or probe will tell.
+    if (state() != NodeState::OfflineByHand)
+        return false;
+    // It may have been restarted while out of service: connections are made afresh.
     m_epoch.fetchAndAddOrdered(1);
-    return transition(NodeState::OfflineByHand, NodeState::Online);
+    return transition(NodeState::OfflineByHand, NodeState::Online, QStringLiteral("set by hand"));
 }
 
 QString Node::lastError() const

@@ -27,7 +27,7 @@ class QPSQLHA_EXPORT Node
 {
     Q_DISABLE_COPY_MOVE(Node)
 public:
-    explicit Node(const NodeSettings &settings);
+    Node(const QString &cluster, const NodeSettings &settings);
 
     const NodeSettings &settings() const { return m_settings; }
     const QString &address() const { return m_address; }
@@ -41,7 +41,7 @@ public:
     // Online -> Failed. Returns false if it was not online (already failed, or offline by hand).
     bool markFailed(const QString &reason);
     // Failed -> Online, after a probe or a reconnect succeeded. Never overrides an operator.
-    bool markRecovered();
+    bool markRecovered(const QString &how);
     // Operator: OfflineByHand, or back to Online. Returns whether the state changed.
     bool setOfflineByHand(bool offline);
 
@@ -57,8 +57,9 @@ public:
     QDateTime lastStateChange() const;
 
 private:
-    bool transition(NodeState from, NodeState to);
+    bool transition(NodeState from, NodeState to, const QString &reason);
 
+    const QString m_cluster;
     const NodeSettings m_settings;
     const QString m_address;
     QAtomicInteger<quint8> m_state {quint8(NodeState::Online)};

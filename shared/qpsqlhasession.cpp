@@ -66,7 +66,7 @@ bool Session::open(QSqlError *error)
         if (connect(i, &nodeError)) {
             anyConnected = true;
             // A node that failed for others but answers us now is back for everybody.
-            if (node.state() == NodeState::Failed && node.markRecovered())
+            if (node.state() == NodeState::Failed && node.markRecovered(u"reconnected"_s))
                 m_links[size_t(i)].epoch = node.epoch();
         } else {
             problems.append(u"%1 %2: %3"_s.arg(roleName(node), node.address(),
@@ -133,7 +133,7 @@ QSharedPointer<QSqlDriver> Session::connection(int node, QSqlError *error)
     if (node == Cluster::PrimaryIndex) {
         QSqlError connectError;
         if (connect(node, &connectError)) {
-            state.markRecovered();
+            state.markRecovered(u"reconnected"_s);
             link.epoch = state.epoch();
             return link.driver;
         }

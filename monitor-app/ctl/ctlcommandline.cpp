@@ -1,0 +1,170 @@
+// Copyright (C) 2026 The QPSQLHA authors.
+// SPDX-License-Identifier: LGPL-3.0-only
+
+#include "ctlcommandline.h"
+
+#include <QtCore/qcommandlineparser.h>
+#include <QtCore/qcoreapplication.h>
+
+#include <limits>
+
+using namespace Qt::StringLiterals;
+
+namespace QPsqlHaCtl {
+
+namespace {
+
+constexpr auto Description = R"(Operates applications that use QPSQLHA, over their control channel.
+Applications serve their node state only when started with QPSQLHA_CONTROL=1 in
+the environment (or the connect option QPSQLHA_CONTROL=1); only processes of
+the same user are reachable.
+
+Commands:
+  list [--json]                           every node of every reachable process
+  offline CLUSTER HOST:PORT [--pid PID]   take a node out of service by hand in
+                                          every process that has CLUSTER
+  online CLUSTER HOST:PORT [--pid PID]    put a node taken out by hand back
+  watch [--json] [--count N]              print state changes as they happen,
+                                          until interrupted
+
+HOST:PORT is the node as `list` shows it; IPv6 as [address]:port.
+Exit status: 0 done, 1 nothing matched or a process failed, 2 usage error.)";
+
+int usageError(const QString &message)
+{
+    printError(message);
+    printError(u"try 'qpsqlha-ctl --help'"_s);
+    return ExitUsage;
+}
+
+bool parsePositive(const QString &text, qint64 maximum, qint64 *value)
+{
+    bool ok = false;
+    const qint64 number = text.toLongLong(&ok);
+    if (!ok || number < 1 || number > maximum)
+        return false;
+    *value = number;
+    return true;
+}
+
+} // namespace
+
+bool parseCommandLine(const QStringList &arguments, Options *options, int *exitCode)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QString::fromUtf8(Description));
+    const QCommandLineOption help = parser.addHelpOption();
+    const QCommandLineOption version = parser.addVersionOption();
+    const QCommandLineOption json(u"json"_s, u"list, watch: JSON instead of text."_s);
+    const QCommandLineOption pid(u"pid"_s, u"Only the process with this pid."_s, u"pid"_s);
+    const QCommandLineOption count(u"count"_s, u"watch: exit after N state changes."_s, u"n"_s);
+    const QCommandLineOption timeout(
+            u"timeout"_s, u"How long to wait for each process, in milliseconds (default 2000)."_s,
+            u"ms"_s);
+    parser.addOptions({json, pid, count, timeout});
+    parser.addPositionalArgument(u"command"_s, u"list, offline, online or watch."_s,
+                                 u"command"_s);
+    parser.addPositionalArgument(u"arguments"_s, u"CLUSTER HOST:PORT for offline and online."_s,
+                                 u"[arguments...]"_s);
+
+    if (!parser.parse(arguments)) {
+        *exitCode = usageError(parser.errorText());
+        return false;
+    }
+    if (parser.isSet(help)) {
+        printLine(parser.helpText().trimmed());
+        *exitCode = ExitSuccess;
+        return false;
+    }
+    if (parser.isSet(version)) {
+        printLine(u"%1 %2"_s.arg(QCoreApplication::applicationName(),
+                                 QCoreApplication::applicationVersion()));
+        *exitCode = ExitSuccess;
+        return false;
+    }
+
+    QStringList positional = parser.positionalArguments();
+    if (positional.isEmpty()) {
+        *exitCode = usageError(u"no command given (list, offline, online or watch)"_s);
+        return false;
+    }
+    const QString command = positional.takeFirst();
+    if (command == "list"_L1) {
+        options->command = Command::List;
+    } else if (command == "offline"_L1) {
+        options->command = Command::Offline;
+    } else if (command == "online"_L1) {
+        options->command = Command::Online;
+    } else if (command == "watch"_L1) {
+        options->command = Command::Watch;
+    } else {
+        *exitCode = usageError(
+                u"unknown command '%1' (list, offline, online or watch)"_s.arg(command));
+        return false;
+    }
+
+    const bool setsState =
+            options->command == Command::Offline || options->command == Command::Online;
+    if (setsState) {
+        if (positional.size() != 2) {
+            *exitCode = usageError(u"%1 needs CLUSTER HOST:PORT, got %2 argument(s)"_s.arg(
+                    command, QString::number(positional.size())));
+            return false;
+        }
+        options->cluster = positional.at(0);
+        if (options->cluster.isEmpty()) {
+            *exitCode = usageError(u"the cluster name is empty"_s);
+            return false;
+        }
+        QString error;
+        if (!parseNodeAddress(positional.at(1), &options->node, &error)) {
+            *exitCode = usageError(error);
+            return false;
+        }
+    } else if (!positional.isEmpty()) {
+        *exitCode = usageError(u"%1 takes no arguments, got '%2'"_s.arg(
+                command, positional.join(u' ')));
+        return false;
+    }
+
+    // Options that a command would silently ignore are refused: the operator meant something.
+    if (parser.isSet(json) && setsState) {
+        *exitCode = usageError(u"--json applies to list and watch"_s);
+        return false;
+    }
+    if (parser.isSet(count) && options->command != Command::Watch) {
+        *exitCode = usageError(u"--count applies to watch"_s);
+        return false;
+    }
+    options->json = parser.isSet(json);
+
+    qint64 number = 0;
+    if (parser.isSet(pid)) {
+        // pid_t is a 32-bit signed integer on Linux.
+        if (!parsePositive(parser.value(pid), std::numeric_limits<qint32>::max(), &number)) {
+            *exitCode = usageError(
+                    u"bad pid '%1': expected a positive number"_s.arg(parser.value(pid)));
+            return false;
+        }
+        options->pid = number;
+    }
+    if (parser.isSet(count)) {
+        if (!parsePositive(parser.value(count), std::numeric_limits<int>::max(), &number)) {
+            *exitCode = usageError(
+                    u"bad count '%1': expected a positive number"_s.arg(parser.value(count)));
+            return false;
+        }
+        options->count = int(number);
+    }
+    if (parser.isSet(timeout)) {
+        if (!parsePositive(parser.value(timeout), 3600 * 1000, &number)) {
+            *exitCode = usageError(u"bad timeout '%1': expected milliseconds, 1 to 3600000"_s.arg(
+                    parser.value(timeout)));
+            return false;
+        }
+        options->timeoutMs = int(number);
+    }
+    return true;
+}
+
+} // namespace QPsqlHaCtl

@@ -1,0 +1,38 @@
+// Copyright (C) 2026 The QPSQLHA authors.
+// SPDX-License-Identifier: LGPL-3.0-only
+
+// qpsqlha-ctl: the operators' command line for applications that use QPSQLHA. It lists their
+// nodes, takes nodes out of service and back, and watches state changes, over the control
+// channel each application serves on a local socket (docs/control-protocol.md).
+
+#include "ctlcommandline.h"
+#include "ctlcommands.h"
+#include "ctlwatch.h"
+
+#include <QtCore/qcoreapplication.h>
+
+using namespace Qt::StringLiterals;
+using namespace QPsqlHaCtl;
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(u"qpsqlha-ctl"_s);
+    QCoreApplication::setApplicationVersion(QStringLiteral(QPSQLHA_CTL_VERSION));
+
+    Options options;
+    int exitCode = ExitSuccess;
+    if (!parseCommandLine(QCoreApplication::arguments(), &options, &exitCode))
+        return exitCode;
+
+    switch (options.command) {
+    case Command::List:
+        return runList(options);
+    case Command::Offline:
+    case Command::Online:
+        return runSetState(options);
+    case Command::Watch:
+        return runWatch(options);
+    }
+    return ExitFailure;
+}

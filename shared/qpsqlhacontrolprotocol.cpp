@@ -1,0 +1,288 @@
+// Copyright (C) 2026 The QPSQLHA authors.
+// SPDX-License-Identifier: LGPL-3.0-only
+
+#include "qpsqlhacontrolprotocol_p.h"
+
+#include "qpsqlhacluster_p.h"
+
+#include <QtCore/qcoreapplication.h>
+#include <QtCore/qfile.h>
+#include <QtCore/qjsonarray.h>
+#include <QtCore/qjsondocument.h>
+
+#include <unistd.h>
+
+namespace QPsqlHa {
+
+using namespace Qt::StringLiterals;
+
+QString nodeStateText(NodeState state)
+{
+    return QString::fromLatin1(nodeStateName(state));
+}
+
+QString nodeRoleText(NodeRole role)
+{
+    return role == NodeRole::Primary ? u"primary"_s : u"reader"_s;
+}
+
+namespace ControlProtocol {
+
+namespace {
+
+QString applicationName()
+{
+    if (QCoreApplication::instance() && !QCoreApplication::applicationName().isEmpty())
+        return QCoreApplication::applicationName();
+    // Before (or without) a QCoreApplication: the kernel's name for the program.
+    QFile comm(u"/proc/self/comm"_s);
+    if (comm.open(QIODevice::ReadOnly))
+        return QString::fromUtf8(comm.readAll()).trimmed();
+    return QString();
+}
+
+} // namespace
+
+bool stateFromText(const QString &text, NodeState *state)
+{
+    for (NodeState candidate : {NodeState::Online, NodeState::Failed, NodeState::OfflineByHand}) {
+        if (text == nodeStateText(candidate)) {
+            *state = candidate;
+            return true;
+        }
+    }
+    return false;
+}
+
+QJsonObject nodeToJson(const NodeStatus &node)
+{
+    return {
+        {u"address"_s, node.address},
+        {u"host"_s, node.host},
+        {u"port"_s, node.port},
+        {u"role"_s, nodeRoleText(node.role)},
+        {u"state"_s, nodeStateText(node.state)},
+        {u"queries"_s, double(node.queries)},
+        {u"errors"_s, double(node.errors)},
+        {u"retries"_s, double(node.retries)},
+        {u"lastError"_s, node.lastError},
+        {u"lastChange"_s, node.lastStateChange.toUTC().toString(Qt::ISODateWithMs)},
+    };
+}
+
+bool nodeFromJson(const QJsonObject &object, NodeStatus *node)
+{
+    const QString role = object.value(u"role"_s).toString();
+    if (!object.value(u"address"_s).isString() || !object.value(u"port"_s).isDouble()
+        || (role != "primary"_L1 && role != "reader"_L1)
+        || !stateFromText(object.value(u"state"_s).toString(), &node->state))
+        return false;
+    node->address = object.value(u"address"_s).toString();
+    node->host = object.value(u"host"_s).toString();
+    node->port = object.value(u"port"_s).toInt();
+    node->role = role == "primary"_L1 ? NodeRole::Primary : NodeRole::Reader;
+    node->queries = quint64(object.value(u"queries"_s).toDouble());
+    node->errors = quint64(object.value(u"errors"_s).toDouble());
+    node->retries = quint64(object.value(u"retries"_s).toDouble());
+    node->lastError = object.value(u"lastError"_s).toString();
+    node->lastStateChange
+        = QDateTime::fromString(object.value(u"lastChange"_s).toString(), Qt::ISODateWithMs);
+    return true;
+}
+
+QJsonObject processToJson(const ProcessStatus &process)
+{
+    QJsonArray clusters;
+    for (const ClusterStatus &cluster : process.clusters) {
+        QJsonArray nodes;
+        for (const NodeStatus &node : cluster.nodes)
+            nodes.append(nodeToJson(node));
+        clusters.append(QJsonObject {{u"name"_s, cluster.name}, {u"nodes"_s, nodes}});
+    }
+    return {
+        {u"pid"_s, double(process.pid)},   {u"application"_s, process.application},
+        {u"protocol"_s, process.protocol}, {u"library"_s, process.library},
+        {u"clusters"_s, clusters},
+    };
+}
+
+bool processFromJson(const QJsonObject &object, ProcessStatus *process)
+{
+    if (!object.value(u"pid"_s).isDouble() || !object.value(u"clusters"_s).isArray())
+        return false;
+    process->pid = qint64(object.value(u"pid"_s).toDouble());
+    process->application = object.value(u"application"_s).toString();
+    process->protocol = object.value(u"protocol"_s).toInt();
+    process->library = object.value(u"library"_s).toString();
+    process->clusters.clear();
+    for (const QJsonValue &clusterValue : object.value(u"clusters"_s).toArray()) {
+        const QJsonObject clusterObject = clusterValue.toObject();
+        ClusterStatus cluster;
+        cluster.name = clusterObject.value(u"name"_s).toString();
+        for (const QJsonValue &nodeValue : clusterObject.value(u"nodes"_s).toArray()) {
+            NodeStatus node;
+            if (!nodeFromJson(nodeValue.toObject(), &node))
+                return false;
+            node.cluster = cluster.name;
+            cluster.nodes.append(node);
+        }
+        process->clusters.append(cluster);
+    }
+    return true;
+}
+
+QByteArray encode(const QJsonObject &message)
+{
+    QByteArray bytes = QJsonDocument(message).toJson(QJsonDocument::Compact);
+    bytes.append('\n');
+    return bytes;
+}
+
+QJsonObject errorReply(const QJsonValue &id, const QString &code, const QString &message)
+{
+    QJsonObject reply {
+        {u"v"_s, Version}, {u"ok"_s, false}, {u"error"_s, code}, {u"message"_s, message}};
+    if (!id.isUndefined())
+        reply.insert(u"id"_s, id);
+    return reply;
+}
+
+QJsonObject okReply(const QJsonValue &id)
+{
+    QJsonObject reply {{u"v"_s, Version}, {u"ok"_s, true}};
+    if (!id.isUndefined())
+        reply.insert(u"id"_s, id);
+    return reply;
+}
+
+bool parseRequest(const QByteArray &line, Request *request, QString *errorCode,
+                  QString *errorMessage)
+{
+    auto fail = [&](const char *code, const QString &message) {
+        *errorCode = QString::fromLatin1(code);
+        *errorMessage = message;
+        return false;
+    };
+    QJsonParseError parseError;
+    const QJsonDocument document = QJsonDocument::fromJson(line, &parseError);
+    if (parseError.error != QJsonParseError::NoError || !document.isObject())
+        return fail(Error::BadJson, u"a request is one JSON object per line"_s);
+    const QJsonObject object = document.object();
+    request->id = object.value(u"id"_s);
+    const QJsonValue version = object.value(u"v"_s);
+    if (!version.isDouble() || version.toDouble() != Version)
+        return fail(Error::BadVersion, u"this process speaks protocol version %1"_s.arg(Version));
+    const QJsonValue command = object.value(u"cmd"_s);
+    if (!command.isString())
+        return fail(Error::BadRequest, u"missing \"cmd\""_s);
+    const QString name = command.toString();
+    if (name == "list"_L1) {
+        request->command = Command::List;
+    } else if (name == "subscribe"_L1) {
+        request->command = Command::Subscribe;
+    } else if (name == "set-state"_L1) {
+        request->command = Command::SetState;
+        const QJsonValue cluster = object.value(u"cluster"_s);
+        const QJsonValue node = object.value(u"node"_s);
+        const QJsonValue online = object.value(u"online"_s);
+        if (!cluster.isString() || !node.isString() || !online.isBool()) {
+            return fail(Error::BadRequest,
+                        u"set-state needs \"cluster\" (string), \"node\" "
+                        "(host:port) and \"online\" (true or false)"_s);
+        }
+        request->cluster = cluster.toString();
+        request->node = node.toString();
+        request->online = online.toBool();
+    } else {
+        return fail(
+            Error::UnknownCommand,
+            u"unknown command '%1' (known: list, set-state, subscribe)"_s.arg(name.left(64)));
+    }
+    return true;
+}
+
+ProcessStatus currentProcessStatus()
+{
+    ProcessStatus process;
+    process.pid = qint64(::getpid());
+    process.application = applicationName();
+    process.protocol = Version;
+    process.library = QStringLiteral(QPSQLHA_VERSION_STRING);
+    process.clusters = clusters();
+    return process;
+}
+
+QJsonObject execute(const Request &request)
+{
+    if (request.command != Command::SetState) {
+        QJsonObject reply = okReply(request.id);
+        reply.insert(u"process"_s, processToJson(currentProcessStatus()));
+        return reply;
+    }
+    const QSharedPointer<Cluster> cluster = ClusterRegistry::instance().find(request.cluster);
+    if (!cluster) {
+        QStringList names;
+        for (const auto &known : ClusterRegistry::instance().clusters())
+            names.append(known->name());
+        return errorReply(request.id, QString::fromLatin1(Error::NoSuchCluster),
+                          u"no cluster '%1' in this process (it has: %2)"_s.arg(
+                              request.cluster, names.join(u", "_s)));
+    }
+    const int index = cluster->indexOf(request.node);
+    if (index < 0) {
+        QStringList addresses;
+        for (int i = 0; i < cluster->nodeCount(); ++i)
+            addresses.append(cluster->node(i).address());
+        return errorReply(request.id, QString::fromLatin1(Error::NoSuchNode),
+                          u"cluster '%1' has no node '%2' (it has: %3)"_s.arg(
+                              request.cluster, request.node, addresses.join(u", "_s)));
+    }
+    const bool changed = cluster->node(index).setOfflineByHand(!request.online);
+    const NodeHandle handle = node(request.cluster, cluster->node(index).settings().host,
+                                   cluster->node(index).settings().port);
+    QJsonObject reply = okReply(request.id);
+    reply.insert(u"changed"_s, changed);
+    reply.insert(u"node"_s, nodeToJson(handle.status()));
+    return reply;
+}
+
+void LineReader::append(const QByteArray &data)
+{
+    m_buffer.append(data);
+}
+
+LineReader::Result LineReader::next(QByteArray *line)
+{
+    for (;;) {
+        const qsizetype newline = m_buffer.indexOf('\n');
+        if (m_skipping) {
+            if (newline < 0) {
+                m_buffer.clear();
+                return Result::None;
+            }
+            m_buffer.remove(0, newline + 1);
+            m_skipping = false;
+            continue;
+        }
+        if (newline < 0) {
+            if (m_buffer.size() > MaximumLineLength) {
+                m_buffer.clear();
+                m_skipping = true;
+                return Result::TooLarge;
+            }
+            return Result::None;
+        }
+        if (newline > MaximumLineLength) {
+            m_buffer.remove(0, newline + 1);
+            return Result::TooLarge;
+        }
+        *line = m_buffer.left(newline);
+        m_buffer.remove(0, newline + 1);
+        if (line->trimmed().isEmpty())
+            continue; // blank lines are harmless keep-alives
+        return Result::Line;
+    }
+}
+
+} // namespace ControlProtocol
+} // namespace QPsqlHa

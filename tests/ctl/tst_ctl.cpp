@@ -1,0 +1,718 @@
+// Copyright (C) 2026 The QPSQLHA authors.
+// SPDX-License-Identifier: LGPL-3.0-only
+
+// qpsqlha-ctl end to end: the demo application runs against the live cluster with the control
+// channel on, and the tool is run as an operator would run it. Every process gets
+// XDG_RUNTIME_DIR set to a directory of this test, so no other process's socket is ever seen.
+
+#include <testcluster.h>
+
+#include <QtCore/qdeadlinetimer.h>
+#include <QtCore/qdir.h>
+#include <QtCore/qfile.h>
+#include <QtCore/qjsonarray.h>
+#include <QtCore/qjsondocument.h>
+#include <QtCore/qjsonobject.h>
+#include <QtCore/qprocess.h>
+#include <QtCore/qtemporarydir.h>
+#include <QtNetwork/qlocalserver.h>
+#include <QtTest/qtest.h>
+
+#include <cerrno>
+#include <csignal>
+#include <memory>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+using namespace QPsqlHaTest;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+constexpr int CtlTimeoutMs = 30 * 1000;
+
+struct CtlResult
+{
+    int exitCode = -1;
+    bool crashed = true;
+    QString out;
+    QString err;
+};
+
+// For failure messages: what the tool said.
+QByteArray describe(const CtlResult &result)
+{
+    return u"exit %1%2\n--- stdout:\n%3--- stderr:\n%4"_s
+            .arg(result.exitCode)
+            .arg(result.crashed ? u" (crashed or timed out)"_s : QString())
+            .arg(result.out, result.err)
+            .toLocal8Bit();
+}
+
+// A pid no process has, for sockets that dead processes left behind.
+qint64 deadPid(qint64 from = 999999)
+{
+    qint64 pid = from;
+    while (!(::kill(pid_t(pid), 0) != 0 && errno == ESRCH))
+        ++pid;
+    return pid;
+}
+
+// A Unix socket file with nobody listening on it, as a process killed with SIGKILL leaves.
+bool createAbandonedSocket(const QString &path)
+{
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd < 0)
+        return false;
+    sockaddr_un address = {};
+    address.sun_family = AF_UNIX;
+    const QByteArray bytes = QFile::encodeName(path);
+    if (size_t(bytes.size()) >= sizeof(address.sun_path)) {
+        ::close(fd);
+        return false;
+    }
+    memcpy(address.sun_path, bytes.constData(), size_t(bytes.size()));
+    const bool bound = ::bind(fd, reinterpret_cast<sockaddr *>(&address), sizeof(address)) == 0;
+    ::close(fd);
+    return bound;
+}
+
+QJsonObject findNode(const QJsonArray &processes, qint64 pid, const QString &address)
+{
+    for (const QJsonValue &process : processes) {
+        if (qint64(process[u"pid"_s].toDouble()) != pid)
+            continue;
+        for (const QJsonValue &cluster : process[u"clusters"_s].toArray()) {
+            if (cluster[u"name"_s].toString() != "demo"_L1)
+                continue;
+            for (const QJsonValue &node : cluster[u"nodes"_s].toArray()) {
+                if (node[u"address"_s].toString() == address)
+                    return node.toObject();
+            }
+        }
+    }
+    return {};
+}
+
+} // namespace
+
+class tst_Ctl : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void cleanupTestCase();
+    void cleanup();
+
+    void helpAndVersion();
+    void usageErrors_data();
+    void usageErrors();
+    void listWithoutProcesses();
+    void listTable();
+    void listJson();
+    void offlineAndOnline();
+    void offlineOnlyInGivenPid();
+    void wrongPid();
+    void unknownCluster();
+    void unknownNode();
+    void staleSocketsAreRemovedSilently();
+    void unresponsiveProcessIsSkipped();
+    void watchPrintsChanges();
+    void watchJson();
+    void watchEndsOnSignal_data();
+    void watchEndsOnSignal();
+    void watchFindsNewProcesses();
+
+private:
+    CtlResult runCtl(const QStringList &arguments, const QString &runtimeDir = QString()) const;
+    std::unique_ptr<QProcess> startCtl(const QStringList &arguments) const;
+    std::unique_ptr<QProcess> startDemo(int threads, const QString &logName) const;
+    bool waitForListed(qint64 pid, int timeoutMs) const;
+    QJsonArray listProcesses() const;
+    quint64 queries(const QString &address) const;
+    bool waitForStderr(QProcess *process, QByteArray *seen, const QByteArray &text) const;
+    QString demoLog() const;
+
+    QString readerAddress(Node node) const
+    {
+        return u"%1:%2"_s.arg(m_test.host()).arg(m_test.port(node));
+    }
+    QString socketDirectory() const { return m_runtime.path() + u"/qpsqlha"_s; }
+
+    TestCluster &m_test = TestCluster::instance();
+    QTemporaryDir m_runtime;
+    std::unique_ptr<QProcess> m_demo;
+    qint64 m_demoPid = 0;
+    QString m_demoLabel; // "pid 123 (qpsqlha-demo)"
+};
+
+CtlResult tst_Ctl::runCtl(const QStringList &arguments, const QString &runtimeDir) const
+{
+    QProcess process;
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.insert(u"XDG_RUNTIME_DIR"_s, runtimeDir.isEmpty() ? m_runtime.path() : runtimeDir);
+    environment.remove(u"QPSQLHA_CONTROL"_s);
+    process.setProcessEnvironment(environment);
+    process.start(QStringLiteral(QPSQLHA_CTL_PATH), arguments);
+    CtlResult result;
+    if (!process.waitForFinished(CtlTimeoutMs)) {
+        process.kill();
+        process.waitForFinished();
+    } else {
+        result.crashed = process.exitStatus() != QProcess::NormalExit;
+    }
+    result.exitCode = process.exitCode();
+    result.out = QString::fromUtf8(process.readAllStandardOutput());
+    result.err = QString::fromUtf8(process.readAllStandardError());
+    return result;
+}
+
+std::unique_ptr<QProcess> tst_Ctl::startCtl(const QStringList &arguments) const
+{
+    auto process = std::make_unique<QProcess>();
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.insert(u"XDG_RUNTIME_DIR"_s, m_runtime.path());
+    environment.remove(u"QPSQLHA_CONTROL"_s);
+    process->setProcessEnvironment(environment);
+    process->start(QStringLiteral(QPSQLHA_CTL_PATH), arguments);
+    return process;
+}
+
+std::unique_ptr<QProcess> tst_Ctl::startDemo(int threads, const QString &logName) const
+{
+    auto process = std::make_unique<QProcess>();
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.insert(u"QPSQLHA_CONTROL"_s, u"1"_s);
+    environment.insert(u"XDG_RUNTIME_DIR"_s, m_runtime.path());
+    environment.insert(u"QT_PLUGIN_PATH"_s, QStringLiteral(QPSQLHA_PLUGIN_PATH));
+    environment.insert(u"PGPASSWORD"_s, m_test.password());
+    process->setProcessEnvironment(environment);
+    // Its table every second is of no use here; its complaints are, when a test fails.
+    process->setStandardOutputFile(QProcess::nullDevice());
+    process->setStandardErrorFile(m_runtime.filePath(logName));
+    process->start(QStringLiteral(QPSQLHA_DEMO_PATH),
+                   {u"--host"_s, m_test.host(), u"--port"_s,
+                    QString::number(m_test.port(Node::Primary)), u"--readers"_s,
+                    m_test.readersOption(), u"--database"_s, m_test.database(), u"--user"_s,
+                    m_test.user(), u"--seconds"_s, u"0"_s, u"--threads"_s,
+                    QString::number(threads)});
+    return process;
+}
+
+QJsonArray tst_Ctl::listProcesses() const
+{
+    const CtlResult result = runCtl({u"list"_s, u"--json"_s});
+    if (result.crashed || result.exitCode != 0)
+        return {};
+    return QJsonDocument::fromJson(result.out.toUtf8()).array();
+}
+
+bool tst_Ctl::waitForListed(qint64 pid, int timeoutMs) const
+{
+    const QDeadlineTimer deadline(timeoutMs);
+    while (!deadline.hasExpired()) {
+        for (const QJsonValue &process : listProcesses()) {
+            if (qint64(process[u"pid"_s].toDouble()) == pid)
+                return true;
+        }
+        QTest::qWait(200);
+    }
+    return false;
+}
+
+quint64 tst_Ctl::queries(const QString &address) const
+{
+    return quint64(findNode(listProcesses(), m_demoPid, address)[u"queries"_s].toDouble());
+}
+
+bool tst_Ctl::waitForStderr(QProcess *process, QByteArray *seen, const QByteArray &text) const
+{
+    const QDeadlineTimer deadline(15 * 1000);
+    while (!seen->contains(text)) {
+        if (deadline.hasExpired() || process->state() != QProcess::Running)
+            return false;
+        process->waitForReadyRead(100);
+        *seen += process->readAllStandardError();
+    }
+    return true;
+}
+
+QString tst_Ctl::demoLog() const
+{
+    QFile log(m_runtime.filePath(u"demo.log"_s));
+    return log.open(QIODevice::ReadOnly) ? QString::fromUtf8(log.readAll()) : QString();
+}
+
+void tst_Ctl::initTestCase()
+{
+    QVERIFY2(m_test.isValid(), qPrintable(m_test.errorString()));
+    QVERIFY(m_test.ensureAllRunning());
+    QVERIFY2(m_runtime.isValid(), qPrintable(m_runtime.errorString()));
+
+    m_demo = startDemo(2, u"demo.log"_s);
+    QVERIFY2(m_demo->waitForStarted(), qPrintable(m_demo->errorString()));
+    m_demoPid = m_demo->processId();
+    m_demoLabel = u"pid %1 (qpsqlha-demo)"_s.arg(m_demoPid);
+    QVERIFY2(waitForListed(m_demoPid, 30 * 1000),
+             qPrintable(u"the demo never showed up in `qpsqlha-ctl list`; its log:\n"_s
+                        + demoLog()));
+}
+
+void tst_Ctl::cleanupTestCase()
+{
+    if (m_demo) {
+        m_demo->kill();
+        m_demo->waitForFinished();
+    }
+}
+
+void tst_Ctl::cleanup()
+{
+    // Whatever a failed test left out of service comes back, so that the next one starts alike.
+    if (m_demoPid) {
+        runCtl({u"online"_s, u"demo"_s, readerAddress(Node::Reader1)});
+        runCtl({u"online"_s, u"demo"_s, readerAddress(Node::Reader2)});
+    }
+}
+
+void tst_Ctl::helpAndVersion()
+{
+    CtlResult result = runCtl({u"--help"_s});
+    QVERIFY2(!result.crashed && result.exitCode == 0, describe(result));
+    for (const char *word : {"list", "offline", "online", "watch", "QPSQLHA_CONTROL=1", "--pid"})
+        QVERIFY2(result.out.contains(QLatin1StringView(word)), describe(result));
+
+    result = runCtl({u"--version"_s});
+    QVERIFY2(!result.crashed && result.exitCode == 0, describe(result));
+    QVERIFY2(result.out.startsWith(u"qpsqlha-ctl "_s), describe(result));
+}
+
+void tst_Ctl::usageErrors_data()
+{
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<QString>("message");
+
+    const QString reader = readerAddress(Node::Reader1);
+    QTest::newRow("no command") << QStringList{} << u"no command"_s;
+    QTest::newRow("unknown command") << QStringList{u"frobnicate"_s} << u"frobnicate"_s;
+    QTest::newRow("unknown option") << QStringList{u"list"_s, u"--bogus"_s} << u"bogus"_s;
+    QTest::newRow("list with arguments") << QStringList{u"list"_s, u"demo"_s} << u"demo"_s;
+    QTest::newRow("offline without node")
+            << QStringList{u"offline"_s, u"demo"_s} << u"CLUSTER HOST:PORT"_s;
+    QTest::newRow("online without anything") << QStringList{u"online"_s} << u"CLUSTER HOST:PORT"_s;
+    QTest::newRow("offline too many")
+            << QStringList{u"offline"_s, u"demo"_s, reader, reader} << u"CLUSTER HOST:PORT"_s;
+    QTest::newRow("node without port")
+            << QStringList{u"offline"_s, u"demo"_s, u"127.0.0.1"_s} << u"127.0.0.1"_s;
+    QTest::newRow("port not a number")
+            << QStringList{u"offline"_s, u"demo"_s, u"127.0.0.1:abc"_s} << u"port"_s;
+    QTest::newRow("port out of range")
+            << QStringList{u"offline"_s, u"demo"_s, u"127.0.0.1:65536"_s} << u"port"_s;
+    QTest::newRow("host missing")
+            << QStringList{u"offline"_s, u"demo"_s, u":5432"_s} << u"host"_s;
+    QTest::newRow("bare IPv6") << QStringList{u"offline"_s, u"demo"_s, u"::1:5432"_s}
+                               << u"[address]:port"_s;
+    QTest::newRow("pid not a number")
+            << QStringList{u"offline"_s, u"demo"_s, reader, u"--pid"_s, u"abc"_s} << u"abc"_s;
+    QTest::newRow("pid negative")
+            << QStringList{u"offline"_s, u"demo"_s, reader, u"--pid=-5"_s} << u"-5"_s;
+    QTest::newRow("count zero") << QStringList{u"watch"_s, u"--count"_s, u"0"_s} << u"count"_s;
+    QTest::newRow("count with list") << QStringList{u"list"_s, u"--count"_s, u"1"_s}
+                                     << u"--count"_s;
+    QTest::newRow("json with offline")
+            << QStringList{u"offline"_s, u"demo"_s, reader, u"--json"_s} << u"--json"_s;
+    QTest::newRow("bad timeout") << QStringList{u"list"_s, u"--timeout"_s, u"soon"_s}
+                                 << u"soon"_s;
+}
+
+void tst_Ctl::usageErrors()
+{
+    QFETCH(QStringList, arguments);
+    QFETCH(QString, message);
+    const CtlResult result = runCtl(arguments);
+    QVERIFY2(!result.crashed && result.exitCode == 2, describe(result));
+    QVERIFY2(result.err.contains(message), describe(result));
+    QVERIFY2(result.err.contains(u"--help"_s), describe(result));
+    QVERIFY2(result.out.isEmpty(), describe(result));
+}
+
+void tst_Ctl::listWithoutProcesses()
+{
+    QTemporaryDir empty;
+    QVERIFY(empty.isValid());
+
+    CtlResult result = runCtl({u"list"_s}, empty.path());
+    QVERIFY2(!result.crashed && result.exitCode == 0, describe(result));
+    QVERIFY2(result.out.isEmpty(), describe(result));
+    QVERIFY2(result.err.contains(u"QPSQLHA_CONTROL=1"_s), describe(result));
+
+    result = runCtl({u"list"_s, u"--json"_s}, empty.path());
+    QVERIFY2(!result.crashed && result.exitCode == 0, describe(result));
+    QCOMPARE(result.out.trimmed(), u"[]"_s);
+    QVERIFY2(result.err.contains(u"QPSQLHA_CONTROL=1"_s), describe(result));
+
+    // Changing a node needs a process to change it in.
+    result = runCtl({u"offline"_s, u"demo"_s, readerAddress(Node::Reader1)}, empty.path());
+    QVERIFY2(!result.crashed && result.exitCode == 1, describe(result));
+    QVERIFY2(result.err.contains(u"QPSQLHA_CONTROL=1"_s), describe(result));
+}
+
+void tst_Ctl::listTable()
+{
+    const CtlResult result = runCtl({u"list"_s});
+    QVERIFY2(!result.crashed && result.exitCode == 0, describe(result));
+    QVERIFY2(result.err.isEmpty(), describe(result));
+    const QStringList lines = result.out.split(u'\n', Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 4); // the header and three nodes
+    const QStringList header = lines.first().split(u' ', Qt::SkipEmptyParts);
+    QCOMPARE(header,
+             QStringList({u"PID"_s, u"APPLICATION"_s, u"CLUSTER"_s, u"NODE"_s, u"ROLE"_s,
+                          u"STATE"_s, u"QUERIES"_s, u"ERRORS"_s, u"RETRIES"_s}));
+
+    const QString primary = readerAddress(Node::Primary);
+    const QStringList addresses = {primary, readerAddress(Node::Reader1),
+                                   readerAddress(Node::Reader2)};
+    const qsizetype stateColumn = lines.first().indexOf(u"STATE"_s);
+    const qsizetype queriesEnd = lines.first().indexOf(u"QUERIES"_s) + 7;
+    for (int i = 0; i < 3; ++i) {
+        const QString &line = lines.at(i + 1);
+        // Aligned: every column starts where its header does.
+        QCOMPARE(line.mid(stateColumn, 6), u"online"_s);
+        QVERIFY2(line.at(queriesEnd - 1).isDigit(), qPrintable(line));
+        const QStringList fields = line.split(u' ', Qt::SkipEmptyParts);
+        QCOMPARE(fields.at(0), QString::number(m_demoPid));
+        QCOMPARE(fields.at(1), u"qpsqlha-demo"_s);
+        QCOMPARE(fields.at(2), u"demo"_s);
+        QCOMPARE(fields.at(3), addresses.at(i)); // the primary first
+        QCOMPARE(fields.at(4), i == 0 ? u"primary"_s : u"reader"_s);
+    }
+}
+
+void tst_Ctl::listJson()
+{
+    const CtlResult first = runCtl({u"list"_s, u"--json"_s});
+    QVERIFY2(!first.crashed && first.exitCode == 0, describe(first));
+    QJsonParseError error;
+    const QJsonDocument document = QJsonDocument::fromJson(first.out.toUtf8(), &error);
+    QVERIFY2(error.error == QJsonParseError::NoError, qPrintable(error.errorString()));
+    QVERIFY(document.isArray());
+    const QJsonArray processes = document.array();
+    QCOMPARE(processes.size(), 1);
+    const QJsonObject process = processes.first().toObject();
+    QCOMPARE(qint64(process[u"pid"_s].toDouble()), m_demoPid);
+    QCOMPARE(process[u"application"_s].toString(), u"qpsqlha-demo"_s);
+    QCOMPARE(process[u"protocol"_s].toInt(), 1);
+    QVERIFY(!process[u"library"_s].toString().isEmpty());
+    const QJsonArray clusters = process[u"clusters"_s].toArray();
+    QCOMPARE(clusters.size(), 1);
+    QCOMPARE(clusters.first()[u"name"_s].toString(), u"demo"_s);
+    const QJsonArray nodes = clusters.first()[u"nodes"_s].toArray();
+    QCOMPARE(nodes.size(), 3);
+    QCOMPARE(nodes.at(0)[u"role"_s].toString(), u"primary"_s);
+    QCOMPARE(nodes.at(0)[u"port"_s].toInt(), m_test.port(Node::Primary));
+    QCOMPARE(nodes.at(1)[u"address"_s].toString(), readerAddress(Node::Reader1));
+    QCOMPARE(nodes.at(2)[u"address"_s].toString(), readerAddress(Node::Reader2));
+    for (const QJsonValue &node : nodes) {
+        QCOMPARE(node[u"state"_s].toString(), u"online"_s);
+        for (const char *key : {"host", "queries", "errors", "retries", "lastError", "lastChange"})
+            QVERIFY2(node.toObject().contains(QLatin1StringView(key)), key);
+    }
+
+    // The counters are live: the demo keeps reading on both readers.
+    const quint64 reader1 = nodes.at(1)[u"queries"_s].toDouble();
+    const quint64 reader2 = nodes.at(2)[u"queries"_s].toDouble();
+    QTRY_VERIFY_WITH_TIMEOUT(queries(readerAddress(Node::Reader1)) > reader1
+                                     && queries(readerAddress(Node::Reader2)) > reader2,
+                             5000);
+}
+
+void tst_Ctl::offlineAndOnline()
+{
+    const QString reader1 = readerAddress(Node::Reader1);
+    const QString reader2 = readerAddress(Node::Reader2);
+    const QString prefix = u"%1: cluster demo node %2: "_s.arg(m_demoLabel, reader1);
+
+    CtlResult result = runCtl({u"offline"_s, u"demo"_s, reader1});
+    QVERIFY2(!result.crashed && result.exitCode == 0, describe(result));
+    QCOMPARE(result.out, prefix + u"online -> offline: by hand\n"_s);
+
+    result = runCtl({u"list"_s});
+    QVERIFY2(result.exitCode == 0, describe(result));
+    bool seen = false;
+    for (const QString &line : result.out.split(u'\n')) {
+        if (line.contains(reader1)) {
+            QVERIFY2(line.contains(u"offline: by hand"_s), qPrintable(line));
+            seen = true;
+        } else if (line.contains(reader2)) {
+            QVERIFY2(line.contains(u" online "_s), qPrintable(line));
+        }
+    }
+    QVERIFY2(seen, describe(result));
+
+    // Statements already running on it finish; after that it serves nothing, reader2 serves all.
+    QTest::qWait(300);
+    const quint64 reader1Before = queries(reader1);
+    const quint64 reader2Before = queries(reader2);
+    QTest::qWait(1000);
+    QCOMPARE(queries(reader1), reader1Before);
+    QVERIFY(queries(reader2) > reader2Before);
+
+    // Asking twice changes nothing and says so.
+    result = runCtl({u"offline"_s, u"demo"_s, reader1});
+    QVERIFY2(!result.crashed && result.exitCode == 0, describe(result));
+    QCOMPARE(result.out, prefix + u"already offline: by hand\n"_s);
+
+    result = runCtl({u"online"_s, u"demo"_s, reader1});
+    QVERIFY2(!result.crashed && result.exitCode == 0, describe(result));
+    QCOMPARE(result.out, prefix + u"offline: by hand -> online\n"_s);
+    QCOMPARE(findNode(listProcesses(), m_demoPid, reader1)[u"state"_s].toString(), u"online"_s);
+    const quint64 reader1Back = queries(reader1);
+    QTRY_VERIFY_WITH_TIMEOUT(queries(reader1) > reader1Back, 5000);
+
+    result = runCtl({u"online"_s, u"demo"_s, reader1});
+    QVERIFY2(!result.crashed && result.exitCode == 0, describe(result));
+    QCOMPARE(result.out, prefix + u"already online\n"_s);
+}
+
+void tst_Ctl::offlineOnlyInGivenPid()
+{
+    const QString reader2 = readerAddress(Node::Reader2);
+    const QString pid = QString::number(m_demoPid);
+    CtlResult result = runCtl({u"offline"_s, u"demo"_s, reader2, u"--pid"_s, pid});
+    QVERIFY2(!result.crashed && result.exitCode == 0, describe(result));
+    QCOMPARE(result.out,
+             u"%1: cluster demo node %2: online -> offline: by hand\n"_s.arg(m_demoLabel, reader2));
+    QCOMPARE(findNode(listProcesses(), m_demoPid, reader2)[u"state"_s].toString(),
+             u"offline: by hand"_s);
+
+    // list takes --pid too.
+    result = runCtl({u"list"_s, u"--pid"_s, pid});
+    QVERIFY2(!result.crashed && result.exitCode == 0, describe(result));
+    QVERIFY2(result.out.contains(u"offline: by hand"_s), describe(result));
+
+    result = runCtl({u"online"_s, u"demo"_s, reader2, u"--pid"_s, pid});
+    QVERIFY2(!result.crashed && result.exitCode == 0, describe(result));
+    QCOMPARE(result.out,
+             u"%1: cluster demo node %2: offline: by hand -> online\n"_s.arg(m_demoLabel, reader2));
+}
+
+void tst_Ctl::wrongPid()
+{
+    const QString reader2 = readerAddress(Node::Reader2);
+    const QString wrong = QString::number(QCoreApplication::applicationPid());
+    CtlResult result = runCtl({u"offline"_s, u"demo"_s, reader2, u"--pid"_s, wrong});
+    QVERIFY2(!result.crashed && result.exitCode == 1, describe(result));
+    QVERIFY2(result.out.isEmpty(), describe(result));
+    // It names the pid asked for and the ones that exist.
+    QVERIFY2(result.err.contains(u"pid "_s + wrong), describe(result));
+    QVERIFY2(result.err.contains(QString::number(m_demoPid)), describe(result));
+    QCOMPARE(findNode(listProcesses(), m_demoPid, reader2)[u"state"_s].toString(), u"online"_s);
+
+    result = runCtl({u"list"_s, u"--pid"_s, wrong});
+    QVERIFY2(!result.crashed && result.exitCode == 1, describe(result));
+    QVERIFY2(result.err.contains(QString::number(m_demoPid)), describe(result));
+}
+
+void tst_Ctl::unknownCluster()
+{
+    const CtlResult result =
+            runCtl({u"offline"_s, u"nosuchcluster"_s, readerAddress(Node::Reader1)});
+    QVERIFY2(!result.crashed && result.exitCode == 1, describe(result));
+    QVERIFY2(result.out.isEmpty(), describe(result));
+    QVERIFY2(result.err.contains(u"'nosuchcluster'"_s), describe(result));
+    QVERIFY2(result.err.contains(u"demo (pid %1)"_s.arg(m_demoPid)), describe(result));
+}
+
+void tst_Ctl::unknownNode()
+{
+    const CtlResult result = runCtl({u"online"_s, u"demo"_s, u"127.0.0.1:1"_s});
+    QVERIFY2(!result.crashed && result.exitCode == 1, describe(result));
+    QVERIFY2(result.out.isEmpty(), describe(result));
+    QVERIFY2(result.err.contains(u"127.0.0.1:1;"_s), describe(result));
+    for (Node node : {Node::Primary, Node::Reader1, Node::Reader2})
+        QVERIFY2(result.err.contains(readerAddress(node)), describe(result));
+}
+
+void tst_Ctl::staleSocketsAreRemovedSilently()
+{
+    // What dead processes leave: a socket nobody listens on, and a plain file by that name.
+    const qint64 firstDead = deadPid();
+    const QString abandoned = socketDirectory() + u"/%1.sock"_s.arg(firstDead);
+    const QString plainFile = socketDirectory() + u"/%1.sock"_s.arg(deadPid(firstDead + 1));
+    QVERIFY(createAbandonedSocket(abandoned));
+    QFile file(plainFile);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.close();
+    QVERIFY(QFile::exists(abandoned));
+    QVERIFY(QFile::exists(plainFile));
+
+    const CtlResult result = runCtl({u"list"_s, u"--json"_s});
+    QVERIFY2(!result.crashed && result.exitCode == 0, describe(result));
+    QVERIFY2(result.err.isEmpty(), describe(result));
+    const QJsonArray processes = QJsonDocument::fromJson(result.out.toUtf8()).array();
+    QCOMPARE(processes.size(), 1);
+    QCOMPARE(qint64(processes.first()[u"pid"_s].toDouble()), m_demoPid);
+    QVERIFY(!QFile::exists(abandoned));
+    QVERIFY(!QFile::exists(plainFile));
+}
+
+void tst_Ctl::unresponsiveProcessIsSkipped()
+{
+    // A live process (this one) whose socket accepts but never answers: as a hung application.
+    QLocalServer silent;
+    silent.setSocketOptions(QLocalServer::UserAccessOption);
+    const QString path = socketDirectory() + u"/%1.sock"_s.arg(QCoreApplication::applicationPid());
+    QVERIFY2(silent.listen(path), qPrintable(silent.errorString()));
+    const QString silentPid = u"pid %1"_s.arg(QCoreApplication::applicationPid());
+
+    QElapsedTimer timer;
+    timer.start();
+    CtlResult result = runCtl({u"list"_s, u"--timeout"_s, u"500"_s});
+    QVERIFY2(!result.crashed && result.exitCode == 0, describe(result));
+    QVERIFY2(timer.elapsed() < 10 * 1000, describe(result));
+    QVERIFY2(result.err.contains(silentPid + u": skipped"_s), describe(result));
+    QVERIFY2(result.out.contains(u"qpsqlha-demo"_s), describe(result));
+
+    // The others are still operated on.
+    const QString reader1 = readerAddress(Node::Reader1);
+    result = runCtl({u"offline"_s, u"demo"_s, reader1, u"--timeout"_s, u"500"_s});
+    QVERIFY2(!result.crashed && result.exitCode == 0, describe(result));
+    QVERIFY2(result.err.contains(silentPid + u": skipped"_s), describe(result));
+    QVERIFY2(result.out.contains(u"online -> offline: by hand"_s), describe(result));
+
+    // Only that one process, and it does not answer: a failure.
+    result = runCtl({u"list"_s, u"--timeout"_s, u"500"_s, u"--pid"_s,
+                     QString::number(QCoreApplication::applicationPid())});
+    QVERIFY2(!result.crashed && result.exitCode == 1, describe(result));
+    QVERIFY2(result.err.contains(silentPid + u": skipped"_s), describe(result));
+
+    silent.close();
+}
+
+void tst_Ctl::watchPrintsChanges()
+{
+    std::unique_ptr<QProcess> watch = startCtl({u"watch"_s, u"--count"_s, u"2"_s});
+    QByteArray err;
+    QVERIFY2(waitForStderr(watch.get(), &err, "watching " + m_demoLabel.toUtf8()), err);
+
+    const QString reader1 = readerAddress(Node::Reader1);
+    CtlResult result = runCtl({u"offline"_s, u"demo"_s, reader1});
+    QVERIFY2(result.exitCode == 0, describe(result));
+    result = runCtl({u"online"_s, u"demo"_s, reader1});
+    QVERIFY2(result.exitCode == 0, describe(result));
+
+    QVERIFY2(watch->waitForFinished(15 * 1000), watch->readAllStandardOutput());
+    QCOMPARE(watch->exitStatus(), QProcess::NormalExit);
+    QCOMPARE(watch->exitCode(), 0);
+    const QStringList lines =
+            QString::fromUtf8(watch->readAllStandardOutput()).split(u'\n', Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 2);
+    const QString change = u" %1: cluster demo node %2: "_s.arg(m_demoLabel, reader1);
+    QVERIFY2(lines.at(0).endsWith(change + u"online -> offline: by hand (set by hand)"_s),
+             qPrintable(lines.at(0)));
+    QVERIFY2(lines.at(1).endsWith(change + u"offline: by hand -> online (set by hand)"_s),
+             qPrintable(lines.at(1)));
+    // It starts with the time of the change.
+    const QDateTime time = QDateTime::fromString(lines.at(0).left(23), u"yyyy-MM-dd hh:mm:ss.zzz"_s);
+    QVERIFY2(time.isValid(), qPrintable(lines.at(0)));
+    QVERIFY(qAbs(time.secsTo(QDateTime::currentDateTime())) < 60);
+}
+
+void tst_Ctl::watchJson()
+{
+    std::unique_ptr<QProcess> watch = startCtl({u"watch"_s, u"--json"_s, u"--count=2"_s});
+    QByteArray err;
+    QVERIFY2(waitForStderr(watch.get(), &err, "watching " + m_demoLabel.toUtf8()), err);
+
+    const QString reader2 = readerAddress(Node::Reader2);
+    QCOMPARE(runCtl({u"offline"_s, u"demo"_s, reader2}).exitCode, 0);
+    QCOMPARE(runCtl({u"online"_s, u"demo"_s, reader2}).exitCode, 0);
+
+    QVERIFY2(watch->waitForFinished(15 * 1000), watch->readAllStandardOutput());
+    QCOMPARE(watch->exitCode(), 0);
+    const QList<QByteArray> lines = watch->readAllStandardOutput().trimmed().split('\n');
+    QCOMPARE(lines.size(), 2);
+    const QList<std::pair<QString, QString>> changes = {{u"online"_s, u"offline: by hand"_s},
+                                                        {u"offline: by hand"_s, u"online"_s}};
+    for (int i = 0; i < 2; ++i) {
+        QJsonParseError error;
+        const QJsonObject event = QJsonDocument::fromJson(lines.at(i), &error).object();
+        QVERIFY2(error.error == QJsonParseError::NoError, lines.at(i));
+        QCOMPARE(event[u"v"_s].toInt(), 1);
+        QCOMPARE(event[u"event"_s].toString(), u"state"_s);
+        QCOMPARE(qint64(event[u"pid"_s].toDouble()), m_demoPid);
+        QCOMPARE(event[u"cluster"_s].toString(), u"demo"_s);
+        QCOMPARE(event[u"node"_s][u"address"_s].toString(), reader2);
+        QCOMPARE(event[u"node"_s][u"state"_s].toString(), changes.at(i).second);
+        QCOMPARE(event[u"old"_s].toString(), changes.at(i).first);
+        QCOMPARE(event[u"new"_s].toString(), changes.at(i).second);
+        QCOMPARE(event[u"reason"_s].toString(), u"set by hand"_s);
+        QVERIFY(QDateTime::fromString(event[u"time"_s].toString(), Qt::ISODateWithMs).isValid());
+    }
+}
+
+void tst_Ctl::watchEndsOnSignal_data()
+{
+    QTest::addColumn<int>("signal");
+    QTest::newRow("SIGINT") << SIGINT;
+    QTest::newRow("SIGTERM") << SIGTERM;
+}
+
+void tst_Ctl::watchEndsOnSignal()
+{
+    QFETCH(int, signal);
+    std::unique_ptr<QProcess> watch = startCtl({u"watch"_s});
+    QByteArray err;
+    QVERIFY2(waitForStderr(watch.get(), &err, "watching " + m_demoLabel.toUtf8()), err);
+    QCOMPARE(::kill(pid_t(watch->processId()), signal), 0);
+    QVERIFY(watch->waitForFinished(10 * 1000));
+    QCOMPARE(watch->exitStatus(), QProcess::NormalExit);
+    QCOMPARE(watch->exitCode(), 0);
+}
+
+void tst_Ctl::watchFindsNewProcesses()
+{
+    std::unique_ptr<QProcess> watch = startCtl({u"watch"_s});
+    QByteArray err;
+    QVERIFY2(waitForStderr(watch.get(), &err, "watching " + m_demoLabel.toUtf8()), err);
+
+    // A second application starts while watch runs; it is found within a second or so.
+    std::unique_ptr<QProcess> second = startDemo(1, u"second.log"_s);
+    QVERIFY2(second->waitForStarted(), qPrintable(second->errorString()));
+    const QByteArray secondLabel = "pid " + QByteArray::number(second->processId());
+    QVERIFY2(waitForStderr(watch.get(), &err, "watching " + secondLabel), err);
+
+    // Its events are shown, labelled with its pid.
+    const QString reader1 = readerAddress(Node::Reader1);
+    const QString pid = QString::number(second->processId());
+    QCOMPARE(runCtl({u"offline"_s, u"demo"_s, reader1, u"--pid"_s, pid}).exitCode, 0);
+    QByteArray out;
+    const QDeadlineTimer deadline(10 * 1000);
+    while (!out.contains(secondLabel + " (qpsqlha-demo): cluster demo node ")
+           && !deadline.hasExpired()) {
+        watch->waitForReadyRead(100);
+        out += watch->readAllStandardOutput();
+    }
+    QVERIFY2(out.contains("online -> offline: by hand"), out);
+    QVERIFY2(!out.contains(m_demoLabel.toUtf8()), out); // the first demo did not change
+
+    // Killed, it drops out; what it leaves behind is cleaned up by the next discovery.
+    const QString socket = socketDirectory() + u"/%1.sock"_s.arg(pid);
+    QVERIFY(QFile::exists(socket));
+    second->kill();
+    QVERIFY(second->waitForFinished());
+    QVERIFY2(waitForStderr(watch.get(), &err, secondLabel + " (qpsqlha-demo): no longer watched"),
+             err);
+    QTRY_VERIFY_WITH_TIMEOUT(!QFile::exists(socket), 5000);
+    QVERIFY(watch->state() == QProcess::Running);
+
+    watch->terminate();
+    QVERIFY(watch->waitForFinished(10 * 1000));
+    QCOMPARE(watch->exitCode(), 0);
+}
+
+QTEST_GUILESS_MAIN(tst_Ctl)
+#include "tst_ctl.moc"
