@@ -2,7 +2,10 @@
 # The QPSQLHA demo: builds everything, starts a local primary with two streaming replicas,
 # and runs qpsqlha-demo (4 threads reading and writing through QPSQLHA). Halfway through it
 # kills one reader and later restarts it: watch the reads move off it and back, with no failed
-# read. Everything is stopped on exit.
+# read. The demo serves its node state on the control channel: with a display, the monitor
+# (qpsqlha-monitor) opens beside it; from another terminal, `build/bin/qpsqlha-ctl list` shows
+# the same, and `build/bin/qpsqlha-ctl offline demo HOST:PORT` takes a node out by hand.
+# Everything is stopped on exit.
 # Usage: scripts/demo.sh [SECONDS]   (default 30)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,12 +14,12 @@ seconds=${1:-30}
 
 bash "$root/scripts/install-deps.sh"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" --target qsqlpsqlha qpsqlha-demo
+cmake --build "$build" --target qsqlpsqlha qpsqlha-demo qpsqlha-ctl qpsqlha-monitor
 
 state=$build/demo-cluster
 cluster=$root/tests/cluster/pgcluster.sh
 bash "$cluster" start "$state"
-trap 'kill "${killer:-0}" 2>/dev/null || true; bash "$cluster" stop "$state"' EXIT
+trap 'kill "${killer:-0}" "${monitor:-0}" 2>/dev/null || true; bash "$cluster" stop "$state"' EXIT
 # shellcheck source=/dev/null
 . "$state/cluster.env"
 
@@ -31,7 +34,12 @@ trap 'kill "${killer:-0}" 2>/dev/null || true; bash "$cluster" stop "$state"' EX
 ) &
 killer=$!
 
-PGPASSWORD=$PGHA_PASSWORD QT_PLUGIN_PATH=$build/plugins "$build/bin/qpsqlha-demo" \
+if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+    "$build/bin/qpsqlha-monitor" &
+    monitor=$!
+fi
+
+QPSQLHA_CONTROL=1 PGPASSWORD=$PGHA_PASSWORD QT_PLUGIN_PATH=$build/plugins "$build/bin/qpsqlha-demo" \
     --host "$PGHA_HOST" --port "$PGHA_PRIMARY_PORT" \
     --readers "$PGHA_HOST:$PGHA_READER1_PORT,$PGHA_HOST:$PGHA_READER2_PORT" \
     --database "$PGHA_DATABASE" --user "$PGHA_USER" --seconds "$seconds"
