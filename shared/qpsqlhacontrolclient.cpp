@@ -14,7 +14,11 @@
 #include <QtNetwork/qlocalsocket.h>
 
 #include <cerrno>
+#include <cstring>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 namespace QPsqlHa {
 
@@ -26,6 +30,29 @@ QString controlSocketDirectory()
     const QString runtime = QStandardPaths::writableLocation(QStandardPaths::RuntimeLocation);
     return runtime.isEmpty() ? QString() : runtime + u"/qpsqlha"_s;
 }
+
+namespace {
+
+// Whether something listens on a local socket file, without waiting: connection refused means
+// the file is a leftover.
+bool hasListener(const QString &path)
+{
+    const QByteArray native = QFile::encodeName(path);
+    sockaddr_un address {};
+    if (size_t(native.size()) >= sizeof(address.sun_path))
+        return true; // cannot tell; leave it to the connection attempt
+    address.sun_family = AF_UNIX;
+    std::memcpy(address.sun_path, native.constData(), size_t(native.size()));
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return true;
+    const bool refused = ::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof(address)) != 0
+        && (errno == ECONNREFUSED || errno == ENOENT || errno == ENOTSOCK);
+    ::close(fd);
+    return !refused;
+}
+
+} // namespace
 
 QList<ControlEndpoint> discoverControlEndpoints(QStringList *removed)
 {
@@ -40,8 +67,9 @@ QList<ControlEndpoint> discoverControlEndpoints(QStringList *removed)
         if (!ok || pid <= 0)
             continue;
         const QString path = dir.filePath(name);
-        // A process that is gone left its socket behind (it crashed or was killed).
-        if (::kill(pid_t(pid), 0) != 0 && errno == ESRCH) {
+        // A process that is gone left its socket behind (it crashed or was killed); so did one
+        // whose pid now belongs to another program, which nothing listens for.
+        if ((::kill(pid_t(pid), 0) != 0 && errno == ESRCH) || !hasListener(path)) {
             QFile::remove(path);
             if (removed)
                 removed->append(path);

@@ -10,6 +10,7 @@
 
 #include <QtCore/qdir.h>
 #include <QtCore/qelapsedtimer.h>
+#include <QtCore/qfile.h>
 #include <QtCore/qhash.h>
 #include <QtCore/qjsonarray.h>
 #include <QtCore/qthread.h>
@@ -248,6 +249,9 @@ ControlServer::~ControlServer()
     m_thread->quit();
     m_thread->wait();
     delete m_thread;
+    // QLocalServer::close() leaves the file behind when it runs this late (static destruction);
+    // a file without a listener would look like a live process with a hung channel.
+    QFile::remove(m_socketPath);
 }
 
 bool ControlServer::requestedByEnvironment()

@@ -17,6 +17,9 @@
 #include <QtTest/qsignalspy.h>
 #include <QtTest/qtest.h>
 
+#include <cstring>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 using namespace QPsqlHa;
@@ -278,10 +281,24 @@ void tst_ControlServer::discoveryRemovesStaleSockets()
     QVERIFY(file.open(QIODevice::WriteOnly));
     file.close();
 
+    // A live pid (our parent) whose socket file nobody listens on: bound, never listening.
+    const QString orphan = controlSocketDirectory() + u"/%1.sock"_s.arg(::getppid());
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un address {};
+    address.sun_family = AF_UNIX;
+    const QByteArray native = QFile::encodeName(orphan);
+    std::memcpy(address.sun_path, native.constData(), size_t(native.size()));
+    QCOMPARE(::bind(fd, reinterpret_cast<sockaddr *>(&address), sizeof(address)), 0);
+
     QStringList removed;
     const QList<ControlEndpoint> endpoints = discoverControlEndpoints(&removed);
-    QCOMPARE(removed, QStringList {stale});
+    ::close(fd);
+    removed.sort();
+    QStringList expected {stale, orphan};
+    expected.sort();
+    QCOMPARE(removed, expected);
     QVERIFY(!QFileInfo::exists(stale));
+    QVERIFY(!QFileInfo::exists(orphan));
     QCOMPARE(endpoints.size(), 1);
     QCOMPARE(endpoints.first().pid, qint64(::getpid()));
     QCOMPARE(endpoints.first().socketPath, ControlServer::instance().socketPath());
