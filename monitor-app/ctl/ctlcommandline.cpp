@@ -59,11 +59,10 @@ bool parseCommandLine(const QStringList &arguments, Options *options, int *exitC
     const QCommandLineOption pid(u"pid"_s, u"Only the process with this pid."_s, u"pid"_s);
     const QCommandLineOption count(u"count"_s, u"watch: exit after N state changes."_s, u"n"_s);
     const QCommandLineOption timeout(
-            u"timeout"_s, u"How long to wait for each process, in milliseconds (default 2000)."_s,
-            u"ms"_s);
+        u"timeout"_s, u"How long to wait for each process, in milliseconds (default 2000)."_s,
+        u"ms"_s);
     parser.addOptions({json, pid, count, timeout});
-    parser.addPositionalArgument(u"command"_s, u"list, offline, online or watch."_s,
-                                 u"command"_s);
+    parser.addPositionalArgument(u"command"_s, u"list, offline, online or watch."_s, u"command"_s);
     parser.addPositionalArgument(u"arguments"_s, u"CLUSTER HOST:PORT for offline and online."_s,
                                  u"[arguments...]"_s);
 
@@ -98,17 +97,17 @@ bool parseCommandLine(const QStringList &arguments, Options *options, int *exitC
     } else if (command == "watch"_L1) {
         options->command = Command::Watch;
     } else {
-        *exitCode = usageError(
-                u"unknown command '%1' (list, offline, online or watch)"_s.arg(command));
+        *exitCode
+            = usageError(u"unknown command '%1' (list, offline, online or watch)"_s.arg(command));
         return false;
     }
 
-    const bool setsState =
-            options->command == Command::Offline || options->command == Command::Online;
+    const bool setsState
+        = options->command == Command::Offline || options->command == Command::Online;
     if (setsState) {
         if (positional.size() != 2) {
             *exitCode = usageError(u"%1 needs CLUSTER HOST:PORT, got %2 argument(s)"_s.arg(
-                    command, QString::number(positional.size())));
+                command, QString::number(positional.size())));
             return false;
         }
         options->cluster = positional.at(0);
@@ -122,8 +121,8 @@ bool parseCommandLine(const QStringList &arguments, Options *options, int *exitC
             return false;
         }
     } else if (!positional.isEmpty()) {
-        *exitCode = usageError(u"%1 takes no arguments, got '%2'"_s.arg(
-                command, positional.join(u' ')));
+        *exitCode
+            = usageError(u"%1 takes no arguments, got '%2'"_s.arg(command, positional.join(u' ')));
         return false;
     }
 
@@ -142,8 +141,8 @@ bool parseCommandLine(const QStringList &arguments, Options *options, int *exitC
     if (parser.isSet(pid)) {
         // pid_t is a 32-bit signed integer on Linux.
         if (!parsePositive(parser.value(pid), std::numeric_limits<qint32>::max(), &number)) {
-            *exitCode = usageError(
-                    u"bad pid '%1': expected a positive number"_s.arg(parser.value(pid)));
+            *exitCode
+                = usageError(u"bad pid '%1': expected a positive number"_s.arg(parser.value(pid)));
             return false;
         }
         options->pid = number;
@@ -151,7 +150,7 @@ bool parseCommandLine(const QStringList &arguments, Options *options, int *exitC
     if (parser.isSet(count)) {
         if (!parsePositive(parser.value(count), std::numeric_limits<int>::max(), &number)) {
             *exitCode = usageError(
-                    u"bad count '%1': expected a positive number"_s.arg(parser.value(count)));
+                u"bad count '%1': expected a positive number"_s.arg(parser.value(count)));
             return false;
         }
         options->count = int(number);
@@ -159,7 +158,7 @@ bool parseCommandLine(const QStringList &arguments, Options *options, int *exitC
     if (parser.isSet(timeout)) {
         if (!parsePositive(parser.value(timeout), 3600 * 1000, &number)) {
             *exitCode = usageError(u"bad timeout '%1': expected milliseconds, 1 to 3600000"_s.arg(
-                    parser.value(timeout)));
+                parser.value(timeout)));
             return false;
         }
         options->timeoutMs = int(number);

@@ -48,12 +48,12 @@ Reach reachProcesses(const Options &options, std::vector<ReachedProcess> *reache
         return Reach::NoProcess;
     if (options.pid) {
         const QList<QPsqlHa::ControlEndpoint> all = endpoints;
-        endpoints.removeIf([&](const QPsqlHa::ControlEndpoint &endpoint) {
-            return endpoint.pid != *options.pid;
-        });
+        endpoints.removeIf(
+            [&](const QPsqlHa::ControlEndpoint &endpoint) { return endpoint.pid != *options.pid; });
         if (endpoints.isEmpty()) {
-            printError(u"no process with pid %1 serves the control channel (found pid %2)"_s.arg(
-                    QString::number(*options.pid), pidList(all)));
+            printError(u"no process with pid %1 serves the control channel (found %2 %3)"_s.arg(
+                QString::number(*options.pid), all.size() == 1 ? u"pid"_s : u"pids"_s,
+                pidList(all)));
             return Reach::NoSuchPid;
         }
     }
@@ -91,8 +91,8 @@ QString stateAfterLine(bool online, bool changed, QPsqlHa::NodeState before,
     const QString now = QPsqlHa::nodeStateText(after.state);
     if (changed)
         return QPsqlHa::nodeStateText(before) + u" -> "_s + now;
-    const QPsqlHa::NodeState wanted =
-            online ? QPsqlHa::NodeState::Online : QPsqlHa::NodeState::OfflineByHand;
+    const QPsqlHa::NodeState wanted
+        = online ? QPsqlHa::NodeState::Online : QPsqlHa::NodeState::OfflineByHand;
     if (after.state == wanted)
         return u"already "_s + now;
     // `online` only undoes `offline`; a failed node comes back through the health checker.
@@ -107,7 +107,7 @@ QString noProcessHint()
     return u"no QPSQLHA process found in %1. Applications serve their node state only with "
            "the control channel on: start them with QPSQLHA_CONTROL=1 in the environment (or "
            "the connect option QPSQLHA_CONTROL=1), as the same user as qpsqlha-ctl."_s.arg(
-                   QPsqlHa::controlSocketDirectory());
+               QPsqlHa::controlSocketDirectory());
 }
 
 int runList(const Options &options)
@@ -162,8 +162,7 @@ int runSetState(const Options &options)
     }
     if (withCluster.empty()) {
         printError(u"no process has a cluster named '%1'; known clusters: %2"_s.arg(
-                options.cluster,
-                knownClusters.isEmpty() ? u"none"_s : knownClusters.join(u", "_s)));
+            options.cluster, knownClusters.isEmpty() ? u"none"_s : knownClusters.join(u", "_s)));
         return ExitFailure;
     }
 
@@ -185,7 +184,7 @@ int runSetState(const Options &options)
     }
     if (targets.empty()) {
         printError(u"cluster '%1' has no node %2; its nodes: %3"_s.arg(
-                options.cluster, options.node.text, knownNodes.join(u", "_s)));
+            options.cluster, options.node.text, knownNodes.join(u", "_s)));
         return ExitFailure;
     }
 
@@ -193,8 +192,8 @@ int runSetState(const Options &options)
     for (const Target &target : targets) {
         ReachedProcess &process = *target.process;
         const QString prefix = u"%1: cluster %2 node %3: "_s.arg(
-                processLabel(process.status.pid, process.status.application), options.cluster,
-                target.node.address);
+            processLabel(process.status.pid, process.status.application), options.cluster,
+            target.node.address);
         bool changed = false;
         QPsqlHa::NodeStatus after;
         // The node's own spelling from the listing: the server compares addresses as text.

@@ -79,8 +79,7 @@ bool isSameNode(const NodeAddress &address, const QPsqlHa::NodeStatus &node)
 {
     // Host names are case-insensitive; so is the server's own lookup.
     return node.address.compare(address.text, Qt::CaseInsensitive) == 0
-            || (node.port == address.port
-                && node.host.compare(address.host, Qt::CaseInsensitive) == 0);
+        || (node.port == address.port && node.host.compare(address.host, Qt::CaseInsensitive) == 0);
 }
 
 QString processLabel(qint64 pid, const QString &application)
@@ -93,12 +92,12 @@ QString processLabel(qint64 pid, const QString &application)
 QStringList nodeTable(const QList<QPsqlHa::ProcessStatus> &processes)
 {
     enum Alignment { Left, Right };
-    const QList<QString> header = {u"PID"_s,   u"APPLICATION"_s, u"CLUSTER"_s,
-                                   u"NODE"_s,  u"ROLE"_s,        u"STATE"_s,
-                                   u"QUERIES"_s, u"ERRORS"_s,    u"RETRIES"_s};
+    const QList<QString> header
+        = {u"PID"_s,   u"APPLICATION"_s, u"CLUSTER"_s, u"NODE"_s,   u"ROLE"_s,
+           u"STATE"_s, u"QUERIES"_s,     u"ERRORS"_s,  u"RETRIES"_s};
     const QList<Alignment> alignments = {Right, Left, Left, Left, Left, Left, Right, Right, Right};
 
-    QList<QStringList> rows{header};
+    QList<QStringList> rows {header};
     for (const QPsqlHa::ProcessStatus &process : processes) {
         for (const QPsqlHa::ClusterStatus &cluster : process.clusters) {
             for (const QPsqlHa::NodeStatus &node : cluster.nodes) {
@@ -135,6 +134,8 @@ QStringList nodeTable(const QList<QPsqlHa::ProcessStatus> &processes)
 
 QByteArray processesJson(const QList<QPsqlHa::ProcessStatus> &processes)
 {
+    if (processes.isEmpty())
+        return "[]"; // QJsonDocument would write "[\n]"
     QJsonArray array;
     for (const QPsqlHa::ProcessStatus &process : processes)
         array.append(QPsqlHa::ControlProtocol::processToJson(process));
@@ -144,11 +145,11 @@ QByteArray processesJson(const QList<QPsqlHa::ProcessStatus> &processes)
 QString stateEventLine(const QPsqlHa::StateEvent &event, const QString &application)
 {
     const QString time = event.time.isValid()
-            ? event.time.toLocalTime().toString(u"yyyy-MM-dd hh:mm:ss.zzz"_s)
-            : QDateTime::currentDateTime().toString(u"yyyy-MM-dd hh:mm:ss.zzz"_s);
+        ? event.time.toLocalTime().toString(u"yyyy-MM-dd hh:mm:ss.zzz"_s)
+        : QDateTime::currentDateTime().toString(u"yyyy-MM-dd hh:mm:ss.zzz"_s);
     QString line = u"%1 %2: cluster %3 node %4: %5 -> %6"_s.arg(
-            time, processLabel(event.pid, application), event.cluster, event.node.address,
-            QPsqlHa::nodeStateText(event.oldState), QPsqlHa::nodeStateText(event.newState));
+        time, processLabel(event.pid, application), event.cluster, event.node.address,
+        QPsqlHa::nodeStateText(event.oldState), QPsqlHa::nodeStateText(event.newState));
     if (!event.reason.isEmpty())
         line += u" ("_s + event.reason + u')';
     return line;
@@ -156,7 +157,7 @@ QString stateEventLine(const QPsqlHa::StateEvent &event, const QString &applicat
 
 QByteArray stateEventJson(const QPsqlHa::StateEvent &event)
 {
-    const QJsonObject object{
+    const QJsonObject object {
         {u"v"_s, QPsqlHa::ControlProtocol::Version},
         {u"event"_s, u"state"_s},
         {u"pid"_s, double(event.pid)},

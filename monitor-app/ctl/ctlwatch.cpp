@@ -28,7 +28,7 @@ constexpr int DiscoveryIntervalMs = 1000;
 // writes one byte and the event loop does the rest.
 int signalPipeWriteEnd = -1;
 
-extern "C" void onTerminationSignal(int)
+void onTerminationSignal(int)
 {
     const char byte = 1;
     [[maybe_unused]] const ssize_t written = ::write(signalPipeWriteEnd, &byte, 1);
@@ -36,7 +36,9 @@ extern "C" void onTerminationSignal(int)
 
 } // namespace
 
-Watcher::Watcher(const Options &options, QObject *parent) : QObject(parent), m_options(options)
+Watcher::Watcher(const Options &options, QObject *parent)
+    : QObject(parent)
+    , m_options(options)
 {
     m_discovery.setInterval(DiscoveryIntervalMs);
     connect(&m_discovery, &QTimer::timeout, this, &Watcher::discover);
@@ -77,14 +79,14 @@ void Watcher::watch(const QPsqlHa::ControlEndpoint &endpoint)
     auto *client = new QPsqlHa::ControlClient(this);
     if (!client->connectToProcess(endpoint.socketPath, m_options.timeoutMs)) {
         if (!m_unreachable.contains(pid)) {
-            printError(u"pid %1: cannot watch: %2"_s.arg(QString::number(pid),
-                                                         client->errorString()));
+            printError(
+                u"pid %1: cannot watch: %2"_s.arg(QString::number(pid), client->errorString()));
             m_unreachable.insert(pid);
         }
         delete client;
         return;
     }
-    m_watched.insert(pid, Watched{client, QString(), false});
+    m_watched.insert(pid, Watched {client, QString(), false});
 
     connect(client, &QPsqlHa::ControlClient::processStatusReceived, this,
             [this, pid](const QPsqlHa::ProcessStatus &status) {
@@ -103,6 +105,9 @@ void Watcher::watch(const QPsqlHa::ControlEndpoint &endpoint)
             });
     connect(client, &QPsqlHa::ControlClient::disconnected, this, [this, pid] {
         forget(pid, u"no longer watched: the process ended or closed the channel"_s);
+        // An ending process closes its channel a moment before it is gone, so the next
+        // discovery may still see its socket and be refused: that is not worth a message.
+        m_unreachable.insert(pid);
     });
     // A process that accepts the connection but never answers must not be held forever; it is
     // dropped and tried again at the next discovery, quietly.

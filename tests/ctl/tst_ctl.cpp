@@ -9,6 +9,7 @@
 
 #include <QtCore/qdeadlinetimer.h>
 #include <QtCore/qdir.h>
+#include <QtCore/qelapsedtimer.h>
 #include <QtCore/qfile.h>
 #include <QtCore/qjsonarray.h>
 #include <QtCore/qjsondocument.h>
@@ -44,11 +45,10 @@ struct CtlResult
 // For failure messages: what the tool said.
 QByteArray describe(const CtlResult &result)
 {
-    return u"exit %1%2\n--- stdout:\n%3--- stderr:\n%4"_s
-            .arg(result.exitCode)
-            .arg(result.crashed ? u" (crashed or timed out)"_s : QString())
-            .arg(result.out, result.err)
-            .toLocal8Bit();
+    return u"exit %1%2\n--- stdout:\n%3--- stderr:\n%4"_s.arg(result.exitCode)
+        .arg(result.crashed ? u" (crashed or timed out)"_s : QString())
+        .arg(result.out, result.err)
+        .toLocal8Bit();
 }
 
 // A pid no process has, for sockets that dead processes left behind.
@@ -178,6 +178,7 @@ std::unique_ptr<QProcess> tst_Ctl::startCtl(const QStringList &arguments) const
     environment.remove(u"QPSQLHA_CONTROL"_s);
     process->setProcessEnvironment(environment);
     process->start(QStringLiteral(QPSQLHA_CTL_PATH), arguments);
+    process->waitForStarted();
     return process;
 }
 
@@ -193,12 +194,11 @@ std::unique_ptr<QProcess> tst_Ctl::startDemo(int threads, const QString &logName
     // Its table every second is of no use here; its complaints are, when a test fails.
     process->setStandardOutputFile(QProcess::nullDevice());
     process->setStandardErrorFile(m_runtime.filePath(logName));
-    process->start(QStringLiteral(QPSQLHA_DEMO_PATH),
-                   {u"--host"_s, m_test.host(), u"--port"_s,
-                    QString::number(m_test.port(Node::Primary)), u"--readers"_s,
-                    m_test.readersOption(), u"--database"_s, m_test.database(), u"--user"_s,
-                    m_test.user(), u"--seconds"_s, u"0"_s, u"--threads"_s,
-                    QString::number(threads)});
+    process->start(
+        QStringLiteral(QPSQLHA_DEMO_PATH),
+        {u"--host"_s, m_test.host(), u"--port"_s, QString::number(m_test.port(Node::Primary)),
+         u"--readers"_s, m_test.readersOption(), u"--database"_s, m_test.database(), u"--user"_s,
+         m_test.user(), u"--seconds"_s, u"0"_s, u"--threads"_s, QString::number(threads)});
     return process;
 }
 
@@ -232,8 +232,9 @@ bool tst_Ctl::waitForStderr(QProcess *process, QByteArray *seen, const QByteArra
 {
     const QDeadlineTimer deadline(15 * 1000);
     while (!seen->contains(text)) {
-        if (deadline.hasExpired() || process->state() != QProcess::Running)
+        if (deadline.hasExpired() || process->state() == QProcess::NotRunning)
             return false;
+        // Waits on the current channel (stdout), but reads whatever stderr has meanwhile too.
         process->waitForReadyRead(100);
         *seen += process->readAllStandardError();
     }
@@ -256,9 +257,9 @@ void tst_Ctl::initTestCase()
     QVERIFY2(m_demo->waitForStarted(), qPrintable(m_demo->errorString()));
     m_demoPid = m_demo->processId();
     m_demoLabel = u"pid %1 (qpsqlha-demo)"_s.arg(m_demoPid);
-    QVERIFY2(waitForListed(m_demoPid, 30 * 1000),
-             qPrintable(u"the demo never showed up in `qpsqlha-ctl list`; its log:\n"_s
-                        + demoLog()));
+    QVERIFY2(
+        waitForListed(m_demoPid, 30 * 1000),
+        qPrintable(u"the demo never showed up in `qpsqlha-ctl list`; its log:\n"_s + demoLog()));
 }
 
 void tst_Ctl::cleanupTestCase()
@@ -296,36 +297,34 @@ void tst_Ctl::usageErrors_data()
     QTest::addColumn<QString>("message");
 
     const QString reader = readerAddress(Node::Reader1);
-    QTest::newRow("no command") << QStringList{} << u"no command"_s;
-    QTest::newRow("unknown command") << QStringList{u"frobnicate"_s} << u"frobnicate"_s;
-    QTest::newRow("unknown option") << QStringList{u"list"_s, u"--bogus"_s} << u"bogus"_s;
-    QTest::newRow("list with arguments") << QStringList{u"list"_s, u"demo"_s} << u"demo"_s;
+    QTest::newRow("no command") << QStringList {} << u"no command"_s;
+    QTest::newRow("unknown command") << QStringList {u"frobnicate"_s} << u"frobnicate"_s;
+    QTest::newRow("unknown option") << QStringList {u"list"_s, u"--bogus"_s} << u"bogus"_s;
+    QTest::newRow("list with arguments") << QStringList {u"list"_s, u"demo"_s} << u"demo"_s;
     QTest::newRow("offline without node")
-            << QStringList{u"offline"_s, u"demo"_s} << u"CLUSTER HOST:PORT"_s;
-    QTest::newRow("online without anything") << QStringList{u"online"_s} << u"CLUSTER HOST:PORT"_s;
+        << QStringList {u"offline"_s, u"demo"_s} << u"CLUSTER HOST:PORT"_s;
+    QTest::newRow("online without anything") << QStringList {u"online"_s} << u"CLUSTER HOST:PORT"_s;
     QTest::newRow("offline too many")
-            << QStringList{u"offline"_s, u"demo"_s, reader, reader} << u"CLUSTER HOST:PORT"_s;
+        << QStringList {u"offline"_s, u"demo"_s, reader, reader} << u"CLUSTER HOST:PORT"_s;
     QTest::newRow("node without port")
-            << QStringList{u"offline"_s, u"demo"_s, u"127.0.0.1"_s} << u"127.0.0.1"_s;
+        << QStringList {u"offline"_s, u"demo"_s, u"127.0.0.1"_s} << u"127.0.0.1"_s;
     QTest::newRow("port not a number")
-            << QStringList{u"offline"_s, u"demo"_s, u"127.0.0.1:abc"_s} << u"port"_s;
+        << QStringList {u"offline"_s, u"demo"_s, u"127.0.0.1:abc"_s} << u"port"_s;
     QTest::newRow("port out of range")
-            << QStringList{u"offline"_s, u"demo"_s, u"127.0.0.1:65536"_s} << u"port"_s;
-    QTest::newRow("host missing")
-            << QStringList{u"offline"_s, u"demo"_s, u":5432"_s} << u"host"_s;
-    QTest::newRow("bare IPv6") << QStringList{u"offline"_s, u"demo"_s, u"::1:5432"_s}
+        << QStringList {u"offline"_s, u"demo"_s, u"127.0.0.1:65536"_s} << u"port"_s;
+    QTest::newRow("host missing") << QStringList {u"offline"_s, u"demo"_s, u":5432"_s} << u"host"_s;
+    QTest::newRow("bare IPv6") << QStringList {u"offline"_s, u"demo"_s, u"::1:5432"_s}
                                << u"[address]:port"_s;
     QTest::newRow("pid not a number")
-            << QStringList{u"offline"_s, u"demo"_s, reader, u"--pid"_s, u"abc"_s} << u"abc"_s;
-    QTest::newRow("pid negative")
-            << QStringList{u"offline"_s, u"demo"_s, reader, u"--pid=-5"_s} << u"-5"_s;
-    QTest::newRow("count zero") << QStringList{u"watch"_s, u"--count"_s, u"0"_s} << u"count"_s;
-    QTest::newRow("count with list") << QStringList{u"list"_s, u"--count"_s, u"1"_s}
-                                     << u"--count"_s;
+        << QStringList {u"offline"_s, u"demo"_s, reader, u"--pid"_s, u"abc"_s} << u"abc"_s;
+    QTest::newRow("pid negative") << QStringList {u"offline"_s, u"demo"_s, reader, u"--pid=-5"_s}
+                                  << u"-5"_s;
+    QTest::newRow("count zero") << QStringList {u"watch"_s, u"--count"_s, u"0"_s} << u"count"_s;
+    QTest::newRow("count with list")
+        << QStringList {u"list"_s, u"--count"_s, u"1"_s} << u"--count"_s;
     QTest::newRow("json with offline")
-            << QStringList{u"offline"_s, u"demo"_s, reader, u"--json"_s} << u"--json"_s;
-    QTest::newRow("bad timeout") << QStringList{u"list"_s, u"--timeout"_s, u"soon"_s}
-                                 << u"soon"_s;
+        << QStringList {u"offline"_s, u"demo"_s, reader, u"--json"_s} << u"--json"_s;
+    QTest::newRow("bad timeout") << QStringList {u"list"_s, u"--timeout"_s, u"soon"_s} << u"soon"_s;
 }
 
 void tst_Ctl::usageErrors()
@@ -373,8 +372,8 @@ void tst_Ctl::listTable()
                           u"STATE"_s, u"QUERIES"_s, u"ERRORS"_s, u"RETRIES"_s}));
 
     const QString primary = readerAddress(Node::Primary);
-    const QStringList addresses = {primary, readerAddress(Node::Reader1),
-                                   readerAddress(Node::Reader2)};
+    const QStringList addresses
+        = {primary, readerAddress(Node::Reader1), readerAddress(Node::Reader2)};
     const qsizetype stateColumn = lines.first().indexOf(u"STATE"_s);
     const qsizetype queriesEnd = lines.first().indexOf(u"QUERIES"_s) + 7;
     for (int i = 0; i < 3; ++i) {
@@ -425,7 +424,7 @@ void tst_Ctl::listJson()
     const quint64 reader1 = nodes.at(1)[u"queries"_s].toDouble();
     const quint64 reader2 = nodes.at(2)[u"queries"_s].toDouble();
     QTRY_VERIFY_WITH_TIMEOUT(queries(readerAddress(Node::Reader1)) > reader1
-                                     && queries(readerAddress(Node::Reader2)) > reader2,
+                                 && queries(readerAddress(Node::Reader2)) > reader2,
                              5000);
 }
 
@@ -518,8 +517,8 @@ void tst_Ctl::wrongPid()
 
 void tst_Ctl::unknownCluster()
 {
-    const CtlResult result =
-            runCtl({u"offline"_s, u"nosuchcluster"_s, readerAddress(Node::Reader1)});
+    const CtlResult result
+        = runCtl({u"offline"_s, u"nosuchcluster"_s, readerAddress(Node::Reader1)});
     QVERIFY2(!result.crashed && result.exitCode == 1, describe(result));
     QVERIFY2(result.out.isEmpty(), describe(result));
     QVERIFY2(result.err.contains(u"'nosuchcluster'"_s), describe(result));
@@ -604,11 +603,11 @@ void tst_Ctl::watchPrintsChanges()
     result = runCtl({u"online"_s, u"demo"_s, reader1});
     QVERIFY2(result.exitCode == 0, describe(result));
 
-    QVERIFY2(watch->waitForFinished(15 * 1000), watch->readAllStandardOutput());
+    QVERIFY(watch->waitForFinished(15 * 1000));
     QCOMPARE(watch->exitStatus(), QProcess::NormalExit);
     QCOMPARE(watch->exitCode(), 0);
-    const QStringList lines =
-            QString::fromUtf8(watch->readAllStandardOutput()).split(u'\n', Qt::SkipEmptyParts);
+    const QStringList lines
+        = QString::fromUtf8(watch->readAllStandardOutput()).split(u'\n', Qt::SkipEmptyParts);
     QCOMPARE(lines.size(), 2);
     const QString change = u" %1: cluster demo node %2: "_s.arg(m_demoLabel, reader1);
     QVERIFY2(lines.at(0).endsWith(change + u"online -> offline: by hand (set by hand)"_s),
@@ -616,7 +615,8 @@ void tst_Ctl::watchPrintsChanges()
     QVERIFY2(lines.at(1).endsWith(change + u"offline: by hand -> online (set by hand)"_s),
              qPrintable(lines.at(1)));
     // It starts with the time of the change.
-    const QDateTime time = QDateTime::fromString(lines.at(0).left(23), u"yyyy-MM-dd hh:mm:ss.zzz"_s);
+    const QDateTime time
+        = QDateTime::fromString(lines.at(0).left(23), u"yyyy-MM-dd hh:mm:ss.zzz"_s);
     QVERIFY2(time.isValid(), qPrintable(lines.at(0)));
     QVERIFY(qAbs(time.secsTo(QDateTime::currentDateTime())) < 60);
 }
@@ -631,12 +631,12 @@ void tst_Ctl::watchJson()
     QCOMPARE(runCtl({u"offline"_s, u"demo"_s, reader2}).exitCode, 0);
     QCOMPARE(runCtl({u"online"_s, u"demo"_s, reader2}).exitCode, 0);
 
-    QVERIFY2(watch->waitForFinished(15 * 1000), watch->readAllStandardOutput());
+    QVERIFY(watch->waitForFinished(15 * 1000));
     QCOMPARE(watch->exitCode(), 0);
     const QList<QByteArray> lines = watch->readAllStandardOutput().trimmed().split('\n');
     QCOMPARE(lines.size(), 2);
-    const QList<std::pair<QString, QString>> changes = {{u"online"_s, u"offline: by hand"_s},
-                                                        {u"offline: by hand"_s, u"online"_s}};
+    const QList<std::pair<QString, QString>> changes
+        = {{u"online"_s, u"offline: by hand"_s}, {u"offline: by hand"_s, u"online"_s}};
     for (int i = 0; i < 2; ++i) {
         QJsonParseError error;
         const QJsonObject event = QJsonDocument::fromJson(lines.at(i), &error).object();
@@ -691,7 +691,7 @@ void tst_Ctl::watchFindsNewProcesses()
     QCOMPARE(runCtl({u"offline"_s, u"demo"_s, reader1, u"--pid"_s, pid}).exitCode, 0);
     QByteArray out;
     const QDeadlineTimer deadline(10 * 1000);
-    while (!out.contains(secondLabel + " (qpsqlha-demo): cluster demo node ")
+    while (!out.contains(QByteArray(secondLabel + " (qpsqlha-demo): cluster demo node "))
            && !deadline.hasExpired()) {
         watch->waitForReadyRead(100);
         out += watch->readAllStandardOutput();
@@ -704,7 +704,8 @@ void tst_Ctl::watchFindsNewProcesses()
     QVERIFY(QFile::exists(socket));
     second->kill();
     QVERIFY(second->waitForFinished());
-    QVERIFY2(waitForStderr(watch.get(), &err, secondLabel + " (qpsqlha-demo): no longer watched"),
+    QVERIFY2(waitForStderr(watch.get(), &err,
+                           QByteArray(secondLabel + " (qpsqlha-demo): no longer watched")),
              err);
     QTRY_VERIFY_WITH_TIMEOUT(!QFile::exists(socket), 5000);
     QVERIFY(watch->state() == QProcess::Running);
