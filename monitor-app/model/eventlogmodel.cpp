@@ -13,8 +13,7 @@ namespace QPsqlHaMonitor {
 
 EventLogModel::EventLogModel(QObject *parent)
     : QAbstractTableModel(parent)
-{
-}
+{ }
 
 int EventLogModel::rowCount(const QModelIndex &parent) const
 {
@@ -28,8 +27,9 @@ int EventLogModel::columnCount(const QModelIndex &parent) const
 
 QVariant EventLogModel::data(const QModelIndex &index, int role) const
 {
-    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+    if (!index.isValid())
         return {};
+    Q_ASSERT(checkIndex(index, CheckIndexOption::ParentIsInvalid));
     const Entry &entry = m_entries[size_t(index.row())];
     switch (role) {
     case TimeRole:

@@ -123,11 +123,11 @@ Q_SIGNALS:
     void onlineChangeRequested(qint64 pid, const QString &cluster, const QString &address,
                                bool online);
 
+public:
     // One row of the tree, defined in the .cpp file.
     struct Item;
 
 private:
-
     Item *itemFor(const QModelIndex &index) const;
     QModelIndex indexFor(const Item *item, int column = 0) const;
     Item *findProcess(qint64 pid) const;

@@ -10,8 +10,7 @@ namespace QPsqlHaMonitor {
 QpsHistory::QpsHistory(qint64 windowMs, int capacity)
     : m_ring(size_t(std::max(capacity, 1)))
     , m_windowMs(std::max<qint64>(windowMs, 1))
-{
-}
+{ }
 
 void QpsHistory::append(qint64 timeMs, double qps)
 {
@@ -19,7 +18,7 @@ void QpsHistory::append(qint64 timeMs, double qps)
         return;
     if (m_count == capacity())
         dropFront();
-    m_ring[size_t((m_first + m_count) % capacity())] = Sample{timeMs, qps};
+    m_ring[size_t((m_first + m_count) % capacity())] = Sample {timeMs, qps};
     ++m_count;
     expire(timeMs);
 }
