@@ -73,7 +73,8 @@ public:
     bool isConnected() const;
     QString errorString() const; // the last failure, including the server's error message
 
-    // Blocking request/reply.
+    // Blocking request/reply. Events that arrive meanwhile are emitted from inside the call:
+    // a slot must not delete this client or start another blocking call on it.
     bool list(ProcessStatus *status, int timeoutMs = 2000);
     bool setNodeOnline(const QString &cluster, const QString &nodeAddress, bool online,
                        bool *changed = nullptr, NodeStatus *node = nullptr, int timeoutMs = 2000);
