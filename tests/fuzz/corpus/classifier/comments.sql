@@ -1,0 +1,2 @@
+-- c
+/* a /* nested */ b */ ((SELECT pg_catalog.lo_import('x')))

@@ -1,0 +1,1 @@
+EXPLAIN (ANALYZE, BUFFERS) UPDATE t SET x = nextval('s'); SELECT 2

@@ -1,0 +1,1 @@
+/*qpsqlha:primary*/ SELECT $tag$ ; DELETE $tag$, E'\'' FROM "update" FOR UPDATE
