@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
     build-essential cmake ninja-build pkg-config
     qt6-base-dev qt6-base-private-dev libqt6sql6-psql libpq-dev
-    postgresql-common
+    postgresql-common openssl
     xvfb xauth
 )
 

@@ -275,6 +275,31 @@ destroy_recorded_cluster() {
 
 # --- commands ----------------------------------------------------------------------------------
 
+# CA, server certificate (127.0.0.1, ::1, localhost) and an unrelated CA under $BASEDIR/tls.
+make_certificates() {
+    local tls="$BASEDIR/tls"
+    command -v openssl >/dev/null || die "openssl is needed for the test cluster's TLS"
+    mkdir -p "$tls"
+    {
+        openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=qpsqlha test CA" \
+            -keyout "$tls/ca.key" -out "$tls/ca.crt"
+        openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=unrelated CA" \
+            -keyout "$tls/other-ca.key" -out "$tls/other-ca.crt"
+        openssl req -new -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+            -keyout "$tls/server.key" -out "$tls/server.csr"
+        printf 'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\n' >"$tls/san.ext"
+        openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" \
+            -CAcreateserial -days 2 -extfile "$tls/san.ext" -out "$tls/server.crt"
+    } >"$BASEDIR/tls.log" 2>&1 || {
+        cat "$BASEDIR/tls.log" >&2
+        die "creating the test certificates failed"
+    }
+    chmod 644 "$tls"/*.crt
+    if [[ $EUID -eq 0 ]]; then
+        chown -R "$SERVER_USER": "$tls"
+    fi
+}
+
 cmd_start() {
     local t0=$SECONDS
     BINDIR=$(find_bindir)
@@ -315,6 +340,14 @@ cmd_start() {
             die "initdb failed"
         }
 
+    # TLS: a throw-away CA and a server certificate valid for the loopback addresses, so that
+    # sslmode=verify-full can be tested; a second, unrelated CA for the must-fail case. The
+    # certificate lives in the primary's data directory, so pg_basebackup gives the replicas
+    # the same one.
+    make_certificates
+    as_server cp "$BASEDIR/tls/server.crt" "$BASEDIR/tls/server.key" "$BASEDIR/primary/"
+    as_server chmod 600 "$BASEDIR/primary/server.key"
+
     # wal_retrieve_retry_interval: replicas retry a lost primary every 0.5 s instead of 5 s, so a
     # test that restarts the primary sees streaming again quickly.
     as_server tee -a "$BASEDIR/primary/postgresql.conf" >/dev/null <<EOF
@@ -332,6 +365,9 @@ wal_retrieve_retry_interval = 500ms
 fsync = off
 logging_collector = off
 log_line_prefix = '%m [%p] %q%u@%d '
+ssl = on
+ssl_cert_file = 'server.crt'
+ssl_key_file = 'server.key'
 EOF
     as_server tee "$BASEDIR/primary/pg_hba.conf" >/dev/null <<EOF
 # TYPE  DATABASE     USER  ADDRESS        METHOD
@@ -379,6 +415,8 @@ PGHA_DATABASE=$DATABASE
 PGHA_USER=$TEST_USER
 PGHA_PASSWORD=$password
 PGHA_SERVER_USER=$SERVER_USER
+PGHA_SSL_CA=$BASEDIR/tls/ca.crt
+PGHA_SSL_OTHER_CA=$BASEDIR/tls/other-ca.crt
 EOF
     mv -f -- "$STATE_DIR/cluster.env.tmp" "$STATE_DIR/cluster.env"
     trap - EXIT INT TERM HUP

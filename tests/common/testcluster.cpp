@@ -123,7 +123,8 @@ TestCluster::TestCluster()
         QStringLiteral("PGHA_HOST"),         QStringLiteral("PGHA_PRIMARY_PORT"),
         QStringLiteral("PGHA_READER1_PORT"), QStringLiteral("PGHA_READER2_PORT"),
         QStringLiteral("PGHA_DATABASE"),     QStringLiteral("PGHA_USER"),
-        QStringLiteral("PGHA_PASSWORD"),
+        QStringLiteral("PGHA_PASSWORD"),     QStringLiteral("PGHA_SSL_CA"),
+        QStringLiteral("PGHA_SSL_OTHER_CA"),
     };
     QStringList missing;
     for (const QString &key : required) {
@@ -153,6 +154,8 @@ TestCluster::TestCluster()
     m_database = values.value(QStringLiteral("PGHA_DATABASE"));
     m_user = values.value(QStringLiteral("PGHA_USER"));
     m_password = values.value(QStringLiteral("PGHA_PASSWORD"));
+    m_sslCa = values.value(QStringLiteral("PGHA_SSL_CA"));
+    m_sslOtherCa = values.value(QStringLiteral("PGHA_SSL_OTHER_CA"));
     m_valid = true;
 }
 

@@ -31,6 +31,9 @@ public:
     QString database() const { return m_database; }
     QString user() const { return m_user; }
     QString password() const { return m_password; }
+    // The CA that signed every node's certificate, and one that signed none of them.
+    QString sslCa() const { return m_sslCa; }
+    QString sslOtherCa() const { return m_sslOtherCa; }
     // The readers as the driver's option wants them: "127.0.0.1:P1,127.0.0.1:P2".
     QString readersOption() const;
 
@@ -78,6 +81,8 @@ private:
     QString m_database;
     QString m_user;
     QString m_password;
+    QString m_sslCa;
+    QString m_sslOtherCa;
 };
 
 } // namespace QPsqlHaTest

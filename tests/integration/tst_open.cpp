@@ -93,6 +93,8 @@ private slots:
     void reopenAfterClose();
     void debugModeLogsStatus();
     void logQueriesNamesTheNode();
+    void tlsVerifyFullOnEveryNode();
+    void tlsWithTheWrongCaFails();
 
 private:
     QString m_cluster;
@@ -345,6 +347,39 @@ void tst_Open::logQueriesNamesTheNode()
                       .arg(m_test.host())
                       .arg(port)),
         1);
+}
+
+void tst_Open::tlsVerifyFullOnEveryNode()
+{
+    // libpq options reach every node: each connection is encrypted and its certificate checked
+    // against the CA, host name included.
+    QSqlDatabase db = haDatabase(u"open"_s, m_cluster,
+                                 u"sslmode=verify-full;sslrootcert=%1"_s.arg(m_test.sslCa()));
+    QVERIFY2(db.open(), qPrintable(db.lastError().text()));
+    QSqlQuery query(db);
+    const QString sql
+        = u"SELECT ssl, inet_server_port() FROM pg_stat_ssl WHERE pid = pg_backend_pid()"_s;
+    QSet<int> ports;
+    for (int i = 0; i < 30; ++i) {
+        QVERIFY2(query.exec(sql) && query.next(), qPrintable(query.lastError().text()));
+        QVERIFY(query.value(0).toBool());
+        ports.insert(query.value(1).toInt());
+    }
+    QVERIFY(query.exec(u"/*qpsqlha:primary*/ "_s + sql) && query.next());
+    QVERIFY(query.value(0).toBool());
+    ports.insert(query.value(1).toInt());
+    QCOMPARE(ports.size(), 3);
+}
+
+void tst_Open::tlsWithTheWrongCaFails()
+{
+    QSqlDatabase db = haDatabase(u"open"_s, m_cluster,
+                                 u"sslmode=verify-full;sslrootcert=%1"_s.arg(m_test.sslOtherCa()));
+    QVERIFY(!db.open());
+    const QString text = db.lastError().text();
+    QVERIFY2(text.contains(u"certificate verify failed"_s), qPrintable(text));
+    for (Node node : {Node::Primary, Node::Reader1, Node::Reader2})
+        QVERIFY(text.contains(u":%1"_s.arg(m_test.port(node))));
 }
 
 QTEST_GUILESS_MAIN(tst_Open)
