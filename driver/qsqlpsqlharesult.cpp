@@ -34,43 +34,91 @@ const QSqlQuery *QPsqlHaResult::current() const
     return m_current >= 0 ? &*m_nodes[m_current].query : nullptr;
 }
 
-QSqlError QPsqlHaResult::run(int node, const QSharedPointer<QSqlDriver> &driver)
+// QSqlResult::boundValues() is protected and hands out the bound values by reference. A pointer
+// to it formed through this class (which C++ allows a derived class) reaches the values of the
+// node query's QPSQL result, which that result reads when it executes.
+QList<QVariant> &QPsqlHaResult::boundValuesOf(const QSqlResult *result)
 {
+    QList<QVariant> &(QSqlResult::*values)() const = &QPsqlHaResult::boundValues;
+    return (result->*values)();
+}
+
+bool QPsqlHaResult::run(int node, const QSharedPointer<QSqlDriver> &driver, QSqlError *error)
+{
+    // The previous result is on another node's query: release it there before running here.
+    if (m_previous >= 0 && m_previous != node)
+        finishPrevious();
     NodeQuery &slot = m_nodes[node];
     if (slot.driver != driver) {
         // First use of this node, or its connection was re-created: start afresh there.
         slot.driver = driver;
         slot.query.emplace(driver->createResult());
         slot.prepared = false;
+        slot.bound = false;
     }
+    // Running this node's query again resets its previous result (QPSQL cleans up itself), and
+    // a re-created query has none.
+    if (m_previous == node)
+        m_previous = -1;
     QSqlQuery &query = *slot.query;
     query.setForwardOnly(isForwardOnly());
     query.setNumericalPrecisionPolicy(numericalPrecisionPolicy());
 
+    // A failure that leaves no error behind counts as success, as it always has.
+    auto failed = [&] {
+        *error = query.lastError();
+        return error->type() == QSqlError::NoError;
+    };
     if (!m_isPrepared)
-        return query.exec(m_sql) ? QSqlError() : query.lastError();
+        return query.exec(m_sql) || failed();
 
     // A prepared statement exists on one server connection: prepare it where it runs.
     if (!slot.prepared) {
         if (!query.prepare(m_sql))
-            return query.lastError();
+            return failed();
         slot.prepared = true;
+        slot.bound = false;
     }
     if (m_purpose == Session::Purpose::Prepare)
-        return QSqlError();
+        return true;
     const QList<QVariant> &values = boundValues();
-    for (int i = 0; i < values.size(); ++i)
-        query.bindValue(i, values.at(i), bindValueType(i));
-    return query.exec() ? QSqlError() : query.lastError();
+    bool copied = false;
+    if (slot.bound) {
+        // QSqlResult::bindValue() builds the placeholder's name (a string) and looks it up on
+        // every call. Once each position was bound as an input, binding it again only replaces
+        // the value, so the values are copied straight into the node query's list.
+        QList<QVariant> &nodeValues = boundValuesOf(query.result());
+        if (nodeValues.size() == values.size()) {
+            copied = true;
+            for (int i = 0; copied && i < values.size(); ++i)
+                copied = bindValueType(i) == QSql::In;
+            for (int i = 0; copied && i < values.size(); ++i)
+                nodeValues[i] = values.at(i);
+        }
+    }
+    if (!copied) {
+        bool allInputs = true;
+        for (int i = 0; i < values.size(); ++i) {
+            const QSql::ParamType type = bindValueType(i);
+            allInputs = allInputs && type == QSql::In;
+            query.bindValue(i, values.at(i), type);
+        }
+        slot.bound = allInputs;
+    }
+    return query.exec() || failed();
 }
 
 bool QPsqlHaResult::runStatement(Session::Purpose purpose)
 {
     Session *s = session();
-    if (!s)
+    if (!s) {
+        finishPrevious();
         return false;
-    if (m_nodes.size() != s->cluster().nodeCount())
+    }
+    if (m_nodes.size() != s->cluster().nodeCount()) {
+        finishPrevious();
         m_nodes.resize(s->cluster().nodeCount());
+    }
     m_purpose = purpose;
     if (purpose == Session::Purpose::Execute) {
         // Like QPSQL before it runs a statement: no current row, no result set.
@@ -78,12 +126,14 @@ bool QPsqlHaResult::runStatement(Session::Purpose purpose)
         setActive(false);
     }
     int node = -1;
-    const QSqlError error = s->execute(m_classification, m_sql, *this, purpose, &node);
-    m_current = node >= 0 && error.type() == QSqlError::NoError ? node : -1;
-    if (error.type() != QSqlError::NoError) {
+    const bool ok = s->execute(m_classification, m_sql, *this, purpose, &node, &m_error);
+    // No-op when run() already took care of it; otherwise the statement ran nowhere.
+    finishPrevious();
+    m_current = node >= 0 && ok ? node : -1;
+    if (!ok) {
         if (purpose == Session::Purpose::Execute)
             setSelect(false); // QPSQL's answer after a statement failed
-        setLastError(error);
+        setLastError(m_error);
         return false;
     }
     if (purpose == Session::Purpose::Prepare)
@@ -96,19 +146,47 @@ bool QPsqlHaResult::runStatement(Session::Purpose purpose)
 
 void QPsqlHaResult::releaseCurrent()
 {
-    // QPSQL keeps a result set until the next statement; let it go before running another.
-    if (QSqlQuery *previous = current(); previous && previous->isActive())
-        previous->finish();
+    // QPSQL keeps a result set until the next statement; it is let go before the next statement
+    // runs (finishPrevious(), or by QPSQL itself when the same node query runs again).
+    if (m_current >= 0) {
+        if (m_previous >= 0 && m_previous != m_current)
+            finishPrevious();
+        if (current()->isActive())
+            m_previous = m_current;
+    }
     m_current = -1;
+}
+
+void QPsqlHaResult::finishPrevious()
+{
+    if (m_previous < 0)
+        return;
+    NodeQuery &slot = m_nodes[m_previous];
+    m_previous = -1;
+    if (slot.query && slot.query->isActive())
+        slot.query->finish();
+}
+
+void QPsqlHaResult::classify(Session *session, const QString &sql)
+{
+    // Called before m_sql takes the new text: the same text with the same classifier keeps its
+    // classification (the classifier is a pure function of both).
+    const StatementClassifier *classifier = &session->cluster().classifier();
+    if (classifier == m_classifiedBy && sql == m_sql)
+        return;
+    m_classification = classifier->classify(sql);
+    m_classifiedBy = classifier;
 }
 
 bool QPsqlHaResult::reset(const QString &query)
 {
     releaseCurrent();
+    if (Session *s = session())
+        classify(s, query);
+    else
+        m_classifiedBy = nullptr;
     m_sql = query;
     m_isPrepared = false;
-    if (Session *s = session())
-        m_classification = s->classify(m_sql);
     return runStatement(Session::Purpose::Execute);
 }
 
@@ -116,12 +194,15 @@ bool QPsqlHaResult::prepare(const QString &query)
 {
     // The route is decided once, from the statement as prepared; each exec() only picks a node.
     releaseCurrent();
+    if (Session *s = session())
+        classify(s, query);
+    else
+        m_classifiedBy = nullptr;
     m_sql = query;
     m_isPrepared = true;
     for (NodeQuery &slot : m_nodes)
         slot = NodeQuery();
-    if (Session *s = session())
-        m_classification = s->classify(m_sql);
+    m_previous = -1; // its query is gone with the others
     return runStatement(Session::Purpose::Prepare);
 }
 

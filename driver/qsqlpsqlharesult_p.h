@@ -57,23 +57,40 @@ private:
         QSharedPointer<QSqlDriver> driver;
         std::optional<QSqlQuery> query; // engaged on first use of the node
         bool prepared = false;
+        // Every placeholder was bound once (all as QSql::In) since the prepare: later
+        // executions only copy the values (see run()).
+        bool bound = false;
     };
 
-    QSqlError run(int node, const QSharedPointer<QSqlDriver> &driver) override;
+    bool run(int node, const QSharedPointer<QSqlDriver> &driver, QSqlError *error) override;
     bool runStatement(QPsqlHa::Session::Purpose purpose);
+    void classify(QPsqlHa::Session *session, const QString &sql);
     QSqlQuery *current();
     const QSqlQuery *current() const;
     bool moved(bool ok, bool noRowDelivered);
     void releaseCurrent();
+    void finishPrevious();
+    static QList<QVariant> &boundValuesOf(const QSqlResult *result);
 
     QPsqlHa::Session *session() const;
 
     QVarLengthArray<NodeQuery, 4> m_nodes;
     QPsqlHa::Classification m_classification;
+    // The classifier that produced m_classification for m_sql: running the same text again
+    // (a loop over exec(sql), prepare() of the same statement) does not classify it again.
+    // Clusters live as long as the process, so the address identifies the classifier.
+    const QPsqlHa::StatementClassifier *m_classifiedBy = nullptr;
     QString m_sql; // what the node queries run (placeholders already as '?')
+    // Reused for every statement: in Qt 6.4 each QSqlError allocates, so the statement path
+    // builds one only when something failed.
+    QSqlError m_error;
     bool m_isPrepared = false;
     QPsqlHa::Session::Purpose m_purpose = QPsqlHa::Session::Purpose::Execute;
     int m_current = -1; // the node whose query holds the current result
+    // The node whose query held the previous result and was not finished yet: QPSQL cleans up
+    // by itself when that query runs again, so it is only finished when the next statement
+    // runs elsewhere (or nowhere).
+    int m_previous = -1;
 };
 
 QT_END_NAMESPACE

@@ -189,27 +189,30 @@ void Session::logStatement(int node, QStringView sql) const
         qCInfo(lcQueries).noquote() << state.address() << roleName(state) << sql;
 }
 
-QSqlError Session::execute(const Classification &classification, QStringView sql,
-                           StatementAttempt &attempt, Purpose purpose, int *node)
+bool Session::execute(const Classification &classification, QStringView sql,
+                      StatementAttempt &attempt, Purpose purpose, int *node, QSqlError *error)
 {
     *node = -1;
     if (m_transactionLost) {
         // Until the application ends the lost transaction, its statements must not run
         // outside it; a COMMIT must not look like it succeeded. ROLLBACK is harmless.
-        if (!classification.hasFlag(Classification::EndsTransaction))
-            return transactionLostError();
+        if (!classification.hasFlag(Classification::EndsTransaction)) {
+            *error = transactionLostError();
+            return false;
+        }
         m_transactionLost = false;
-        if (!isRollback(sql))
-            return transactionLostError();
+        if (!isRollback(sql)) {
+            *error = transactionLostError();
+            return false;
+        }
     }
     if (classification.isRead() && !m_pinned) {
         NodeMask tried = 0;
         for (int reader = m_cluster->pickReader(tried); reader >= 0;
              reader = m_cluster->pickReader(tried)) {
             tried |= bit(reader);
-            QSqlError error;
             Node &state = m_cluster->node(reader);
-            const QSharedPointer<QSqlDriver> driver = connection(reader, &error);
+            const QSharedPointer<QSqlDriver> driver = connection(reader, error);
             if (!driver) {
                 // connection() marked it failed; the statement moves on.
                 state.countRetry();
@@ -219,20 +222,22 @@ QSqlError Session::execute(const Classification &classification, QStringView sql
                 state.countQuery();
                 logStatement(reader, sql);
             }
-            error = attempt.run(reader, driver);
-            const Failure failure = classifyFailure(error, driver.data());
-            if (failure == Failure::None || failure == Failure::StatementError) {
-                if (failure != Failure::None)
-                    state.countError();
+            if (attempt.run(reader, driver, error)) {
                 *node = reader;
-                return error;
+                return true;
+            }
+            const Failure failure = classifyFailure(*error, driver.data());
+            if (failure == Failure::StatementError) {
+                state.countError();
+                *node = reader;
+                return false;
             }
             state.countError();
             state.countRetry();
             if (failure == Failure::NodeGone) {
-                nodeGone(reader, error);
-                qCInfo(lcRouting).noquote()
-                    << "read moved off" << state.address() << ":" << error.databaseText().trimmed();
+                nodeGone(reader, *error);
+                qCInfo(lcRouting).noquote() << "read moved off" << state.address() << ":"
+                                            << error->databaseText().trimmed();
                 continue;
             }
             if (failure == Failure::ReadOnlyNode) {
@@ -247,32 +252,33 @@ QSqlError Session::execute(const Classification &classification, QStringView sql
         }
     }
     *node = Cluster::PrimaryIndex;
-    return runOnPrimary(sql, attempt, purpose);
+    return runOnPrimary(sql, attempt, purpose, error);
 }
 
-QSqlError Session::runOnPrimary(QStringView sql, StatementAttempt &attempt, Purpose purpose)
+bool Session::runOnPrimary(QStringView sql, StatementAttempt &attempt, Purpose purpose,
+                           QSqlError *error)
 {
     Node &primary = m_cluster->primary();
-    QSqlError error;
-    const QSharedPointer<QSqlDriver> driver = connection(Cluster::PrimaryIndex, &error);
+    const QSharedPointer<QSqlDriver> driver = connection(Cluster::PrimaryIndex, error);
     if (!driver)
-        return error;
+        return false;
     if (purpose == Purpose::Execute) {
         primary.countQuery();
         logStatement(Cluster::PrimaryIndex, sql);
     }
-    error = attempt.run(Cluster::PrimaryIndex, driver);
-    if (error.type() != QSqlError::NoError) {
+    const bool ok = attempt.run(Cluster::PrimaryIndex, driver, error);
+    if (!ok) {
         primary.countError();
-        if (classifyFailure(error, driver.data()) == Failure::NodeGone) {
+        if (classifyFailure(*error, driver.data()) == Failure::NodeGone) {
             // Writes are never replayed: whether it was applied is unknown, so say so.
-            nodeGone(Cluster::PrimaryIndex, error);
-            return connectionError(u"QPSQLHA: primary %1 is unreachable"_s.arg(primary.address()),
-                                   error.databaseText());
+            nodeGone(Cluster::PrimaryIndex, *error);
+            *error = connectionError(u"QPSQLHA: primary %1 is unreachable"_s.arg(primary.address()),
+                                     error->databaseText());
+            return false;
         }
     }
     m_pinned = isInTransaction(m_links[Cluster::PrimaryIndex].connection);
-    return error;
+    return ok;
 }
 
 bool Session::reportFetchFailure(int node, const QSqlError &error, const QSqlDriver *driver)

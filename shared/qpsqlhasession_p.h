@@ -28,8 +28,10 @@ class QPSQLHA_EXPORT StatementAttempt
 {
 public:
     virtual ~StatementAttempt();
-    // Runs on `driver`, the session's connection to node `node`; returns the error, if any.
-    virtual QSqlError run(int node, const QSharedPointer<QSqlDriver> &driver) = 0;
+    // Runs on `driver`, the session's connection to node `node`. Returns false and sets *error
+    // if it failed; *error is left alone on success, so that the statement path never builds a
+    // QSqlError (one heap allocation each in Qt 6.4) only to say that nothing went wrong.
+    virtual bool run(int node, const QSharedPointer<QSqlDriver> &driver, QSqlError *error) = 0;
 };
 
 // One logical connection (one QPSQLHA driver instance): a QPSQL connection per node, made
@@ -56,8 +58,9 @@ public:
     // caller's SQL errors come back unchanged. Everything else runs on the primary and is never
     // retried: if the primary is gone the error is a ConnectionError naming it.
     // On return *node is the node that produced the result or error (-1 if none ran it).
-    QSqlError execute(const Classification &classification, QStringView sql,
-                      StatementAttempt &attempt, Purpose purpose, int *node);
+    // Returns false with *error set if the statement failed; *error is untouched on success.
+    bool execute(const Classification &classification, QStringView sql, StatementAttempt &attempt,
+                 Purpose purpose, int *node, QSqlError *error);
 
     // A statement's connection broke while its rows were being read. Marks the node like a
     // failed statement would and returns true if the node (not the caller's SQL) failed.
@@ -89,7 +92,8 @@ private:
     void loseTransaction();
     QSqlError transactionLostError() const;
     void nodeGone(int node, const QSqlError &error);
-    QSqlError runOnPrimary(QStringView sql, StatementAttempt &attempt, Purpose purpose);
+    bool runOnPrimary(QStringView sql, StatementAttempt &attempt, Purpose purpose,
+                      QSqlError *error);
     QSqlError finishTransactionCommand(bool ok, const QSharedPointer<QSqlDriver> &driver);
     void logStatement(int node, QStringView sql) const;
 

@@ -127,6 +127,7 @@ private slots:
     void watchFindsNewProcesses();
 
 private:
+    mutable QStringList m_secretShown; // ctl commands whose output contained the password
     CtlResult runCtl(const QStringList &arguments, const QString &runtimeDir = QString()) const;
     std::unique_ptr<QProcess> startCtl(const QStringList &arguments) const;
     std::unique_ptr<QProcess> startDemo(int threads, const QString &logName) const;
@@ -167,6 +168,9 @@ CtlResult tst_Ctl::runCtl(const QStringList &arguments, const QString &runtimeDi
     result.exitCode = process.exitCode();
     result.out = QString::fromUtf8(process.readAllStandardOutput());
     result.err = QString::fromUtf8(process.readAllStandardError());
+    // The applications run with the cluster's password; no ctl output may ever show it.
+    if (result.out.contains(m_test.password()) || result.err.contains(m_test.password()))
+        m_secretShown.append(arguments.join(u' '));
     return result;
 }
 
@@ -272,6 +276,9 @@ void tst_Ctl::cleanupTestCase()
 
 void tst_Ctl::cleanup()
 {
+    QVERIFY2(
+        m_secretShown.isEmpty(),
+        qPrintable(u"the password appeared in the output of: "_s + m_secretShown.join(u"; "_s)));
     // Whatever a failed test left out of service comes back, so that the next one starts alike.
     if (m_demoPid) {
         runCtl({u"online"_s, u"demo"_s, readerAddress(Node::Reader1)});
