@@ -67,6 +67,7 @@ private slots:
     void changeByAnotherClientShows();
     void riskyChangesAskFirst();
     void eventLogRecordsChanges();
+    void noSecretInTheViews();
     void layoutIsRemembered();
     void demoExitRemovesProcess();
 
@@ -372,6 +373,31 @@ void tst_MonitorGui::eventLogRecordsChanges()
     QVERIFY(found);
     const int last = log->rowCount() - 1;
     QCOMPARE(log->index(last, EventLogModel::NewStateColumn).data().toString(), u"online"_s);
+}
+
+// Every text the monitor shows, in every role, over the whole tree and the event log.
+static QStringList allTexts(const QAbstractItemModel *model, const QModelIndex &parent = {})
+{
+    QStringList texts;
+    for (int row = 0; row < model->rowCount(parent); ++row) {
+        for (int column = 0; column < model->columnCount(parent); ++column) {
+            const QModelIndex index = model->index(row, column, parent);
+            for (int role : {Qt::DisplayRole, Qt::ToolTipRole, Qt::StatusTipRole, Qt::WhatsThisRole,
+                             Qt::AccessibleTextRole})
+                texts.append(index.data(role).toString());
+        }
+        texts += allTexts(model, model->index(row, 0, parent));
+    }
+    return texts;
+}
+
+void tst_MonitorGui::noSecretInTheViews()
+{
+    // The demo connects with the cluster's password; nothing the monitor shows may contain it.
+    const QStringList texts = allTexts(m_window->model()) + allTexts(m_window->eventLog());
+    QVERIFY(texts.size() > 20);
+    for (const QString &text : texts)
+        QVERIFY2(!text.contains(m_cluster.password()), qPrintable(text));
 }
 
 void tst_MonitorGui::layoutIsRemembered()
