@@ -20,6 +20,7 @@
 #include <cstring>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 using namespace QPsqlHa;
@@ -80,6 +81,7 @@ private slots:
     void rateLimit();
     void subscribePushesStateChangesAndCounters();
     void discoveryRemovesStaleSockets();
+    void otherUsersAreRefused();
 
 private:
     QTemporaryDir m_runtime;
@@ -302,6 +304,54 @@ void tst_ControlServer::discoveryRemovesStaleSockets()
     QCOMPARE(endpoints.size(), 1);
     QCOMPARE(endpoints.first().pid, qint64(::getpid()));
     QCOMPARE(endpoints.first().socketPath, ControlServer::instance().socketPath());
+}
+
+void tst_ControlServer::otherUsersAreRefused()
+{
+    // The folder's 0700 keeps other users out; the server's uid check must hold even when the
+    // folder and socket are opened up by mistake. Needs root to act as another user.
+    if (::geteuid() != 0)
+        QSKIP("acting as another user needs root (CI runs as root)");
+    const QString path = ControlServer::instance().socketPath();
+    const QString directory = controlSocketDirectory(); // before QStandardPaths sees 0707
+    const QFile::Permissions everybody = QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner
+        | QFile::ReadOther | QFile::WriteOther | QFile::ExeOther;
+    QVERIFY(QFile::setPermissions(m_runtime.path(), everybody));
+    QVERIFY(QFile::setPermissions(directory, everybody));
+    QVERIFY(QFile::setPermissions(path, everybody));
+    const QByteArray native = QFile::encodeName(path);
+
+    const pid_t child = ::fork();
+    if (child == 0) {
+        // As "nobody": connect, ask, and report (exit code) whether anything came back.
+        if (::setgid(65534) != 0 || ::setuid(65534) != 0)
+            ::_exit(3);
+        const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        sockaddr_un address {};
+        address.sun_family = AF_UNIX;
+        std::memcpy(address.sun_path, native.constData(), size_t(native.size()));
+        if (::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof(address)) != 0)
+            ::_exit(4);
+        const char request[] = "{\"v\":1,\"cmd\":\"list\"}\n";
+        (void)!::write(fd, request, sizeof(request) - 1);
+        timeval timeout {3, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+        char buffer[256];
+        const ssize_t got = ::read(fd, buffer, sizeof(buffer));
+        ::_exit(got > 0 ? 1 : 0);
+    }
+    QVERIFY(child > 0);
+    int status = 0;
+    QCOMPARE(::waitpid(child, &status, 0), child);
+    QFile::setPermissions(directory, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+    QFile::setPermissions(m_runtime.path(), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+    QVERIFY(WIFEXITED(status));
+    QCOMPARE(WEXITSTATUS(status), 0); // connected, but nothing served to another uid
+    // Our own clients are still served.
+    ControlClient client;
+    QVERIFY(client.connectToProcess(path));
+    ProcessStatus process;
+    QVERIFY(client.list(&process));
 }
 
 QTEST_GUILESS_MAIN(tst_ControlServer)
