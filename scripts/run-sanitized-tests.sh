@@ -13,4 +13,5 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DQPSQLHA_SANITIZ
     -DQPSQLHA_BUILD_MONITOR=OFF
 cmake --build "$build"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    LSAN_OPTIONS=suppressions=$root/tests/lsan.supp:print_suppressions=0 \
     ctest --test-dir "$build" --output-on-failure --timeout 600 -j 2 -E '^install_consumer$'
