@@ -43,6 +43,14 @@ int Cluster::pickReader(NodeMask excluded) const noexcept
     return candidates[choosePosition(m_settings.policy, count, m_turn)];
 }
 
+int Cluster::assignReader() const noexcept
+{
+    const int readers = nodeCount() - 1;
+    if (readers <= 0)
+        return -1;
+    return 1 + int(m_assignTurn.fetchAndAddRelaxed(1) % quint32(readers));
+}
+
 namespace {
 
 // Describes how two settings for one cluster name differ, or returns an empty string.
@@ -58,6 +66,8 @@ QString settingsConflict(const ClusterSettings &existing, const ClusterSettings 
     }
     if (existing.policy != wanted.policy)
         return u"another QPSQLHA_POLICY"_s;
+    if (existing.affinity != wanted.affinity)
+        return u"another QPSQLHA_READER_AFFINITY"_s;
     if (existing.writeFunctions != wanted.writeFunctions)
         return u"another QPSQLHA_WRITE_FUNCTIONS"_s;
     return QString();

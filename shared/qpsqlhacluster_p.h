@@ -45,6 +45,10 @@ public:
 
     // An online reader not in `excluded`, chosen by the policy; -1 if there is none.
     int pickReader(NodeMask excluded) const noexcept;
+    // The reader a new connection keeps under ReaderAffinity::Connection: every reader in turn,
+    // whatever its state, so that connections stay spread when a failed reader returns.
+    // -1 without readers.
+    int assignReader() const noexcept;
 
     // Connections (sessions) using the cluster: the health checker idles without any.
     void attachSession() { m_sessions.ref(); }
@@ -60,6 +64,7 @@ private:
     const StatementClassifier m_classifier;
     std::vector<std::unique_ptr<Node>> m_nodes;
     mutable QAtomicInteger<quint32> m_turn {0};
+    mutable QAtomicInteger<quint32> m_assignTurn {0};
     QAtomicInt m_sessions {0};
     QAtomicInt m_debug {0};
 };

@@ -14,6 +14,7 @@ public:
     QList<NodeConfig> readNodes;
     int healthInterval = 2000;
     Policy policy = Policy::Random;
+    ReaderAffinity affinity = ReaderAffinity::Connection;
     QStringList writeFunctions;
     QString connectOptions;
 };
@@ -63,6 +64,16 @@ void ReplicationConfig::setPolicy(Policy policy)
 Policy ReplicationConfig::policy() const
 {
     return d->policy;
+}
+
+void ReplicationConfig::setReaderAffinity(ReaderAffinity affinity)
+{
+    d->affinity = affinity;
+}
+
+ReaderAffinity ReplicationConfig::readerAffinity() const
+{
+    return d->affinity;
 }
 
 void ReplicationConfig::setWriteFunctions(const QStringList &names)

@@ -19,6 +19,14 @@ enum class Policy {
     RoundRobin, // strictly in turn, shared by every connection of the cluster
 };
 
+// Whether a connection keeps its reader. Consecutive reads of one connection cannot run in
+// parallel anyway, so keeping one reader costs no throughput; it spares the servers a context
+// switch between backends per statement and makes a connection's reads monotonic.
+enum class ReaderAffinity {
+    Connection, // each connection keeps one reader (assigned in turn) while it is online
+    Statement, // the policy picks a reader for every read
+};
+
 enum class NodeRole : quint8 { Primary, Reader };
 
 enum class NodeState : quint8 {
@@ -60,6 +68,8 @@ public:
     int healthInterval() const;
     void setPolicy(Policy policy);
     Policy policy() const;
+    void setReaderAffinity(ReaderAffinity affinity); // default ReaderAffinity::Connection
+    ReaderAffinity readerAffinity() const;
     void setWriteFunctions(const QStringList &names); // QPSQLHA_WRITE_FUNCTIONS
     QStringList writeFunctions() const;
     // Further libpq keywords for every node, `key=value;key=value` (e.g. connect_timeout=3).

@@ -178,6 +178,16 @@ bool applyOption(const QString &key, const QString &value, ClusterSettings *sett
             *errorMessage = invalidValue(key, value, u"expected random or round_robin"_s);
             return false;
         }
+    } else if (upper == "QPSQLHA_READER_AFFINITY"_L1) {
+        const QString v = value.toLower();
+        if (v == "connection"_L1) {
+            settings->affinity = ReaderAffinity::Connection;
+        } else if (v == "statement"_L1) {
+            settings->affinity = ReaderAffinity::Statement;
+        } else {
+            *errorMessage = invalidValue(key, value, u"expected connection or statement"_s);
+            return false;
+        }
     } else if (upper == "QPSQLHA_CLUSTER"_L1) {
         if (value.isEmpty()) {
             *errorMessage = invalidValue(key, value, u"expected a name"_s);
@@ -374,6 +384,7 @@ bool clusterSettingsFromConfig(const QString &name, const ReplicationConfig &con
     settings->name = name;
     settings->healthIntervalMs = config.healthInterval();
     settings->policy = config.policy();
+    settings->affinity = config.readerAffinity();
     settings->debug = debug;
     settings->nodes.clear();
 

@@ -46,6 +46,7 @@ struct QPSQLHA_EXPORT ClusterSettings
     QStringList writeFunctions;
     int healthIntervalMs = 2000;
     Policy policy = Policy::Random;
+    ReaderAffinity affinity = ReaderAffinity::Connection;
     bool debug = false;
     bool logQueries = false;
     bool control = false; // QPSQLHA_CONTROL: serve node state to qpsqlha-ctl and the monitor

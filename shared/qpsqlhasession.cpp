@@ -189,6 +189,19 @@ void Session::logStatement(int node, QStringView sql) const
         qCInfo(lcQueries).noquote() << state.address() << roleName(state) << sql;
 }
 
+int Session::chooseReader(NodeMask tried)
+{
+    if (m_cluster->settings().affinity == ReaderAffinity::Connection) {
+        if (m_ownReader < 0)
+            m_ownReader = m_cluster->assignReader();
+        // The reader is kept, not replaced, while it is away: its reads come back to it.
+        if (m_ownReader > 0 && !(tried & bit(m_ownReader))
+            && m_cluster->node(m_ownReader).isOnline())
+            return m_ownReader;
+    }
+    return m_cluster->pickReader(tried);
+}
+
 bool Session::execute(const Classification &classification, QStringView sql,
                       StatementAttempt &attempt, Purpose purpose, int *node, QSqlError *error)
 {
@@ -208,8 +221,7 @@ bool Session::execute(const Classification &classification, QStringView sql,
     }
     if (classification.isRead() && !m_pinned) {
         NodeMask tried = 0;
-        for (int reader = m_cluster->pickReader(tried); reader >= 0;
-             reader = m_cluster->pickReader(tried)) {
+        for (int reader = chooseReader(tried); reader >= 0; reader = chooseReader(tried)) {
             tried |= bit(reader);
             Node &state = m_cluster->node(reader);
             const QSharedPointer<QSqlDriver> driver = connection(reader, error);

@@ -96,12 +96,14 @@ private:
                       QSqlError *error);
     QSqlError finishTransactionCommand(bool ok, const QSharedPointer<QSqlDriver> &driver);
     void logStatement(int node, QStringView sql) const;
+    int chooseReader(NodeMask tried);
 
     QSharedPointer<Cluster> m_cluster;
     std::vector<Link> m_links;
     bool m_pinned = false; // a transaction is open on the primary connection
     bool m_transactionLost = false; // ...and that connection died before it ended
     bool m_logQueries = false;
+    int m_ownReader = -1; // ReaderAffinity::Connection: the reader this connection keeps
 };
 
 } // namespace QPsqlHa

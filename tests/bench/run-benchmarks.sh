@@ -20,6 +20,9 @@
 #   BENCH_DURATION=4      measured seconds per run of the throughput cases (after 1 s warm-up)
 #   BENCH_STATE=/tmp/qpsqlha-bench-state   pgcluster.sh state directory
 #   BENCH_OUT_DIR=<repo>/docs
+#   BENCH_PIN_READERS=1   give each replica its own half of the CPUs (taskset), as if each ran
+#                         on its own machine; the primary, the clients and pgpool use every CPU.
+#                         0: every process shares every CPU.
 #
 # Missing Debian packages (pgpool2, gnuplot-nox, valgrind) are installed with apt-get, through
 # sudo when not root. Not part of ctest: a benchmark, and CI never depends on its timings.
@@ -34,6 +37,7 @@ CLUSTER="$REPO/tests/cluster/pgcluster.sh"
 STATE=${BENCH_STATE:-/tmp/qpsqlha-bench-state}
 OUT_DIR=${BENCH_OUT_DIR:-$REPO/docs}
 ROUNDS=${BENCH_ROUNDS:-5}
+PIN_READERS=${BENCH_PIN_READERS:-1}
 DURATION=${BENCH_DURATION:-4}
 WARMUP=1
 THREADS=8
@@ -132,6 +136,16 @@ trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
 # --- cluster -----------------------------------------------------------------------------------
+
+# pgcluster.sh applies these on every start, the failover case's restart included.
+if [[ "$PIN_READERS" == 1 ]]; then
+    cpus=$(nproc)
+    if ((cpus >= 2)); then
+        export PGHA_CPUS_READER1="0-$((cpus / 2 - 1))"
+        export PGHA_CPUS_READER2="$((cpus / 2))-$((cpus - 1))"
+        note "replicas pinned: reader1 to CPUs $PGHA_CPUS_READER1, reader2 to CPUs $PGHA_CPUS_READER2"
+    fi
+fi
 
 note "starting the cluster in $STATE"
 bash "$CLUSTER" start "$STATE"
@@ -409,6 +423,7 @@ cat >"$WORK/machine.json" <<EOF
   "duration_s": $DURATION,
   "warmup_s": $WARMUP,
   "threads": $THREADS,
+  "readers_pinned": "${PGHA_CPUS_READER1:-no}/${PGHA_CPUS_READER2:-no}",
   "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 }
 EOF

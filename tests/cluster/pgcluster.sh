@@ -14,6 +14,10 @@
 #
 # NODE is one of: primary, reader1, reader2.
 #
+# PGHA_CPUS_PRIMARY, PGHA_CPUS_READER1, PGHA_CPUS_READER2 (optional, a taskset CPU list such as
+# "0" or "0-1") confine that node's server processes to those CPUs whenever it is started; the
+# benchmark uses them to give each replica a CPU of its own, as if it ran on its own machine.
+#
 # STATE_DIR only holds cluster.env (what the tests read) and `basedir` (where the cluster lives,
 # written before anything is started so that a half-started cluster can still be cleaned up).
 # Everything else lives in a fresh /tmp/qpsqlha-cluster.XXXXXX, because the server runs as
@@ -177,7 +181,9 @@ pg_start() {
     local node=$1 port=$2 log="$BASEDIR/$1.log" offset=0 started=0
     [[ -f "$log" ]] && offset=$(stat -c %s "$log")
     # pg_ctl's own complaints are kept for the caller's error message (PG_CTL_OUTPUT).
-    PG_CTL_OUTPUT=$(as_server "$BINDIR/pg_ctl" start -D "$BASEDIR/$node" -l "$log" -w -t 60 \
+    local cpus_var="PGHA_CPUS_${node^^}" pin=()
+    [[ -n "${!cpus_var:-}" ]] && pin=(taskset -c "${!cpus_var}")
+    PG_CTL_OUTPUT=$(as_server "${pin[@]}" "$BINDIR/pg_ctl" start -D "$BASEDIR/$node" -l "$log" -w -t 60 \
         -o "-p $port -k $SOCKETDIR -c cluster_name=$node" 2>&1) || started=$?
     # Only what this start wrote: the log is appended to across restarts.
     if tail -c +$((offset + 1)) "$log" 2>/dev/null | grep -q 'could not bind'; then

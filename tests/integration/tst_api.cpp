@@ -58,6 +58,7 @@ void tst_Api::initTestCase()
     replica.appendReadNodeConfig(nodeConfig(Node::Reader1));
     replica.appendReadNodeConfig(nodeConfig(Node::Reader2));
     replica.setHealthInterval(200);
+    replica.setReaderAffinity(QPsqlHa::ReaderAffinity::Statement);
 
     QPsqlHa::ReplicationConfig primaryOnly;
     primaryOnly.appendWriteNodeConfig(nodeConfig(Node::Primary));

@@ -348,7 +348,8 @@ void tst_Failover::transactionLostWithThePrimary()
 
 void tst_Failover::manualOffline()
 {
-    QSqlDatabase db = open();
+    // One connection reaching both readers shows they are both back in service.
+    QSqlDatabase db = open(u"QPSQLHA_READER_AFFINITY=statement"_s);
     QSqlQuery query(db);
     QPsqlHa::NodeHandle reader1 = nodeHandle(m_cluster, Node::Reader1);
     QVERIFY(reader1.isValid());

@@ -165,7 +165,7 @@ void tst_Open::unknownLibpqOption()
 
 void tst_Open::libpqOptionsReachEveryNode()
 {
-    QSqlDatabase db = haDatabase(u"open"_s, m_cluster, u"application_name='qpsqlha tests'"_s);
+    QSqlDatabase db = haDatabase(u"open"_s, m_cluster, u"application_name='qpsqlha tests';QPSQLHA_READER_AFFINITY=statement"_s);
     QVERIFY2(db.open(), qPrintable(db.lastError().text()));
     QSqlQuery query(db);
     QSet<int> ports;
@@ -354,7 +354,8 @@ void tst_Open::tlsVerifyFullOnEveryNode()
     // libpq options reach every node: each connection is encrypted and its certificate checked
     // against the CA, host name included.
     QSqlDatabase db = haDatabase(u"open"_s, m_cluster,
-                                 u"sslmode=verify-full;sslrootcert=%1"_s.arg(m_test.sslCa()));
+                                 u"sslmode=verify-full;sslrootcert=%1;QPSQLHA_READER_AFFINITY=statement"_s.arg(
+                                     m_test.sslCa()));
     QVERIFY2(db.open(), qPrintable(db.lastError().text()));
     QSqlQuery query(db);
     const QString sql

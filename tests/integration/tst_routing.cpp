@@ -50,6 +50,8 @@ private slots:
     void reportsPostgreSQL();
     void readsSpreadRandomly();
     void readsRoundRobin();
+    void connectionKeepsItsReader();
+    void connectionsShareTheReaders();
     void readForms_data();
     void readForms();
     void primaryForms_data();
@@ -126,7 +128,7 @@ void tst_Routing::reportsPostgreSQL()
 
 void tst_Routing::readsSpreadRandomly()
 {
-    QSqlDatabase db = open();
+    QSqlDatabase db = open(u"QPSQLHA_READER_AFFINITY=statement"_s);
     QVERIFY(db.isOpen());
     QSqlQuery query(db);
     constexpr int reads = 600;
@@ -147,7 +149,7 @@ void tst_Routing::readsSpreadRandomly()
 
 void tst_Routing::readsRoundRobin()
 {
-    QSqlDatabase db = open(u"QPSQLHA_POLICY=round_robin"_s);
+    QSqlDatabase db = open(u"QPSQLHA_POLICY=round_robin;QPSQLHA_READER_AFFINITY=statement"_s);
     QVERIFY(db.isOpen());
     QSqlQuery query(db);
     int previous = servedBy(query);
@@ -157,6 +159,48 @@ void tst_Routing::readsRoundRobin()
         QVERIFY2(port != previous, "round robin served the same reader twice in a row");
         previous = port;
     }
+}
+
+void tst_Routing::connectionKeepsItsReader()
+{
+    QSqlDatabase db = open();
+    QVERIFY(db.isOpen());
+    QSqlQuery query(db);
+    const int own = servedBy(query);
+    QVERIFY(own == m_test.port(Node::Reader1) || own == m_test.port(Node::Reader2));
+    for (int i = 0; i < 100; ++i)
+        QCOMPARE(servedBy(query), own);
+
+    // Away for maintenance: the other reader serves; back online: the connection returns.
+    const Node ownNode = own == m_test.port(Node::Reader1) ? Node::Reader1 : Node::Reader2;
+    const Node otherNode = ownNode == Node::Reader1 ? Node::Reader2 : Node::Reader1;
+    QPsqlHa::NodeHandle handle = nodeHandle(m_cluster, ownNode);
+    handle.setOnline(false);
+    for (int i = 0; i < 20; ++i)
+        QCOMPARE(servedBy(query), m_test.port(otherNode));
+    handle.setOnline(true);
+    QVERIFY(waitUntil([&] { return handle.isOnline(); }, 10000) >= 0);
+    for (int i = 0; i < 20; ++i)
+        QCOMPARE(servedBy(query), own);
+}
+
+void tst_Routing::connectionsShareTheReaders()
+{
+    // Connections are given the readers in turn: four connections, two per reader.
+    QHash<int, int> perPort;
+    QStringList names;
+    for (int i = 0; i < 4; ++i) {
+        const QString name = u"routing-share-%1"_s.arg(i);
+        names.append(name);
+        QSqlDatabase db = haDatabase(name, m_cluster);
+        QVERIFY2(db.open(), qPrintable(db.lastError().text()));
+        QSqlQuery query(db);
+        ++perPort[servedBy(query)];
+    }
+    for (const QString &name : std::as_const(names))
+        dropDatabase(name);
+    QCOMPARE(perPort.value(m_test.port(Node::Reader1)), 2);
+    QCOMPARE(perPort.value(m_test.port(Node::Reader2)), 2);
 }
 
 void tst_Routing::readForms_data()
@@ -350,7 +394,7 @@ void tst_Routing::failedTransactionStaysPinned()
 
 void tst_Routing::preparedReadsSpreadAndBind()
 {
-    QSqlDatabase db = open();
+    QSqlDatabase db = open(u"QPSQLHA_READER_AFFINITY=statement"_s);
     QSqlQuery query(db);
     QVERIFY(query.prepare(u"SELECT inet_server_port(), ?::int + 1, ?::text"_s));
     QSet<int> ports;

@@ -29,6 +29,7 @@ private slots:
     void readers();
     void options_data();
     void options();
+    void readerAffinity();
     void invalid_data();
     void invalid();
     void libpqOptionsAreQuoted();
@@ -142,6 +143,22 @@ void tst_ConnectOptions::options()
     QTEST(settings.writeFunctions, "writeFunctions");
 }
 
+void tst_ConnectOptions::readerAffinity()
+{
+    ClusterSettings settings;
+    QString error;
+    QVERIFY2(parseConnectionParameters(parameters(QString()), &settings, &error), qPrintable(error));
+    QCOMPARE(settings.affinity, ReaderAffinity::Connection);
+    QVERIFY2(parseConnectionParameters(parameters(u"qpsqlha_reader_affinity=STATEMENT"_s), &settings,
+                                       &error),
+             qPrintable(error));
+    QCOMPARE(settings.affinity, ReaderAffinity::Statement);
+    QVERIFY2(parseConnectionParameters(parameters(u"QPSQLHA_READER_AFFINITY=connection"_s),
+                                       &settings, &error),
+             qPrintable(error));
+    QCOMPARE(settings.affinity, ReaderAffinity::Connection);
+}
+
 void tst_ConnectOptions::invalid_data()
 {
     QTest::addColumn<QString>("options");
@@ -155,6 +172,8 @@ void tst_ConnectOptions::invalid_data()
         << u"QPSQLHA_HEALTH_INTERVAL=2s"_s << QStringList {u"QPSQLHA_HEALTH_INTERVAL"_s, u"2s"_s};
     QTest::newRow("policy") << u"QPSQLHA_POLICY=fastest_ever"_s
                             << QStringList {u"QPSQLHA_POLICY"_s, u"fastest_ever"_s};
+    QTest::newRow("affinity") << u"QPSQLHA_READER_AFFINITY=node"_s
+                              << QStringList {u"QPSQLHA_READER_AFFINITY"_s, u"node"_s};
     QTest::newRow("debug value") << u"QPSQLHA_DEBUG=maybe"_s
                                  << QStringList {u"QPSQLHA_DEBUG"_s, u"maybe"_s};
     QTest::newRow("log value") << u"QPSQLHA_LOG_QUERIES=2"_s
