@@ -9,6 +9,10 @@
 #   pgcluster.sh stop STATE_DIR               stop every node and delete all data
 #   pgcluster.sh stop-node STATE_DIR NODE [fast|immediate]   (default immediate)
 #   pgcluster.sh start-node STATE_DIR NODE    start a stopped node again on the same port
+#   pgcluster.sh promote STATE_DIR NODE       promote a replica (pg_ctl promote, waits)
+#   pgcluster.sh freeze STATE_DIR NODE        SIGSTOP every process of a node: it hangs, its
+#                                             connections stay open (a frozen machine)
+#   pgcluster.sh thaw STATE_DIR NODE          SIGCONT them again
 #   pgcluster.sh status STATE_DIR             "name port running|stopped", one line per node
 #   pgcluster.sh psql STATE_DIR NODE [args]   psql on a node as the test user
 #
@@ -314,6 +318,17 @@ cmd_start() {
     STATE_DIR=$(cd "$STATE_DIR" && pwd)
 
     destroy_recorded_cluster
+    # Private clusters of tests (TestCluster::startPrivate(): STATE_DIR-private-PID) whose test
+    # process is gone: a crashed test must not leave servers behind for ever.
+    local private pid
+    for private in "$STATE_DIR"-private-*; do
+        [[ -d "$private" ]] || continue
+        pid=${private##*-}
+        if [[ "$pid" =~ ^[0-9]+$ ]] && ! kill -0 "$pid" 2>/dev/null; then
+            bash "${BASH_SOURCE[0]}" stop "$private" >/dev/null 2>&1 || true
+            rm -rf -- "$private"
+        fi
+    done
 
     BASEDIR=$(mktemp -d /tmp/qpsqlha-cluster.XXXXXX)
     SOCKETDIR=$BASEDIR/sockets
@@ -492,6 +507,27 @@ cmd_start_node() {
     esac
 }
 
+cmd_promote() {
+    local node=$1
+    check_node "$node"
+    load_env
+    as_server "$BINDIR/pg_ctl" promote -D "$BASEDIR/$node" -w -t 60 >/dev/null ||
+        {
+            log_tail "$node"
+            die "could not promote $node"
+        }
+}
+
+# The postmaster and its children: stopping only the postmaster would leave backends answering.
+signal_node() {
+    local node=$1 signal=$2 pid
+    check_node "$node"
+    load_env
+    pid=$(head -n 1 "$BASEDIR/$node/postmaster.pid" 2>/dev/null) || die "$node is not running"
+    [[ "$pid" =~ ^[0-9]+$ ]] || die "$node has no postmaster pid"
+    kill "-$signal" "$pid" $(pgrep -P "$pid") || die "could not send SIG$signal to $node"
+}
+
 cmd_status() {
     load_env
     local node state
@@ -534,6 +570,18 @@ stop-node)
 start-node)
     (($# == 1)) || usage
     cmd_start_node "$@"
+    ;;
+promote)
+    (($# == 1)) || usage
+    cmd_promote "$@"
+    ;;
+freeze)
+    (($# == 1)) || usage
+    signal_node "$1" STOP
+    ;;
+thaw)
+    (($# == 1)) || usage
+    signal_node "$1" CONT
     ;;
 status)
     (($# == 0)) || usage

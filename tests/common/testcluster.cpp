@@ -3,7 +3,9 @@
 
 #include "testcluster.h"
 
+#include <QtCore/qcoreapplication.h>
 #include <QtCore/qdeadlinetimer.h>
+#include <QtCore/qdir.h>
 #include <QtCore/qdebug.h>
 #include <QtCore/qfile.h>
 #include <QtCore/qfileinfo.h>
@@ -84,13 +86,46 @@ private:
 
 TestCluster &TestCluster::instance()
 {
-    static TestCluster cluster;
+    static TestCluster cluster(qEnvironmentVariable("QPSQLHA_TEST_CLUSTER_ENV"));
     return cluster;
 }
 
-TestCluster::TestCluster()
+std::unique_ptr<TestCluster> TestCluster::startPrivate()
 {
-    m_envFile = qEnvironmentVariable("QPSQLHA_TEST_CLUSTER_ENV");
+    const QString script = qEnvironmentVariable("QPSQLHA_CLUSTER_SCRIPT");
+    // Beside the shared cluster's state directory, so that a crashed run's leftovers are found
+    // and cleaned like the fixture's.
+    const QString shared = qEnvironmentVariable("QPSQLHA_TEST_CLUSTER_ENV");
+    const QString stateDir = QFileInfo(shared).absolutePath() + QStringLiteral("-private-%1")
+                                 .arg(QCoreApplication::applicationPid());
+    QProcess process;
+    process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    if (!script.isEmpty()) {
+        process.start(QStringLiteral("bash"), {script, QStringLiteral("start"), stateDir});
+        if (!process.waitForFinished(ScriptTimeoutMs) || process.exitCode() != 0)
+            qWarning().noquote() << "TestCluster: could not start a private cluster in" << stateDir;
+    }
+    std::unique_ptr<TestCluster> cluster(new TestCluster(stateDir + QStringLiteral("/cluster.env")));
+    cluster->m_ownsCluster = true;
+    if (script.isEmpty())
+        cluster->m_error = QStringLiteral("QPSQLHA_CLUSTER_SCRIPT is not set");
+    return cluster;
+}
+
+TestCluster::~TestCluster()
+{
+    if (!m_ownsCluster || m_script.isEmpty())
+        return;
+    QProcess process;
+    process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    process.start(QStringLiteral("bash"), {m_script, QStringLiteral("stop"), m_stateDir});
+    if (process.waitForFinished(ScriptTimeoutMs) && process.exitCode() == 0)
+        QDir(m_stateDir).removeRecursively();
+}
+
+TestCluster::TestCluster(const QString &envFile)
+    : m_envFile(envFile)
+{
     m_script = qEnvironmentVariable("QPSQLHA_CLUSTER_SCRIPT");
     if (m_envFile.isEmpty()) {
         m_error = QStringLiteral("QPSQLHA_TEST_CLUSTER_ENV is not set: it names the cluster.env "
@@ -241,6 +276,21 @@ bool TestCluster::stopNode(Node node, bool immediate)
 bool TestCluster::startNode(Node node)
 {
     return runScript({QStringLiteral("start-node"), m_stateDir, nodeName(node)}, ScriptTimeoutMs);
+}
+
+bool TestCluster::promote(Node node)
+{
+    return runScript({QStringLiteral("promote"), m_stateDir, nodeName(node)}, ScriptTimeoutMs);
+}
+
+bool TestCluster::freeze(Node node)
+{
+    return runScript({QStringLiteral("freeze"), m_stateDir, nodeName(node)}, ScriptTimeoutMs);
+}
+
+bool TestCluster::thaw(Node node)
+{
+    return runScript({QStringLiteral("thaw"), m_stateDir, nodeName(node)}, ScriptTimeoutMs);
 }
 
 bool TestCluster::isRunning(Node node) const

@@ -5,6 +5,7 @@
 #define QPSQLHA_TESTCLUSTER_H
 
 #include <QtCore/qstring.h>
+#include <memory>
 #include <QtSql/qsqldatabase.h>
 
 namespace QPsqlHaTest {
@@ -22,6 +23,10 @@ class TestCluster
 {
 public:
     static TestCluster &instance();
+    // A cluster of its own (fresh ports and data), for tests that change who is primary: started
+    // now, stopped and deleted when the object goes. Check isValid()/errorString().
+    static std::unique_ptr<TestCluster> startPrivate();
+    ~TestCluster();
 
     bool isValid() const { return m_valid; }
     QString errorString() const { return m_error; }
@@ -41,6 +46,11 @@ public:
     // node already is in that state. A failure is logged with the script's output.
     bool stopNode(Node node, bool immediate = true);
     bool startNode(Node node);
+    // pg_ctl promote; returns once the node accepts writes.
+    bool promote(Node node);
+    // SIGSTOP / SIGCONT every process of the node: it hangs with its connections open.
+    bool freeze(Node node);
+    bool thaw(Node node);
     // Starts every stopped node, then waits until both replicas stream from the primary again.
     bool ensureAllRunning();
     // True if the node accepts connections right now.
@@ -65,7 +75,7 @@ public:
     static QString nodeName(Node node);
 
 private:
-    TestCluster();
+    explicit TestCluster(const QString &envFile);
     bool runScript(const QStringList &arguments, int timeoutMs) const;
     bool waitForStreaming(int timeoutMs) const;
 
@@ -74,6 +84,7 @@ private:
     QString m_envFile;
     QString m_stateDir;
     QString m_script;
+    bool m_ownsCluster = false; // startPrivate(): stopped by the destructor
     QString m_host;
     int m_primaryPort = 0;
     int m_reader1Port = 0;
