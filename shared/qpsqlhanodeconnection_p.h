@@ -44,11 +44,6 @@ QPSQLHA_EXPORT bool isConnectionBroken(PGconn *connection);
 // Whether the connection is inside a transaction block (libpq's PQtransactionStatus).
 QPSQLHA_EXPORT bool isInTransaction(PGconn *connection);
 
-// Connects to a node with libpq directly and runs a trivial query, with a bounded wait.
-// Used by the health checker, which must never touch a caller's connection.
-QPSQLHA_EXPORT bool probeNode(const NodeSettings &node, const ClusterSettings &cluster,
-                              int timeoutSeconds, QString *errorMessage);
-
 } // namespace QPsqlHa
 
 #endif // QPSQLHANODECONNECTION_P_H

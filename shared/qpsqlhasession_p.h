@@ -16,7 +16,7 @@
 #include <QtSql/qsqldriver.h>
 #include <QtSql/qsqlerror.h>
 
-#include <vector>
+#include <array>
 
 typedef struct pg_conn PGconn;
 
@@ -77,6 +77,9 @@ public:
     bool commitTransaction(QSqlError *error);
     bool rollbackTransaction(QSqlError *error);
     bool inTransaction() const { return m_pinned; }
+    // Where this connection's writes go: the node its open transaction lives on, else the
+    // cluster's write node.
+    int writeNode() const { return m_pinned ? m_pinnedNode : m_cluster->writeNode(); }
 
 private:
     struct Link
@@ -92,15 +95,25 @@ private:
     void loseTransaction();
     QSqlError transactionLostError() const;
     void nodeGone(int node, const QSqlError &error);
-    bool runOnPrimary(QStringView sql, StatementAttempt &attempt, Purpose purpose,
+    bool runOnPrimary(QStringView sql, StatementAttempt &attempt, Purpose purpose, bool write,
                       QSqlError *error);
-    QSqlError finishTransactionCommand(bool ok, const QSharedPointer<QSqlDriver> &driver);
+    bool runAttempt(int node, StatementAttempt &attempt, const QSharedPointer<QSqlDriver> &driver,
+                    QSqlError *error);
+    void checkRole(int node);
+    bool ownWritesVisible(quint64 *minimumWal);
+    QSqlError finishTransactionCommand(int target, bool ok,
+                                       const QSharedPointer<QSqlDriver> &driver);
     void logStatement(int node, QStringView sql) const;
-    int chooseReader(NodeMask tried);
+    int chooseReader(NodeMask tried, quint64 minimumWal);
 
     QSharedPointer<Cluster> m_cluster;
-    std::vector<Link> m_links;
-    bool m_pinned = false; // a transaction is open on the primary connection
+    std::array<Link, MaximumNodes> m_links;
+    bool m_pinned = false; // a transaction is open on m_pinnedNode's connection
+    int m_pinnedNode = Cluster::PrimaryIndex;
+    // QPSQLHA_CONSISTENCY=read_your_writes: a write committed since the WAL position was taken,
+    // and the primary's WAL position after this connection's last write.
+    bool m_walWanted = false;
+    quint64 m_minimumWal = 0;
     bool m_transactionLost = false; // ...and that connection died before it ended
     bool m_logQueries = false;
     int m_ownReader = -1; // ReaderAffinity::Connection: the reader this connection keeps
