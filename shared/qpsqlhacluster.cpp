@@ -162,7 +162,10 @@ int Cluster::addReader(const QString &address, QString *error)
     m_nodes[count]->markFailed(u"added; waiting for the first probe"_s);
     m_nodeCount.storeRelease(count + 1);
     qCInfo(lcHealth).noquote() << "cluster" << name() << ": reader" << reader.address() << "added";
-    HealthChecker::instance().probeSoon(ClusterRegistry::instance().find(name()));
+    // Clusters made outside the registry (tests) have no health checker to wake.
+    if (const QSharedPointer<Cluster> registered = ClusterRegistry::instance().find(name());
+        registered.data() == this)
+        HealthChecker::instance().probeSoon(registered);
     return count;
 }
 
@@ -204,8 +207,9 @@ void Cluster::reconcile()
     if (best >= 0 && best != current) {
         m_writeNode.storeRelease(best);
         qCWarning(lcRouting).noquote()
-            << "cluster" << name() << ": writes now go to" << node(best).address() << "(timeline"
-            << node(best).timeline() << "), not" << node(current).address();
+            << u"cluster %1: writes now go to %2 (timeline %3), not %4"_s.arg(
+                   name(), node(best).address(), QString::number(node(best).timeline()),
+                   node(current).address());
     }
     const int writer = writeNode();
     Node &primary = node(writer);
