@@ -24,8 +24,8 @@ ClusterSettings settingsWith(const QString &options)
     parameters.port = 5432;
     parameters.database = u"app"_s;
     parameters.user = u"app"_s;
-    parameters.connectOptions = u"QPSQLHA_READERS=10.0.0.2,10.0.0.3;QPSQLHA_CLUSTER=state-test;"_s
-        + options;
+    parameters.connectOptions
+        = u"QPSQLHA_READERS=10.0.0.2,10.0.0.3;QPSQLHA_CLUSTER=state-test;"_s + options;
     QString error;
     if (!parseConnectionParameters(parameters, &settings, &error))
         qFatal("bad test options: %s", qPrintable(error));
