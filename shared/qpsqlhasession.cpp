@@ -43,7 +43,10 @@ Session::Session(const QSharedPointer<Cluster> &cluster, bool logQueries)
     : m_cluster(cluster)
     , m_links(size_t(cluster->nodeCount()))
     , m_logQueries(logQueries)
+    , m_queryTimeoutMs(cluster->settings().queryTimeoutMs)
 {
+    if (m_queryTimeoutMs > 0)
+        m_watch = std::make_unique<WatchSlot>();
     m_cluster->attachSession();
 }
 
@@ -98,6 +101,8 @@ bool Session::connect(int node, QSqlError *error)
     link.driver = std::move(driver);
     link.connection = nativeConnection(link.driver.data());
     link.epoch = epoch;
+    if (m_watch)
+        link.socket = WatchedSocket(nativeSocket(link.connection));
     return true;
 }
 
@@ -172,14 +177,39 @@ QSqlError Session::transactionLostError() const
 
 void Session::nodeGone(int node, const QSqlError &error)
 {
-    Node &state = m_cluster->node(node);
     QString reason = error.databaseText().trimmed();
     if (reason.isEmpty())
         reason = error.text();
-    state.markFailed(reason);
+    nodeGone(node, reason);
+}
+
+void Session::nodeGone(int node, const QString &reason)
+{
+    m_cluster->node(node).markFailed(reason);
     if (node == Cluster::PrimaryIndex && m_pinned)
         loseTransaction();
     m_links[size_t(node)] = Link();
+}
+
+bool Session::settleTimeoutsSlow(int node)
+{
+    // The watchdog shut the socket down: the connection is unusable whatever the call returned,
+    // and a node that does not answer for that long is failed for everybody.
+    const NodeMask timedOut = std::exchange(m_timedOut, 0);
+    for (int i = 0; i < m_cluster->nodeCount(); ++i) {
+        if (timedOut & bit(i))
+            nodeGone(i, u"no answer within %1 ms"_s.arg(m_queryTimeoutMs));
+    }
+    return node >= 0 && (timedOut & bit(node));
+}
+
+QSqlError Session::timeoutError(int node) const
+{
+    const Node &state = m_cluster->node(node);
+    return connectionError(u"QPSQLHA: %1 %2 did not answer within %3 ms (QPSQLHA_QUERY_TIMEOUT)"_s
+                               .arg(roleName(state), state.address())
+                               .arg(m_queryTimeoutMs),
+                           u"no answer within %1 ms"_s.arg(m_queryTimeoutMs));
 }
 
 void Session::logStatement(int node, QStringView sql) const
@@ -234,7 +264,18 @@ bool Session::execute(const Classification &classification, QStringView sql,
                 state.countQuery();
                 logStatement(reader, sql);
             }
-            if (attempt.run(reader, driver, error)) {
+            const bool ok = attempt.run(reader, driver, error);
+            if (Q_UNLIKELY(settleTimeouts(reader))) {
+                // Cut off by the watchdog (even if it ended as the socket went): the node is
+                // failed and no row reached the caller, so the read runs elsewhere.
+                *error = timeoutError(reader);
+                state.countError();
+                state.countRetry();
+                qCInfo(lcRouting).noquote()
+                    << "read moved off" << state.address() << ":" << error->databaseText();
+                continue;
+            }
+            if (ok) {
                 *node = reader;
                 return true;
             }
@@ -279,6 +320,12 @@ bool Session::runOnPrimary(QStringView sql, StatementAttempt &attempt, Purpose p
         logStatement(Cluster::PrimaryIndex, sql);
     }
     const bool ok = attempt.run(Cluster::PrimaryIndex, driver, error);
+    if (Q_UNLIKELY(settleTimeouts(Cluster::PrimaryIndex))) {
+        // Whether a write was applied is unknown, exactly as with a lost connection.
+        primary.countError();
+        *error = timeoutError(Cluster::PrimaryIndex);
+        return false;
+    }
     if (!ok) {
         primary.countError();
         if (classifyFailure(*error, driver.data()) == Failure::NodeGone) {
@@ -293,13 +340,20 @@ bool Session::runOnPrimary(QStringView sql, StatementAttempt &attempt, Purpose p
     return ok;
 }
 
-bool Session::reportFetchFailure(int node, const QSqlError &error, const QSqlDriver *driver)
+bool Session::reportFetchFailure(int node, QSqlError *error, const QSqlDriver *driver)
 {
-    if (node < 0 || classifyFailure(error, driver) != Failure::NodeGone)
+    if (node < 0)
         return false;
     Node &state = m_cluster->node(node);
+    if (settleTimeouts(node)) {
+        state.countError();
+        *error = timeoutError(node);
+        return true;
+    }
+    if (classifyFailure(*error, driver) != Failure::NodeGone)
+        return false;
     state.countError();
-    nodeGone(node, error);
+    nodeGone(node, *error);
     return true;
 }
 
@@ -308,26 +362,36 @@ QSharedPointer<QSqlDriver> Session::primaryConnection(QSqlError *error)
     return connection(Cluster::PrimaryIndex, error);
 }
 
-QSharedPointer<QSqlDriver> Session::catalogConnection()
+QSharedPointer<QSqlDriver> Session::catalogConnection(int *node)
 {
+    int dummy;
+    if (!node)
+        node = &dummy;
+    settleTimeouts(-1);
     QSqlError ignored;
+    *node = Cluster::PrimaryIndex;
     if (QSharedPointer<QSqlDriver> driver = connection(Cluster::PrimaryIndex, &ignored))
         return driver;
     for (int reader = m_cluster->pickReader(0); reader >= 0;
          reader = m_cluster->pickReader(bit(reader))) {
+        *node = reader;
         if (QSharedPointer<QSqlDriver> driver = connection(reader, &ignored))
             return driver;
     }
     // Whatever is still open, even if it cannot answer: QPSQL then answers like QPSQL does.
-    for (const Link &link : m_links) {
-        if (link.driver)
-            return link.driver;
+    for (size_t i = 0; i < m_links.size(); ++i) {
+        *node = int(i);
+        if (m_links[i].driver)
+            return m_links[i].driver;
     }
+    *node = -1;
     return {};
 }
 
 QSqlError Session::finishTransactionCommand(bool ok, const QSharedPointer<QSqlDriver> &driver)
 {
+    if (Q_UNLIKELY(settleTimeouts(Cluster::PrimaryIndex)))
+        return timeoutError(Cluster::PrimaryIndex);
     Link &link = m_links[Cluster::PrimaryIndex];
     if (ok) {
         m_pinned = isInTransaction(link.connection);
@@ -350,7 +414,12 @@ bool Session::beginTransaction(QSqlError *error)
     const QSharedPointer<QSqlDriver> driver = primaryConnection(error);
     if (!driver)
         return false;
-    *error = finishTransactionCommand(driver->beginTransaction(), driver);
+    bool ok;
+    {
+        const Wait wait(this, Cluster::PrimaryIndex, driver.data());
+        ok = driver->beginTransaction();
+    }
+    *error = finishTransactionCommand(ok, driver);
     return error->type() == QSqlError::NoError;
 }
 
@@ -364,7 +433,12 @@ bool Session::commitTransaction(QSqlError *error)
     const QSharedPointer<QSqlDriver> driver = primaryConnection(error);
     if (!driver)
         return false;
-    *error = finishTransactionCommand(driver->commitTransaction(), driver);
+    bool ok;
+    {
+        const Wait wait(this, Cluster::PrimaryIndex, driver.data());
+        ok = driver->commitTransaction();
+    }
+    *error = finishTransactionCommand(ok, driver);
     return error->type() == QSqlError::NoError;
 }
 
@@ -374,7 +448,12 @@ bool Session::rollbackTransaction(QSqlError *error)
     const QSharedPointer<QSqlDriver> driver = primaryConnection(error);
     if (!driver)
         return false;
-    *error = finishTransactionCommand(driver->rollbackTransaction(), driver);
+    bool ok;
+    {
+        const Wait wait(this, Cluster::PrimaryIndex, driver.data());
+        ok = driver->rollbackTransaction();
+    }
+    *error = finishTransactionCommand(ok, driver);
     return error->type() == QSqlError::NoError;
 }
 

@@ -1,0 +1,143 @@
+// Copyright (C) 2026 The QPSQLHA authors.
+// SPDX-License-Identifier: LGPL-3.0-only
+
+#include "qpsqlhawatchdog_p.h"
+
+#include <QtCore/qlist.h>
+#include <QtCore/qmutex.h>
+#include <QtCore/qthread.h>
+#include <QtCore/qwaitcondition.h>
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace QPsqlHa {
+
+using namespace Qt::StringLiterals;
+
+namespace {
+// Set once the watchdog is destroyed (static destruction at exit): slots of sessions destroyed
+// later, for instance with a QSqlDatabase left open, have nothing left to unregister from.
+QBasicAtomicInt watchdogGone = Q_BASIC_ATOMIC_INITIALIZER(0);
+} // namespace
+
+// The process-wide thread that cuts off expired calls. It runs only while slots are registered
+// (while sessions with a query timeout exist) and then wakes every WatchdogTickMs: an idle
+// process pays nothing, a busy one a few dozen wake-ups a second.
+class Watchdog
+{
+    Q_DISABLE_COPY_MOVE(Watchdog)
+public:
+    static Watchdog &instance()
+    {
+        static Watchdog watchdog;
+        return watchdog;
+    }
+
+    void add(WatchSlot *slot)
+    {
+        QMutexLocker locker(&m_mutex);
+        m_slots.append(slot);
+        if (!m_thread) {
+            m_thread = QThread::create([this] { run(); });
+            m_thread->setObjectName(u"qpsqlha-watchdog"_s);
+            m_thread->start();
+        }
+        m_wake.wakeAll();
+    }
+
+    void remove(WatchSlot *slot)
+    {
+        // Under the lock the thread takes for every look at the slots: once this returns, it
+        // holds no pointer to the slot.
+        QMutexLocker locker(&m_mutex);
+        m_slots.removeOne(slot);
+    }
+
+private:
+    Watchdog() = default;
+    ~Watchdog()
+    {
+        {
+            QMutexLocker locker(&m_mutex);
+            m_stop = true;
+            m_wake.wakeAll();
+        }
+        if (m_thread) {
+            m_thread->wait();
+            delete m_thread;
+        }
+        watchdogGone.storeRelease(1);
+    }
+
+    void run()
+    {
+        QMutexLocker locker(&m_mutex);
+        while (!m_stop) {
+            if (m_slots.isEmpty()) {
+                m_wake.wait(&m_mutex);
+                continue;
+            }
+            m_wake.wait(&m_mutex, WatchdogTickMs);
+            const qint64 now = watchdogClockMs();
+            for (WatchSlot *slot : std::as_const(m_slots))
+                slot->fireIfExpired(now);
+        }
+    }
+
+    QMutex m_mutex;
+    QWaitCondition m_wake;
+    QList<WatchSlot *> m_slots;
+    QThread *m_thread = nullptr;
+    bool m_stop = false;
+};
+
+WatchedSocket::WatchedSocket(int socket) noexcept
+    : m_fd(socket >= 0 ? ::fcntl(socket, F_DUPFD_CLOEXEC, 0) : -1)
+{ }
+
+WatchedSocket::~WatchedSocket()
+{
+    if (m_fd >= 0)
+        ::close(m_fd);
+}
+
+WatchSlot::WatchSlot()
+{
+    Watchdog::instance().add(this);
+}
+
+WatchSlot::~WatchSlot()
+{
+    if (!watchdogGone.loadAcquire())
+        Watchdog::instance().remove(this);
+}
+
+bool WatchSlot::waitForShutdown() noexcept
+{
+    // The watchdog took the call: wait until its shutdown() returned, so that the caller may
+    // close the socket (a matter of microseconds; it never waits on the network).
+    while (phase(m_state.loadAcquire()) == Firing)
+        QThread::yieldCurrentThread();
+    m_state.storeRelaxed(m_sequence << PhaseBits | Idle);
+    return true;
+}
+
+void WatchSlot::fireIfExpired(qint64 nowMs) noexcept
+{
+    const quint32 state = m_state.loadAcquire();
+    if (phase(state) != Armed || nowMs < m_deadlineMs.loadRelaxed())
+        return;
+    const quint32 base = state & ~quint32((1u << PhaseBits) - 1);
+    // Fails if the call ended, or another began, since the load above.
+    if (!m_state.testAndSetAcquire(state, base | Firing))
+        return;
+    // The owner cannot arm again or close the socket before the phase is Fired.
+    const int fd = m_fd.loadRelaxed();
+    if (fd >= 0)
+        ::shutdown(fd, SHUT_RDWR);
+    m_state.storeRelease(base | Fired);
+}
+
+} // namespace QPsqlHa
