@@ -209,7 +209,7 @@ QSqlError Session::timeoutError(int node) const
     return connectionError(u"QPSQLHA: %1 %2 did not answer within %3 ms (QPSQLHA_QUERY_TIMEOUT)"_s
                                .arg(roleName(state), state.address())
                                .arg(m_queryTimeoutMs),
-                           u"no answer within %1 ms"_s.arg(m_queryTimeoutMs));
+                           QString());
 }
 
 void Session::logStatement(int node, QStringView sql) const
@@ -272,7 +272,7 @@ bool Session::execute(const Classification &classification, QStringView sql,
                 state.countError();
                 state.countRetry();
                 qCInfo(lcRouting).noquote()
-                    << "read moved off" << state.address() << ":" << error->databaseText();
+                    << "read moved off" << state.address() << ":" << state.lastError();
                 continue;
             }
             if (ok) {
