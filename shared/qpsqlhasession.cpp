@@ -236,6 +236,9 @@ bool Session::execute(const Classification &classification, QStringView sql,
                       StatementAttempt &attempt, Purpose purpose, int *node, QSqlError *error)
 {
     *node = -1;
+    // A call cut off since the last statement (finishing a result, a catalog question): its node
+    // is failed before anything is routed.
+    settleTimeouts(-1);
     if (m_transactionLost) {
         // Until the application ends the lost transaction, its statements must not run
         // outside it; a COMMIT must not look like it succeeded. ROLLBACK is harmless.
@@ -359,6 +362,7 @@ bool Session::reportFetchFailure(int node, QSqlError *error, const QSqlDriver *d
 
 QSharedPointer<QSqlDriver> Session::primaryConnection(QSqlError *error)
 {
+    settleTimeouts(-1);
     return connection(Cluster::PrimaryIndex, error);
 }
 

@@ -13,6 +13,7 @@
 #include <QtCore/qmutex.h>
 #include <QtCore/qthread.h>
 #include <QtSql/qsqldriver.h>
+#include <QtSql/qsqlrecord.h>
 #include <QtTest/qtest.h>
 
 #include <memory>
@@ -162,6 +163,8 @@ private slots:
     void frozenReaderUnderConcurrentReads();
     void frozenPrimaryFailsWritesAfterTheTimeout();
     void frozenReaderWhileStreamingRows();
+    void preparedReadOnAFrozenReader();
+    void transactionAndCatalogOnAFrozenPrimary();
     void connectingToAFrozenNodeIsBounded();
 
 private:
@@ -355,6 +358,82 @@ void tst_HungNodes::frozenReaderWhileStreamingRows()
     const int next = servedBy(query);
     qInfo("next read: %lld ms on port %d", timer.elapsed(), next);
     QVERIFY2(next > 0 && next != port, qPrintable(query.lastError().text()));
+}
+
+void tst_HungNodes::preparedReadOnAFrozenReader()
+{
+    const ThawOnExit thaw;
+    QSqlDatabase db = open(u"QPSQLHA_READER_AFFINITY=connection"_s);
+    QVERIFY(db.isOpen());
+    QSqlQuery query(db);
+    QVERIFY(query.prepare(u"SELECT inet_server_port() + ?"_s));
+    query.addBindValue(0);
+    QVERIFY2(query.exec() && query.next(), qPrintable(query.lastError().text()));
+    const int port = query.value(0).toInt();
+    const Node serving = port == m_test.port(Node::Reader1) ? Node::Reader1 : Node::Reader2;
+    QCOMPARE(port, m_test.port(serving));
+
+    QVERIFY(m_test.freeze(serving));
+    QElapsedTimer timer;
+    timer.start();
+    query.addBindValue(0);
+    const bool ok = query.exec() && query.next();
+    const qint64 elapsed = timer.elapsed();
+    qInfo("prepared read on a frozen reader: moved on after %lld ms", elapsed);
+    QVERIFY2(ok, qPrintable(query.lastError().text()));
+    QVERIFY(query.value(0).toInt() != port);
+    QVERIFY2(elapsed < WorstLatencyBoundMs, qPrintable(QString::number(elapsed)));
+    QVERIFY(!nodeHandle(m_cluster, serving).isOnline());
+}
+
+void tst_HungNodes::transactionAndCatalogOnAFrozenPrimary()
+{
+    const ThawOnExit thaw;
+    QSqlDatabase db = open();
+    QVERIFY(db.isOpen());
+    QVERIFY(!db.record(u"hung_writes"_s).isEmpty());
+    QVERIFY(db.transaction());
+    QSqlQuery query(db);
+    QVERIFY2(query.exec(u"INSERT INTO hung_writes (v) VALUES (10)"_s),
+             qPrintable(query.lastError().text()));
+
+    QVERIFY(m_test.freeze(Node::Primary));
+    QElapsedTimer timer;
+    timer.start();
+    const bool committed = db.commit();
+    const qint64 commitMs = timer.elapsed();
+    const QSqlError error = db.lastError();
+    qInfo("COMMIT on the frozen primary failed after %lld ms: %s", commitMs,
+          qPrintable(error.text()));
+    QVERIFY(!committed);
+    QCOMPARE(error.type(), QSqlError::ConnectionError);
+    QVERIFY2(error.text().contains(u"did not answer within %1 ms"_s.arg(QueryTimeoutMs)),
+             qPrintable(error.text()));
+    QVERIFY2(commitMs < QueryTimeoutMs + 1500, qPrintable(QString::number(commitMs)));
+    QVERIFY(!nodeHandle(m_cluster, Node::Primary).isOnline());
+
+    QVERIFY(m_test.thaw(Node::Primary));
+    // The application ends the lost transaction; the connection is usable afterwards.
+    db.rollback();
+    QVERIFY2(query.exec(u"INSERT INTO hung_writes (v) VALUES (11)"_s),
+             qPrintable(query.lastError().text()));
+
+    // Catalog questions wait for the server like statements do.
+    QVERIFY(m_test.freeze(Node::Primary));
+    timer.start();
+    const QSqlRecord record = db.record(u"hung_writes"_s);
+    const qint64 recordMs = timer.elapsed();
+    qInfo("record() on the frozen primary returned after %lld ms (%lld fields)", recordMs,
+          qlonglong(record.count()));
+    QVERIFY2(recordMs < QueryTimeoutMs + 1500, qPrintable(QString::number(recordMs)));
+    // The next statement learns that the primary did not answer; a write then tries one
+    // reconnection, bounded by connect_timeout.
+    timer.start();
+    QVERIFY(!query.exec(u"INSERT INTO hung_writes (v) VALUES (12)"_s));
+    qInfo("the next write failed after %lld ms (reconnection attempt, connect_timeout=3)",
+          timer.elapsed());
+    QCOMPARE(query.lastError().type(), QSqlError::ConnectionError);
+    QVERIFY(!nodeHandle(m_cluster, Node::Primary).isOnline());
 }
 
 void tst_HungNodes::connectingToAFrozenNodeIsBounded()
