@@ -4,17 +4,20 @@
 #include "qpsqlhawatchdog_p.h"
 
 #include <QtCore/qlist.h>
-#include <QtCore/qmutex.h>
 #include <QtCore/qthread.h>
-#include <QtCore/qwaitcondition.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include <pthread.h>
 
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 namespace QPsqlHa {
-
-using namespace Qt::StringLiterals;
 
 namespace {
 // Set once the watchdog is destroyed (static destruction at exit): slots of sessions destroyed
@@ -24,7 +27,8 @@ QBasicAtomicInt watchdogGone = Q_BASIC_ATOMIC_INITIALIZER(0);
 
 // The process-wide thread that cuts off expired calls. It runs only while slots are registered
 // (while sessions with a query timeout exist) and then wakes every WatchdogTickMs: an idle
-// process pays nothing, a busy one a few dozen wake-ups a second.
+// process pays nothing, a busy one a few dozen wake-ups a second. The standard thread, mutex
+// and condition variable (rather than Qt's) let ThreadSanitizer follow the locking.
 class Watchdog
 {
     Q_DISABLE_COPY_MOVE(Watchdog)
@@ -37,21 +41,18 @@ public:
 
     void add(WatchSlot *slot)
     {
-        QMutexLocker locker(&m_mutex);
+        const std::lock_guard locker(m_mutex);
         m_slots.append(slot);
-        if (!m_thread) {
-            m_thread = QThread::create([this] { run(); });
-            m_thread->setObjectName(u"qpsqlha-watchdog"_s);
-            m_thread->start();
-        }
-        m_wake.wakeAll();
+        if (!m_thread.joinable())
+            m_thread = std::thread([this] { run(); });
+        m_wake.notify_all();
     }
 
     void remove(WatchSlot *slot)
     {
         // Under the lock the thread takes for every look at the slots: once this returns, it
         // holds no pointer to the slot.
-        QMutexLocker locker(&m_mutex);
+        const std::lock_guard locker(m_mutex);
         m_slots.removeOne(slot);
     }
 
@@ -60,36 +61,35 @@ private:
     ~Watchdog()
     {
         {
-            QMutexLocker locker(&m_mutex);
+            const std::lock_guard locker(m_mutex);
             m_stop = true;
-            m_wake.wakeAll();
+            m_wake.notify_all();
         }
-        if (m_thread) {
-            m_thread->wait();
-            delete m_thread;
-        }
+        if (m_thread.joinable())
+            m_thread.join();
         watchdogGone.storeRelease(1);
     }
 
     void run()
     {
-        QMutexLocker locker(&m_mutex);
+        pthread_setname_np(pthread_self(), "qpsqlha-watch");
+        std::unique_lock locker(m_mutex);
         while (!m_stop) {
             if (m_slots.isEmpty()) {
-                m_wake.wait(&m_mutex);
+                m_wake.wait(locker);
                 continue;
             }
-            m_wake.wait(&m_mutex, WatchdogTickMs);
+            m_wake.wait_for(locker, std::chrono::milliseconds(WatchdogTickMs));
             const qint64 now = watchdogClockMs();
             for (WatchSlot *slot : std::as_const(m_slots))
                 slot->fireIfExpired(now);
         }
     }
 
-    QMutex m_mutex;
-    QWaitCondition m_wake;
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
     QList<WatchSlot *> m_slots;
-    QThread *m_thread = nullptr;
+    std::thread m_thread;
     bool m_stop = false;
 };
 
