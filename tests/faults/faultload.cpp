@@ -411,7 +411,7 @@ FaultLoad::WriteCheck FaultLoad::checkWrites() const
             addProblem(
                 &check.problems, &check.halfApplied,
                 u"write %1 is present although its %2 failed before it could apply: %3"_s.arg(id)
-                    .arg(failure.stage, failure.error));
+                    .arg(failure.stage, failure.error.simplified()));
         }
     }
     for (qint64 id : std::as_const(present)) {

@@ -120,7 +120,7 @@ QString firstErrors(const QList<FaultFailure> &failures, int count = 5)
     QStringList lines;
     for (const FaultFailure &failure : failures.mid(0, count)) {
         lines.append(u"[%1 ms, %2, %3] %4"_s.arg(failure.atMs)
-                         .arg(failure.stage, failure.cause, failure.error));
+                         .arg(failure.stage, failure.cause, failure.error.simplified()));
     }
     return lines.join(u'\n');
 }
@@ -149,7 +149,8 @@ private slots:
 private:
     void startLoad(FaultLoad &load);
     void finish(FaultLoad &load, const QString &figures = QString());
-    void verifyWriteFailuresAreConnectionErrors(const FaultLoad &load, const TestCluster &cluster);
+    void verifyWriteFailuresAreConnectionErrors(const FaultLoad &load, const TestCluster &cluster,
+                                                bool namingThePrimary = true);
     bool thawFrozen();
 
     TestCluster &m_test = TestCluster::instance();
@@ -217,19 +218,21 @@ void tst_Faults::finish(FaultLoad &load, const QString &figures)
     QVERIFY2(check.acknowledged > 0, "no write was acknowledged");
 }
 
-// Writes may fail while the primary is away, but only as connection errors that name it.
+// Writes may fail while the primary is away, but only as connection errors (that name it).
 void tst_Faults::verifyWriteFailuresAreConnectionErrors(const FaultLoad &load,
-                                                        const TestCluster &cluster)
+                                                        const TestCluster &cluster,
+                                                        bool namingThePrimary)
 {
     const QString primary = u"%1:%2"_s.arg(cluster.host()).arg(cluster.port(Node::Primary));
     for (const FaultFailure &failure : load.writeFailures()) {
         QVERIFY2(failure.type == QSqlError::ConnectionError,
                  qPrintable(u"%1 failed with error type %2: %3"_s.arg(failure.stage)
                                 .arg(int(failure.type))
-                                .arg(failure.error)));
-        QVERIFY2(failure.error.contains(primary) || failure.cause == "transaction lost"_L1,
+                                .arg(failure.error.simplified())));
+        QVERIFY2(!namingThePrimary || failure.error.contains(primary)
+                     || failure.cause == "transaction lost"_L1,
                  qPrintable(u"%1 failed without naming the primary %2: %3"_s.arg(
-                     failure.stage, primary, failure.error)));
+                     failure.stage, primary, failure.error.simplified())));
     }
 }
 
@@ -443,7 +446,7 @@ void tst_Faults::primaryRestartedUnderLoad()
                                 .arg(stoppingAt)
                                 .arg(upAt)
                                 .arg(failure.atMs)
-                                .arg(failure.error)));
+                                .arg(failure.error.simplified())));
     }
 }
 
@@ -495,7 +498,10 @@ void tst_Faults::readerFrozenAndThawed()
     if (QTest::currentTestFailed())
         return;
     QVERIFY2(load.writeFailures().isEmpty(), qPrintable(firstErrors(load.writeFailures())));
-    QVERIFY2(readsWhileFrozen > 0, "no read succeeded while reader1 was frozen");
+    // Without a timeout every reader thread hangs on reader1 until the thaw and reads nothing.
+    QVERIFY2(
+        readsWhileFrozen >= 100,
+        qPrintable(u"only %1 reads succeeded while reader1 was frozen"_s.arg(readsWhileFrozen)));
     // The timeout plus two health intervals, and generous slack for a busy machine; a read
     // that waited for the thaw would take the whole 6 s.
     QVERIFY2(load.maxReadLatencyMs() < 1000 + 2 * HealthIntervalMs + 2600,
@@ -530,7 +536,8 @@ void tst_Faults::readerPromotedWhilePrimaryGone()
         // TODO(issue #5): remove this guard once primary discovery is merged.
         load.stop();
         const QList<FaultFailure> failures = load.writeFailures();
-        const QString last = failures.isEmpty() ? u"no write failed"_s : failures.last().error;
+        const QString last
+            = failures.isEmpty() ? u"no write failed"_s : failures.last().error.simplified();
         QSKIP(qPrintable(u"needs primary discovery (issue #5); writes still fail 10 s after the "
                          "promotion: "_s
                          + last));
@@ -546,7 +553,8 @@ void tst_Faults::readerPromotedWhilePrimaryGone()
                (firstWrite - promotedAt) / 1000.0));
     if (QTest::currentTestFailed())
         return;
-    verifyWriteFailuresAreConnectionErrors(load, *cluster);
+    // Which node a failure during the switch names is the discovery's business.
+    verifyWriteFailuresAreConnectionErrors(load, *cluster, false);
 }
 
 // 48 threads opening, using and closing connections of one cluster at once, beside the load.
