@@ -198,7 +198,7 @@ void FaultLoad::readerLoop(int index)
                     recordRead(query.value(0).toInt(), latency);
                 } else {
                     recordReadFailure(describe("read", {}, query.lastError()));
-                    noteLatency(latency);
+                    noteMaximum(m_maxReadLatency, latency);
                 }
                 if (first)
                     markReady();
@@ -225,7 +225,10 @@ void FaultLoad::writerLoop()
             for (int n = 1; !m_stop.loadRelaxed(); ++n) {
                 // Every fifth write is a transaction of two rows: COMMIT is then what succeeds
                 // or fails, and a transaction cut in half must leave nothing behind.
+                QElapsedTimer timer;
+                timer.start();
                 const bool ok = writeOnce(db, query, n % 5 == 0);
+                noteMaximum(m_maxWriteLatency, timer.elapsed());
                 if (first)
                     markReady();
                 first = false;
@@ -279,9 +282,11 @@ FaultFailure FaultLoad::describe(const char *stage, const QList<qint64> &ids,
     failure.error = error.text();
     failure.type = error.type();
     failure.cause = causeOf(error);
-    // Only a statement that could commit and lost its connection while running may have been
-    // applied; one refused before it was sent, or rolled back, must leave nothing behind.
-    failure.mayBeApplied = mayCommit && failure.cause == "primary unreachable"_L1;
+    // Only a statement that could commit and lost its connection while running (or was given
+    // up on a hung primary after QPSQLHA_QUERY_TIMEOUT: it still runs once the node wakes) may
+    // have been applied; one refused before it was sent, or rolled back, must leave nothing.
+    failure.mayBeApplied
+        = mayCommit && (failure.cause == "primary unreachable"_L1 || failure.cause == "timeout"_L1);
     return failure;
 }
 
@@ -306,16 +311,16 @@ void FaultLoad::recordWriteFailure(FaultFailure failure)
 void FaultLoad::recordRead(int port, qint64 latencyMs)
 {
     m_reads.fetchAndAddRelaxed(1);
-    noteLatency(latencyMs);
+    noteMaximum(m_maxReadLatency, latencyMs);
     QMutexLocker locker(&m_mutex);
     ++m_servedBy[port];
 }
 
-void FaultLoad::noteLatency(qint64 latencyMs)
+void FaultLoad::noteMaximum(QAtomicInteger<qint64> &maximum, qint64 value)
 {
     // Retried until ours is in or a larger one got there first.
-    qint64 seen = m_maxReadLatency.loadRelaxed();
-    while (latencyMs > seen && !m_maxReadLatency.testAndSetRelaxed(seen, latencyMs, seen)) { }
+    qint64 seen = maximum.loadRelaxed();
+    while (value > seen && !maximum.testAndSetRelaxed(seen, value, seen)) { }
 }
 
 void FaultLoad::recordReadFailure(FaultFailure failure)
@@ -429,14 +434,15 @@ FaultLoad::WriteCheck FaultLoad::checkWrites() const
 QString FaultLoad::summary(const WriteCheck &check) const
 {
     return u"reads %1 (failed %2), writes acknowledged %3 (write failures %4), unknown outcome "
-           "%5, lost %6, half-applied %7, worst read %8 ms"_s.arg(reads())
+           "%5, lost %6, half-applied %7, worst read %8 ms, worst write %9 ms"_s.arg(reads())
                .arg(failureTotals(readFailures()))
                .arg(check.acknowledged)
                .arg(failureTotals(writeFailures()))
                .arg(check.unknownOutcome)
                .arg(check.lost)
                .arg(check.halfApplied)
-               .arg(maxReadLatencyMs());
+               .arg(maxReadLatencyMs())
+               .arg(maxWriteLatencyMs());
 }
 
 QString waitForNoSessions(const TestCluster &cluster, const QString &applicationName, int timeoutMs)

@@ -120,6 +120,8 @@ public:
     // Reads served by `port` since the last call.
     int takeServedBy(int port);
     qint64 maxReadLatencyMs() const { return m_maxReadLatency.loadRelaxed(); }
+    // The writer's longest write (or transaction), whether it succeeded or failed.
+    qint64 maxWriteLatencyMs() const { return m_maxWriteLatency.loadRelaxed(); }
 
     struct WriteCheck
     {
@@ -134,8 +136,8 @@ public:
     // Call after stop(): what the write node holds against what the writer was told.
     WriteCheck checkWrites() const;
 
-    // "reads 1234 (failed 0: -), writes acknowledged 456, write failures 12 (primary offline 11,
-    // primary unreachable 1), unknown outcome 0, lost 0"
+    // "reads 1234 (failed 0), writes acknowledged 456 (write failures 12: primary offline 11,
+    // primary unreachable 1), unknown outcome 0, lost 0, half-applied 0, worst read 9 ms, ..."
     QString summary(const WriteCheck &check) const;
 
 private:
@@ -143,7 +145,7 @@ private:
     void writerLoop();
     bool writeOnce(QSqlDatabase &db, QSqlQuery &query, bool inTransaction);
     void markReady() { m_ready.ref(); }
-    void noteLatency(qint64 latencyMs);
+    static void noteMaximum(QAtomicInteger<qint64> &maximum, qint64 value);
 
     const FaultLoadOptions m_options;
     const TestCluster *m_cluster;
@@ -156,6 +158,7 @@ private:
     QAtomicInteger<qint64> m_nextId {1};
     QAtomicInteger<qint64> m_reads {0};
     QAtomicInteger<qint64> m_maxReadLatency {0};
+    QAtomicInteger<qint64> m_maxWriteLatency {0};
 
     mutable QMutex m_mutex;
     QList<qint64> m_acknowledged;

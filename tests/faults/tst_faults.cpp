@@ -115,6 +115,23 @@ private:
     std::vector<std::unique_ptr<QThread>> m_threads;
 };
 
+const QString QueryTimeoutOption = u"QPSQLHA_QUERY_TIMEOUT=1000"_s;
+
+// Whether a connection with QueryTimeoutOption opens; *error says why not.
+bool queryTimeoutAccepted(QString *error)
+{
+    const QString name = u"faults-timeout-guard"_s;
+    bool opened = false;
+    {
+        QSqlDatabase db
+            = haDatabase(name, uniqueClusterName("faults-timeout-guard"), QueryTimeoutOption);
+        opened = db.open();
+        *error = db.lastError().text();
+    }
+    dropDatabase(name);
+    return opened;
+}
+
 QString firstErrors(const QList<FaultFailure> &failures, int count = 5)
 {
     QStringList lines;
@@ -142,6 +159,7 @@ private slots:
     void readerAtMaxConnections();
     void primaryRestartedUnderLoad();
     void readerFrozenAndThawed();
+    void primaryFrozenAndThawed();
     void readerPromotedWhilePrimaryGone();
     void connectionChurn48Threads();
     void connectionsClosedWhileStatementsRun();
@@ -453,27 +471,17 @@ void tst_Faults::primaryRestartedUnderLoad()
 // A reader frozen (SIGSTOP: connections stay open, nothing answers) for 6 s, then thawed.
 void tst_Faults::readerFrozenAndThawed()
 {
-    const QString timeoutOption = u"QPSQLHA_QUERY_TIMEOUT=1000"_s;
-    {
+    QString error;
+    if (!queryTimeoutAccepted(&error)) {
         // TODO(issue #5): remove this guard once QPSQLHA_QUERY_TIMEOUT is merged.
-        const QString name = u"faults-timeout-guard"_s;
-        bool opened = false;
-        QString error;
-        {
-            QSqlDatabase db
-                = haDatabase(name, uniqueClusterName("faults-timeout-guard"), timeoutOption);
-            opened = db.open();
-            error = db.lastError().text();
-        }
-        dropDatabase(name);
-        if (!opened && error.contains("QPSQLHA_QUERY_TIMEOUT"_L1, Qt::CaseInsensitive))
+        if (error.contains("QPSQLHA_QUERY_TIMEOUT"_L1, Qt::CaseInsensitive))
             QSKIP("needs QPSQLHA_QUERY_TIMEOUT (issue #5)");
-        QVERIFY2(opened, qPrintable(error));
+        QFAIL(qPrintable(error));
     }
 
     FaultLoadOptions options;
     options.caseName = u"node-frozen"_s;
-    options.extraOptions = timeoutOption;
+    options.extraOptions = QueryTimeoutOption;
     FaultLoad load(options);
     startLoad(load);
     if (QTest::currentTestFailed())
@@ -506,6 +514,69 @@ void tst_Faults::readerFrozenAndThawed()
     // that waited for the thaw would take the whole 6 s.
     QVERIFY2(load.maxReadLatencyMs() < 1000 + 2 * HealthIntervalMs + 2600,
              qPrintable(QString::number(load.maxReadLatencyMs())));
+}
+
+// The primary frozen for 7 s: writes fail after the timeout instead of hanging, reads go on
+// on the readers, and writes succeed again on the same connection after the thaw.
+void tst_Faults::primaryFrozenAndThawed()
+{
+    QString error;
+    if (!queryTimeoutAccepted(&error)) {
+        // TODO(issue #5): remove this guard once QPSQLHA_QUERY_TIMEOUT is merged.
+        if (error.contains("QPSQLHA_QUERY_TIMEOUT"_L1, Qt::CaseInsensitive))
+            QSKIP("needs QPSQLHA_QUERY_TIMEOUT (issue #5)");
+        QFAIL(qPrintable(error));
+    }
+
+    FaultLoadOptions options;
+    options.caseName = u"primary-frozen"_s;
+    options.extraOptions = QueryTimeoutOption;
+    FaultLoad load(options);
+    startLoad(load);
+    if (QTest::currentTestFailed())
+        return;
+
+    QTest::qWait(1000);
+    const qint64 frozenAt = load.elapsedMs();
+    QVERIFY(m_test.freeze(Node::Primary));
+    m_frozen = Node::Primary;
+    QTest::qWait(7000);
+    const qint64 thawingAt = load.elapsedMs();
+    QVERIFY(thawFrozen());
+    const qint64 firstWrite
+        = waitUntil([&] { return load.acknowledgedSince(thawingAt) > 0; }, 15000);
+    QVERIFY2(firstWrite >= 0,
+             qPrintable(u"no write succeeded after the primary was thawed:\n"_s
+                        + firstErrors(load.writeFailures().mid(
+                            qMax(0, int(load.writeFailures().size()) - 3)))));
+    QTest::qWait(1000);
+
+    const QList<FaultFailure> failures = load.writeFailures();
+    const qint64 firstFailure = failures.isEmpty() ? -1 : failures.first().atMs - frozenAt;
+    const qint64 lastFailure = failures.isEmpty() ? -1 : failures.last().atMs - frozenAt;
+    finish(load,
+           u"frozen 7000 ms; write failures from %1 to %2 ms after the freeze; first "
+           "write %3 ms after the thaw"_s.arg(firstFailure)
+               .arg(lastFailure)
+               .arg(load.firstAcknowledgedSince(thawingAt) - thawingAt));
+    if (QTest::currentTestFailed())
+        return;
+    QVERIFY2(!failures.isEmpty(), "no write failed although the primary was frozen for 7 s");
+    verifyWriteFailuresAreConnectionErrors(load, m_test, false);
+    if (QTest::currentTestFailed())
+        return;
+    for (const FaultFailure &failure : failures) {
+        QVERIFY2(
+            failure.atMs >= frozenAt && failure.atMs <= thawingAt + 5000,
+            qPrintable(u"a write failed outside the freeze (%1-%2 ms): [%3 ms] %4"_s.arg(frozenAt)
+                           .arg(thawingAt)
+                           .arg(failure.atMs)
+                           .arg(failure.error.simplified())));
+    }
+    // The timeout, or the reconnection attempt bounded by connect_timeout=3, plus slack; a write
+    // that waited for the thaw would take the whole 7 s.
+    QVERIFY2(load.maxWriteLatencyMs() < 1000 + 3000 + 1500,
+             qPrintable(QString::number(load.maxWriteLatencyMs())));
 }
 
 // A cluster of its own: the primary stopped, reader1 promoted, the writer keeps writing on the
