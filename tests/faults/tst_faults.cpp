@@ -226,7 +226,7 @@ void tst_Faults::finish(FaultLoad &load, const QString &figures)
     qInfo().noquote() << u"FAULTS %1: %2 s, %3, leaked sessions %4%5"_s
                              .arg(QLatin1StringView(QTest::currentTestFunction()))
                              .arg(m_caseTimer.elapsed() / 1000.0, 0, 'f', 1)
-                             .arg(load.summary(check), leaked.isEmpty() ? u"0"_s : u"SOME"_s,
+                             .arg(load.summary(check), leaked.isEmpty() ? u"0"_s : leaked,
                                   figures.isEmpty() ? QString() : u", "_s + figures);
     const QList<FaultFailure> readFailures = load.readFailures();
     QVERIFY2(readFailures.isEmpty(), qPrintable(u"failed reads:\n"_s + firstErrors(readFailures)));
