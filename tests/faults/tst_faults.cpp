@@ -117,21 +117,6 @@ private:
 
 const QString QueryTimeoutOption = u"QPSQLHA_QUERY_TIMEOUT=1000"_s;
 
-// Whether a connection with QueryTimeoutOption opens; *error says why not.
-bool queryTimeoutAccepted(QString *error)
-{
-    const QString name = u"faults-timeout-guard"_s;
-    bool opened = false;
-    {
-        QSqlDatabase db
-            = haDatabase(name, uniqueClusterName("faults-timeout-guard"), QueryTimeoutOption);
-        opened = db.open();
-        *error = db.lastError().text();
-    }
-    dropDatabase(name);
-    return opened;
-}
-
 QString firstErrors(const QList<FaultFailure> &failures, int count = 5)
 {
     QStringList lines;
@@ -471,14 +456,6 @@ void tst_Faults::primaryRestartedUnderLoad()
 // A reader frozen (SIGSTOP: connections stay open, nothing answers) for 6 s, then thawed.
 void tst_Faults::readerFrozenAndThawed()
 {
-    QString error;
-    if (!queryTimeoutAccepted(&error)) {
-        // TODO(issue #5): remove this guard once QPSQLHA_QUERY_TIMEOUT is merged.
-        if (error.contains("QPSQLHA_QUERY_TIMEOUT"_L1, Qt::CaseInsensitive))
-            QSKIP("needs QPSQLHA_QUERY_TIMEOUT (issue #5)");
-        QFAIL(qPrintable(error));
-    }
-
     FaultLoadOptions options;
     options.caseName = u"node-frozen"_s;
     options.extraOptions = QueryTimeoutOption;
@@ -520,14 +497,6 @@ void tst_Faults::readerFrozenAndThawed()
 // on the readers, and writes succeed again on the same connection after the thaw.
 void tst_Faults::primaryFrozenAndThawed()
 {
-    QString error;
-    if (!queryTimeoutAccepted(&error)) {
-        // TODO(issue #5): remove this guard once QPSQLHA_QUERY_TIMEOUT is merged.
-        if (error.contains("QPSQLHA_QUERY_TIMEOUT"_L1, Qt::CaseInsensitive))
-            QSKIP("needs QPSQLHA_QUERY_TIMEOUT (issue #5)");
-        QFAIL(qPrintable(error));
-    }
-
     FaultLoadOptions options;
     options.caseName = u"primary-frozen"_s;
     options.extraOptions = QueryTimeoutOption;
@@ -604,14 +573,11 @@ void tst_Faults::readerPromotedWhilePrimaryGone()
     QVERIFY(cluster->promote(Node::Reader1));
     const qint64 promotedAt = load.elapsedMs();
     if (waitUntil([&] { return load.acknowledgedSince(promotedAt) > 0; }, 10000) < 0) {
-        // TODO(issue #5): remove this guard once primary discovery is merged.
         load.stop();
         const QList<FaultFailure> failures = load.writeFailures();
-        const QString last
-            = failures.isEmpty() ? u"no write failed"_s : failures.last().error.simplified();
-        QSKIP(qPrintable(u"needs primary discovery (issue #5); writes still fail 10 s after the "
-                         "promotion: "_s
-                         + last));
+        QFAIL(qPrintable(u"writes still fail 10 s after the promotion: "_s
+                         + (failures.isEmpty() ? u"no write failed"_s
+                                               : failures.last().error.simplified())));
     }
     const qint64 firstWrite = load.firstAcknowledgedSince(promotedAt);
     qInfo().noquote() << u"first write on the promoted node %1 s after the promotion, %2 s after "
