@@ -4,10 +4,13 @@
 #ifndef QPSQLHATOOLS_LAGTEXT_H
 #define QPSQLHATOOLS_LAGTEXT_H
 
+#include <qpsqlhaapi.h>
+
 #include <QtCore/qstring.h>
 
 // How qpsqlha-ctl and qpsqlha-monitor write a reader's replication lag, so that an operator
 // reads the same figures in both. Header-only: the two tools share no library but the core.
+// (`--json` and the model's roles keep the figures exactly as the process sends them.)
 namespace QPsqlHaTools {
 
 // "0 B", "812 B", "1.5 kB", "12 kB", "3.2 MB" (1 kB = 1024 bytes, as pg_size_pretty()); one
@@ -48,6 +51,18 @@ inline QString lagText(qint64 bytes, qint64 ms)
         return u"-"_s;
     return (bytes < 0 ? u"?"_s : byteSizeText(bytes)) + u" / "_s
         + (ms < 0 ? u"?"_s : lagDurationText(ms));
+}
+
+// A node's lag as the tools show it: only while the node is online or lagging. A failed node,
+// or one taken out by hand, is not probed, so its last figures are stale, not a lag.
+inline bool isLagMeasured(const QPsqlHa::NodeStatus &node)
+{
+    return node.state == QPsqlHa::NodeState::Online || node.state == QPsqlHa::NodeState::Lagging;
+}
+
+inline QString nodeLagText(const QPsqlHa::NodeStatus &node)
+{
+    return isLagMeasured(node) ? lagText(node.lagBytes, node.lagMs) : QStringLiteral("-");
 }
 
 } // namespace QPsqlHaTools

@@ -106,8 +106,7 @@ QStringList nodeTable(const QList<QPsqlHa::ProcessStatus> &processes)
             for (const QPsqlHa::NodeStatus &node : cluster.nodes) {
                 rows.append({QString::number(process.pid), process.application, cluster.name,
                              node.address, QPsqlHa::nodeRoleText(node.role),
-                             QPsqlHa::nodeStateText(node.state),
-                             QPsqlHaTools::lagText(node.lagBytes, node.lagMs),
+                             QPsqlHa::nodeStateText(node.state), QPsqlHaTools::nodeLagText(node),
                              QString::number(node.queries), QString::number(node.errors),
                              QString::number(node.retries)});
             }

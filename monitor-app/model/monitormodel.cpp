@@ -200,7 +200,7 @@ static QVariant totalsData(const Totals &totals, int column, int role)
         if (role == Qt::DisplayRole && (totals.maxLagBytes >= 0 || totals.maxLagMs >= 0))
             return QPsqlHaTools::lagText(totals.maxLagBytes, totals.maxLagMs);
         if (role == Qt::ToolTipRole && (totals.maxLagBytes >= 0 || totals.maxLagMs >= 0))
-            return MonitorModel::tr("The largest replay lag among the readers");
+            return MonitorModel::tr("The largest replay lag among the online and lagging readers");
         if (role == MonitorModel::LagBytesRole)
             return totals.maxLagBytes;
         if (role == MonitorModel::LagMsRole)
@@ -337,8 +337,10 @@ QVariant MonitorModel::nodeData(const Item *item, int column, int role) const
         }
     case LagColumn:
         if (role == Qt::DisplayRole)
-            return QPsqlHaTools::lagText(node.lagBytes, node.lagMs);
+            return QPsqlHaTools::nodeLagText(node);
         if (role == Qt::ToolTipRole) {
+            if (!QPsqlHaTools::isLagMeasured(node))
+                return tr("Not measured while the node is offline");
             if (node.lagBytes < 0 && node.lagMs < 0) {
                 return node.role == NodeRole::Primary
                     ? tr("The primary: no replication lag")
@@ -850,8 +852,12 @@ static Totals totalsOf(const MonitorModel::Item *item)
             totals.anyByHand = true;
             break;
         }
-        totals.maxLagBytes = std::max(totals.maxLagBytes, status.lagBytes);
-        totals.maxLagMs = std::max(totals.maxLagMs, status.lagMs);
+        // The readers that serve reads, or would but for their lag: a failed node or one taken
+        // out by hand is not probed, and its last figures only grow stale.
+        if (QPsqlHaTools::isLagMeasured(status)) {
+            totals.maxLagBytes = std::max(totals.maxLagBytes, status.lagBytes);
+            totals.maxLagMs = std::max(totals.maxLagMs, status.lagMs);
+        }
     };
     if (item->kind == MonitorModel::ItemKind::Cluster) {
         for (const auto &node : item->children)

@@ -63,7 +63,8 @@ public:
         InServiceRole, // bool: not offline by hand (what the toggle shows), node rows
         LastStateChangeRole, // QDateTime, node rows
         // qint64, node rows: replay lag behind the primary; -1 when unknown or not a reader.
-        // Cluster and process rows: the largest of their nodes (-1 if none is known).
+        // Cluster and process rows: the largest of their online and lagging nodes (-1 if none
+        // is known).
         LagBytesRole,
         LagMsRole,
     };

@@ -5,6 +5,7 @@
 // channel on, and the tool is run as an operator would run it. Every process gets
 // XDG_RUNTIME_DIR set to a directory of this test, so no other process's socket is ever seen.
 
+#include <hahelpers.h>
 #include <testcluster.h>
 
 #include <QtCore/qdeadlinetimer.h>
@@ -130,11 +131,13 @@ private slots:
     void addAndRemoveReader();
     void removeWriteNodeIsRefused();
     void removeAndAddBackReader();
+    void laggingReaderIsShownAndWatched();
 
 private:
     mutable QStringList m_secretShown; // ctl commands whose output contained the password
     CtlResult runCtl(const QStringList &arguments, const QString &runtimeDir = QString()) const;
-    std::unique_ptr<QProcess> startCtl(const QStringList &arguments) const;
+    std::unique_ptr<QProcess> startCtl(const QStringList &arguments,
+                                       const QString &runtimeDir = QString()) const;
     std::unique_ptr<QProcess> startDemo(int threads, const QString &logName) const;
     bool waitForListed(qint64 pid, int timeoutMs) const;
     QJsonArray listProcesses() const;
@@ -151,6 +154,9 @@ private:
 
     TestCluster &m_test = TestCluster::instance();
     QTemporaryDir m_runtime;
+    // laggingReaderIsShownAndWatched(): this process serves its own control channel there.
+    QTemporaryDir m_selfRuntime;
+    bool m_replayPaused = false;
     std::unique_ptr<QProcess> m_demo;
     qint64 m_demoPid = 0;
     QString m_demoLabel; // "pid 123 (qpsqlha-demo)"
@@ -180,11 +186,12 @@ CtlResult tst_Ctl::runCtl(const QStringList &arguments, const QString &runtimeDi
     return result;
 }
 
-std::unique_ptr<QProcess> tst_Ctl::startCtl(const QStringList &arguments) const
+std::unique_ptr<QProcess> tst_Ctl::startCtl(const QStringList &arguments,
+                                            const QString &runtimeDir) const
 {
     auto process = std::make_unique<QProcess>();
     QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-    environment.insert(u"XDG_RUNTIME_DIR"_s, m_runtime.path());
+    environment.insert(u"XDG_RUNTIME_DIR"_s, runtimeDir.isEmpty() ? m_runtime.path() : runtimeDir);
     environment.remove(u"QPSQLHA_CONTROL"_s);
     process->setProcessEnvironment(environment);
     process->start(QStringLiteral(QPSQLHA_CTL_PATH), arguments);
@@ -282,6 +289,10 @@ void tst_Ctl::cleanupTestCase()
 
 void tst_Ctl::cleanup()
 {
+    if (m_replayPaused) {
+        m_test.execOn(Node::Reader1, u"SELECT pg_wal_replay_resume()"_s);
+        m_replayPaused = false;
+    }
     QVERIFY2(
         m_secretShown.isEmpty(),
         qPrintable(u"the password appeared in the output of: "_s + m_secretShown.join(u"; "_s)));
@@ -498,6 +509,9 @@ void tst_Ctl::offlineAndOnline()
     for (const QString &line : result.out.split(u'\n')) {
         if (line.contains(reader1)) {
             QVERIFY2(line.contains(u"offline: by hand"_s), qPrintable(line));
+            // Not probed while out by hand: no lag figures, which would only grow stale.
+            static const QRegularExpression noLag(u"offline: by hand +- +\\d+ "_s);
+            QVERIFY2(noLag.match(line).hasMatch(), qPrintable(line));
             seen = true;
         } else if (line.contains(reader2)) {
             QVERIFY2(line.contains(u" online "_s), qPrintable(line));
@@ -921,6 +935,114 @@ void tst_Ctl::removeAndAddBackReader()
     const QJsonArray nodes = listProcesses().first()[u"clusters"_s][0][u"nodes"_s].toArray();
     QCOMPARE(nodes.size(), 3);
     QCOMPARE(nodes.at(2)[u"address"_s].toString(), reader2);
+}
+
+void tst_Ctl::laggingReaderIsShownAndWatched()
+{
+    // The demo has no lag limit: this test process is the application instead, with
+    // QPSQLHA_MAX_LAG_BYTES and its own control channel in a runtime directory of its own (so
+    // the other tests never saw it).
+    QVERIFY2(m_selfRuntime.isValid(), qPrintable(m_selfRuntime.errorString()));
+    const QByteArray runtimeBefore
+        = qEnvironmentVariableIsSet("XDG_RUNTIME_DIR") ? qgetenv("XDG_RUNTIME_DIR") : QByteArray();
+    qputenv("XDG_RUNTIME_DIR", QFile::encodeName(m_selfRuntime.path()));
+    const QString self = m_selfRuntime.path();
+    const QString cluster = uniqueClusterName("lag");
+    constexpr qint64 MaxLagBytes = 64 * 1024;
+    {
+        QSqlDatabase db = haDatabase(u"ctl-lag"_s, cluster,
+                                     u"QPSQLHA_CONTROL=1;QPSQLHA_HEALTH_INTERVAL=200;"
+                                     "QPSQLHA_MAX_LAG_BYTES=%1"_s.arg(MaxLagBytes));
+        QVERIFY2(db.open(), qPrintable(db.lastError().text()));
+        if (runtimeBefore.isNull())
+            qunsetenv("XDG_RUNTIME_DIR");
+        else
+            qputenv("XDG_RUNTIME_DIR", runtimeBefore);
+        const qint64 pid = QCoreApplication::applicationPid();
+        const QString reader1 = readerAddress(Node::Reader1);
+        const auto reader1Status = [&] {
+            const CtlResult result = runCtl({u"list"_s, u"--json"_s}, self);
+            for (const QJsonValue &process : QJsonDocument::fromJson(result.out.toUtf8()).array()) {
+                for (const QJsonValue &item : process[u"clusters"_s].toArray()) {
+                    if (item[u"name"_s].toString() != cluster)
+                        continue;
+                    for (const QJsonValue &node : item[u"nodes"_s].toArray()) {
+                        if (node[u"address"_s].toString() == reader1)
+                            return node.toObject();
+                    }
+                }
+            }
+            return QJsonObject();
+        };
+        // Settled: measured, small, online. (The first probes after the open may see a reader
+        // before its replay position is known.)
+        const auto settled = [&] {
+            const QJsonObject node = reader1Status();
+            const double bytes = node[u"lagBytes"_s].toDouble(-1);
+            return node[u"state"_s].toString() == "online"_L1 && bytes >= 0
+                && bytes < MaxLagBytes / 2;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(settled(), 10'000);
+
+        std::unique_ptr<QProcess> watch = startCtl({u"watch"_s, u"--count"_s, u"2"_s}, self);
+        QByteArray err;
+        QVERIFY2(waitForStderr(watch.get(), &err, "watching pid " + QByteArray::number(pid)), err);
+
+        // Replay stops on reader1 while the primary writes about 1 MB of WAL.
+        QString error;
+        QVERIFY2(m_test.execOn(Node::Reader1, u"SELECT pg_wal_replay_pause()"_s, &error),
+                 qPrintable(error));
+        m_replayPaused = true;
+        QVERIFY2(m_test.execOn(Node::Primary,
+                               u"DROP TABLE IF EXISTS ctl_lag; CREATE TABLE ctl_lag (x text); "
+                               "INSERT INTO ctl_lag SELECT repeat(md5(i::text), 32) "
+                               "FROM generate_series(1, 1000) i"_s,
+                               &error),
+                 qPrintable(error));
+
+        QTRY_COMPARE_WITH_TIMEOUT(reader1Status()[u"state"_s].toString(), u"lagging"_s, 10'000);
+        const QJsonObject lagging = reader1Status();
+        QVERIFY2(lagging[u"lagBytes"_s].toDouble() > MaxLagBytes, QJsonDocument(lagging).toJson());
+        QVERIFY2(lagging[u"lagMs"_s].toDouble() >= 0, QJsonDocument(lagging).toJson());
+        qInfo("reader1 lagging with %.0f bytes / %.0f ms of replay lag",
+              lagging[u"lagBytes"_s].toDouble(), lagging[u"lagMs"_s].toDouble());
+
+        // The table: the state, and the figures in the LAG column.
+        CtlResult result = runCtl({u"list"_s}, self);
+        QVERIFY2(result.exitCode == 0, describe(result));
+        bool seen = false;
+        static const QRegularExpression bigLag(
+            u" lagging +\\d+(\\.\\d)? [kMG]B / \\d+ (ms|s|min) "_s);
+        for (const QString &line : result.out.split(u'\n')) {
+            if (line.contains(u" %1 "_s.arg(reader1)) && line.contains(cluster)) {
+                seen = true;
+                QVERIFY2(bigLag.match(line).hasMatch(), qPrintable(line));
+            }
+        }
+        QVERIFY2(seen, describe(result));
+
+        // Replay resumes: back online once under half the limit.
+        QVERIFY2(m_test.execOn(Node::Reader1, u"SELECT pg_wal_replay_resume()"_s, &error),
+                 qPrintable(error));
+        m_replayPaused = false;
+        QTRY_COMPARE_WITH_TIMEOUT(reader1Status()[u"state"_s].toString(), u"online"_s, 10'000);
+
+        // watch printed both changes, like any other.
+        QVERIFY(watch->waitForFinished(15 * 1000));
+        QCOMPARE(watch->exitCode(), 0);
+        const QStringList lines
+            = QString::fromUtf8(watch->readAllStandardOutput()).split(u'\n', Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 2);
+        const QString change = u": cluster %1 node %2: "_s.arg(cluster, reader1);
+        QVERIFY2(lines.at(0).contains(change + u"online -> lagging (replay lag "_s),
+                 qPrintable(lines.at(0)));
+        QVERIFY2(lines.at(1).contains(change + u"lagging -> online (replay lag "_s),
+                 qPrintable(lines.at(1)));
+
+        m_test.execOn(Node::Primary, u"DROP TABLE IF EXISTS ctl_lag"_s);
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(u"ctl-lag"_s);
 }
 
 void tst_Ctl::restoreDemoNodes()

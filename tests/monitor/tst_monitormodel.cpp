@@ -382,6 +382,19 @@ void tst_MonitorModel::lagColumn()
     QCOMPARE(m_model->processIndex(100, MonitorModel::LagColumn).data().toString(),
              u"12 kB / 340 ms"_s);
 
+    // A node that is not probed (by hand, failed) keeps stale figures: not in the sums.
+    QPsqlHa::ProcessStatus withStale = status;
+    QPsqlHa::NodeStatus stale
+        = node(u"demo"_s, 5435, NodeRole::Reader, 0, NodeState::OfflineByHand);
+    stale.lagBytes = 100 * 1024 * 1024;
+    stale.lagMs = 60'000;
+    withStale.clusters[0].nodes.append(stale);
+    m_model->updateProcess(withStale, T0 + 500);
+    QCOMPARE(lagAt(5435).data().toString(), u"-"_s);
+    QCOMPARE(lagAt(5435).data(MonitorModel::LagBytesRole).toLongLong(), 100 * 1024 * 1024);
+    QVERIFY(lagAt(5435).data(Qt::ToolTipRole).toString().contains(u"offline"_s));
+    QCOMPARE(cluster.data().toString(), u"12 kB / 340 ms"_s);
+
     // The counters carry new figures every interval.
     status.clusters[0].nodes[1].lagBytes = 3 * 1024 * 1024;
     status.clusters[0].nodes[1].lagMs = 42'000;
