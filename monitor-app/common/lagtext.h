@@ -53,8 +53,9 @@ inline QString lagText(qint64 bytes, qint64 ms)
         + (ms < 0 ? u"?"_s : lagDurationText(ms));
 }
 
-// A node's lag as the tools show it: only while the node is online or lagging. A failed node,
-// or one taken out by hand, is not probed, so its last figures are stale, not a lag.
+// A node's lag as the tools show it: only while the node is online or lagging. A failed node
+// does not answer its probes and one taken out by hand is not probed, so their last figures are
+// stale, not a lag.
 inline bool isLagMeasured(const QPsqlHa::NodeStatus &node)
 {
     return node.state == QPsqlHa::NodeState::Online || node.state == QPsqlHa::NodeState::Lagging;

@@ -852,8 +852,8 @@ static Totals totalsOf(const MonitorModel::Item *item)
             totals.anyByHand = true;
             break;
         }
-        // The readers that serve reads, or would but for their lag: a failed node or one taken
-        // out by hand is not probed, and its last figures only grow stale.
+        // The readers that serve reads, or would but for their lag: a failed node does not answer
+        // its probes and one taken out by hand is not probed, so their last figures are stale.
         if (QPsqlHaTools::isLagMeasured(status)) {
             totals.maxLagBytes = std::max(totals.maxLagBytes, status.lagBytes);
             totals.maxLagMs = std::max(totals.maxLagMs, status.lagMs);

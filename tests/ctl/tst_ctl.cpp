@@ -509,7 +509,7 @@ void tst_Ctl::offlineAndOnline()
     for (const QString &line : result.out.split(u'\n')) {
         if (line.contains(reader1)) {
             QVERIFY2(line.contains(u"offline: by hand"_s), qPrintable(line));
-            // Not probed while out by hand: no lag figures, which would only grow stale.
+            // Not probed while out by hand: no lag figures, which would only be stale.
             static const QRegularExpression noLag(u"offline: by hand +- +\\d+ "_s);
             QVERIFY2(noLag.match(line).hasMatch(), qPrintable(line));
             seen = true;
