@@ -37,7 +37,8 @@ Commands:
 
 HOST:PORT is the node as `list` shows it; IPv6 as [address]:port. Nodes added or
 removed stay so until the process ends; its own configuration is not changed.
-Exit status: 0 done, 1 nothing matched or a process failed, 2 usage error.)";
+Exit status: 0 done, 1 nothing matched or a process refused or failed, 2 usage
+error.)";
 
 constexpr QStringView CommandNames = u"list, offline, online, add-reader, remove-node or watch";
 
