@@ -20,15 +20,27 @@ the environment (or the connect option QPSQLHA_CONTROL=1); only processes of
 the same user are reachable.
 
 Commands:
-  list [--json]                           every node of every reachable process
+  list [--json]                           every node of every reachable process,
+                                          with its state and replication lag
   offline CLUSTER HOST:PORT [--pid PID]   take a node out of service by hand in
                                           every process that has CLUSTER
   online CLUSTER HOST:PORT [--pid PID]    put a node taken out by hand back
-  watch [--json] [--count N]              print state changes as they happen,
-                                          until interrupted
+  add-reader CLUSTER HOST:PORT [--pid PID]
+                                          add a reader to CLUSTER in every
+                                          process that has it (credentials and
+                                          database are the primary's)
+  remove-node CLUSTER HOST:PORT [--pid PID]
+                                          remove a node (not the one taking the
+                                          writes); running statements finish
+  watch [--json] [--count N]              print state changes as they happen
+                                          (including lagging), until interrupted
 
-HOST:PORT is the node as `list` shows it; IPv6 as [address]:port.
-Exit status: 0 done, 1 nothing matched or a process failed, 2 usage error.)";
+HOST:PORT is the node as `list` shows it; IPv6 as [address]:port. Nodes added or
+removed stay so until the process ends; its own configuration is not changed.
+Exit status: 0 done, 1 nothing matched or a process refused or failed, 2 usage
+error.)";
+
+constexpr QStringView CommandNames = u"list, offline, online, add-reader, remove-node or watch";
 
 int usageError(const QString &message)
 {
@@ -62,9 +74,11 @@ bool parseCommandLine(const QStringList &arguments, Options *options, int *exitC
         u"timeout"_s, u"How long to wait for each process, in milliseconds (default 2000)."_s,
         u"ms"_s);
     parser.addOptions({json, pid, count, timeout});
-    parser.addPositionalArgument(u"command"_s, u"list, offline, online or watch."_s, u"command"_s);
-    parser.addPositionalArgument(u"arguments"_s, u"CLUSTER HOST:PORT for offline and online."_s,
-                                 u"[arguments...]"_s);
+    parser.addPositionalArgument(
+        u"command"_s, u"list, offline, online, add-reader, remove-node or watch."_s, u"command"_s);
+    parser.addPositionalArgument(
+        u"arguments"_s, u"CLUSTER HOST:PORT for offline, online, add-reader and remove-node."_s,
+        u"[arguments...]"_s);
 
     if (!parser.parse(arguments)) {
         *exitCode = usageError(parser.errorText());
@@ -84,7 +98,7 @@ bool parseCommandLine(const QStringList &arguments, Options *options, int *exitC
 
     QStringList positional = parser.positionalArguments();
     if (positional.isEmpty()) {
-        *exitCode = usageError(u"no command given (list, offline, online or watch)"_s);
+        *exitCode = usageError(u"no command given (%1)"_s.arg(CommandNames));
         return false;
     }
     const QString command = positional.takeFirst();
@@ -94,17 +108,22 @@ bool parseCommandLine(const QStringList &arguments, Options *options, int *exitC
         options->command = Command::Offline;
     } else if (command == "online"_L1) {
         options->command = Command::Online;
+    } else if (command == "add-reader"_L1) {
+        options->command = Command::AddReader;
+    } else if (command == "remove-node"_L1) {
+        options->command = Command::RemoveNode;
     } else if (command == "watch"_L1) {
         options->command = Command::Watch;
     } else {
-        *exitCode
-            = usageError(u"unknown command '%1' (list, offline, online or watch)"_s.arg(command));
+        *exitCode = usageError(u"unknown command '%1' (%2)"_s.arg(command, CommandNames));
         return false;
     }
 
-    const bool setsState
-        = options->command == Command::Offline || options->command == Command::Online;
-    if (setsState) {
+    // The commands that act on one node of one cluster.
+    const bool namesNode = options->command == Command::Offline
+        || options->command == Command::Online || options->command == Command::AddReader
+        || options->command == Command::RemoveNode;
+    if (namesNode) {
         if (positional.size() != 2) {
             *exitCode = usageError(u"%1 needs CLUSTER HOST:PORT, got %2 argument(s)"_s.arg(
                 command, QString::number(positional.size())));
@@ -127,7 +146,7 @@ bool parseCommandLine(const QStringList &arguments, Options *options, int *exitC
     }
 
     // Options that a command would silently ignore are refused: the operator meant something.
-    if (parser.isSet(json) && setsState) {
+    if (parser.isSet(json) && namesNode) {
         *exitCode = usageError(u"--json applies to list and watch"_s);
         return false;
     }

@@ -15,7 +15,7 @@ namespace QPsqlHaCtl {
 // Scripts tell "nothing matched" from "called wrongly" by the exit status.
 enum ExitCode { ExitSuccess = 0, ExitFailure = 1, ExitUsage = 2 };
 
-enum class Command { List, Offline, Online, Watch };
+enum class Command { List, Offline, Online, AddReader, RemoveNode, Watch };
 
 struct Options
 {
@@ -24,8 +24,8 @@ struct Options
     std::optional<qint64> pid;
     int count = 0; // watch: stop after this many events; 0: until interrupted
     int timeoutMs = 2000;
-    QString cluster; // offline, online
-    NodeAddress node; // offline, online
+    QString cluster; // offline, online, add-reader, remove-node
+    NodeAddress node; // offline, online, add-reader, remove-node
 };
 
 // Fills *options and returns true when there is a command to run. Otherwise help, the version

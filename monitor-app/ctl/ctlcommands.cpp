@@ -18,7 +18,7 @@ namespace {
 struct ReachedProcess
 {
     QPsqlHa::ControlEndpoint endpoint;
-    // Kept connected: offline/online send their change on the connection that listed.
+    // Kept connected: the commands that change something send it on the connection that listed.
     std::unique_ptr<QPsqlHa::ControlClient> client;
     QPsqlHa::ProcessStatus status;
 };
@@ -130,25 +130,32 @@ int runList(const Options &options)
     return reach == Reach::NoSuchPid || reach == Reach::NoAnswer ? ExitFailure : ExitSuccess;
 }
 
-int runSetState(const Options &options)
+namespace {
+
+// Reaches the processes for a command that changes something. Returns false, with the reason
+// printed, when there is nothing to change anything in.
+bool reachForChange(const Options &options, std::vector<ReachedProcess> *reached)
 {
-    const bool online = options.command == Command::Online;
-    std::vector<ReachedProcess> reached;
-    switch (reachProcesses(options, &reached)) {
+    switch (reachProcesses(options, reached)) {
     case Reach::Some:
-        break;
+        return true;
     case Reach::NoProcess:
         printError(noProcessHint());
-        return ExitFailure;
+        return false;
     case Reach::NoSuchPid:
-        return ExitFailure;
+        return false;
     case Reach::NoAnswer:
         printError(u"no process answered; nothing changed"_s);
-        return ExitFailure;
+        return false;
     }
+    return false;
+}
 
-    // Which processes have the cluster, and which of those the node. The messages name what
-    // exists, so that a typo is obvious.
+// The processes that have options.cluster. When none has, says which clusters exist, so that
+// a typo is obvious, and returns an empty list.
+std::vector<ReachedProcess *> processesWithCluster(const Options &options,
+                                                   std::vector<ReachedProcess> &reached)
+{
     QStringList knownClusters;
     std::vector<ReachedProcess *> withCluster;
     for (ReachedProcess &process : reached) {
@@ -163,14 +170,21 @@ int runSetState(const Options &options)
     if (withCluster.empty()) {
         printError(u"no process has a cluster named '%1'; known clusters: %2"_s.arg(
             options.cluster, knownClusters.isEmpty() ? u"none"_s : knownClusters.join(u", "_s)));
-        return ExitFailure;
     }
+    return withCluster;
+}
 
-    struct Target
-    {
-        ReachedProcess *process;
-        QPsqlHa::NodeStatus node;
-    };
+struct Target
+{
+    ReachedProcess *process;
+    QPsqlHa::NodeStatus node;
+};
+
+// The node options.node in each of those processes. When none has it, names the nodes that
+// exist and returns an empty list.
+std::vector<Target> nodeTargets(const Options &options,
+                                const std::vector<ReachedProcess *> &withCluster)
+{
     std::vector<Target> targets;
     QStringList knownNodes;
     for (ReachedProcess *process : withCluster) {
@@ -185,15 +199,53 @@ int runSetState(const Options &options)
     if (targets.empty()) {
         printError(u"cluster '%1' has no node %2; its nodes: %3"_s.arg(
             options.cluster, options.node.text, knownNodes.join(u", "_s)));
-        return ExitFailure;
     }
+    return targets;
+}
+
+QString nodePrefix(const ReachedProcess &process, const QString &cluster, const QString &node)
+{
+    return u"%1: cluster %2 node %3: "_s.arg(
+        processLabel(process.status.pid, process.status.application), cluster, node);
+}
+
+// What add-reader reports once the process took the node: it gets no reads until a health
+// probe has found it answering (and, with a lag limit, close enough to the primary).
+QString addedLine(const QPsqlHa::ProcessStatus &after, const Options &options)
+{
+    const QPsqlHa::ClusterStatus *cluster = findCluster(after, options.cluster);
+    if (cluster) {
+        for (const QPsqlHa::NodeStatus &node : cluster->nodes) {
+            if (!isSameNode(options.node, node))
+                continue;
+            if (node.state == QPsqlHa::NodeState::Online)
+                return u"added as a reader, online"_s;
+            return u"added as a reader, %1 until a health probe finds it answering"_s.arg(
+                QPsqlHa::nodeStateText(node.state));
+        }
+    }
+    return u"added as a reader"_s;
+}
+
+} // namespace
+
+int runSetState(const Options &options)
+{
+    const bool online = options.command == Command::Online;
+    std::vector<ReachedProcess> reached;
+    if (!reachForChange(options, &reached))
+        return ExitFailure;
+    const std::vector<ReachedProcess *> withCluster = processesWithCluster(options, reached);
+    if (withCluster.empty())
+        return ExitFailure;
+    const std::vector<Target> targets = nodeTargets(options, withCluster);
+    if (targets.empty())
+        return ExitFailure;
 
     int status = ExitSuccess;
     for (const Target &target : targets) {
         ReachedProcess &process = *target.process;
-        const QString prefix = u"%1: cluster %2 node %3: "_s.arg(
-            processLabel(process.status.pid, process.status.application), options.cluster,
-            target.node.address);
+        const QString prefix = nodePrefix(process, options.cluster, target.node.address);
         bool changed = false;
         QPsqlHa::NodeStatus after;
         // The node's own spelling from the listing: the server compares addresses as text.
@@ -204,6 +256,60 @@ int runSetState(const Options &options)
             continue;
         }
         printLine(prefix + stateAfterLine(online, changed, target.node.state, after));
+    }
+    return status;
+}
+
+int runAddReader(const Options &options)
+{
+    std::vector<ReachedProcess> reached;
+    if (!reachForChange(options, &reached))
+        return ExitFailure;
+    const std::vector<ReachedProcess *> withCluster = processesWithCluster(options, reached);
+    if (withCluster.empty())
+        return ExitFailure;
+
+    // Each process decides for itself (the node may be there already in one and not in
+    // another); what each says is printed, and any refusal makes the exit status 1.
+    int status = ExitSuccess;
+    for (ReachedProcess *process : withCluster) {
+        const QString prefix = nodePrefix(*process, options.cluster, options.node.text);
+        QPsqlHa::ProcessStatus after;
+        if (!process->client->addReader(options.cluster, options.node.text, &after,
+                                        options.timeoutMs)) {
+            printError(prefix + process->client->errorString());
+            status = ExitFailure;
+            continue;
+        }
+        printLine(prefix + addedLine(after, options));
+    }
+    return status;
+}
+
+int runRemoveNode(const Options &options)
+{
+    std::vector<ReachedProcess> reached;
+    if (!reachForChange(options, &reached))
+        return ExitFailure;
+    const std::vector<ReachedProcess *> withCluster = processesWithCluster(options, reached);
+    if (withCluster.empty())
+        return ExitFailure;
+    const std::vector<Target> targets = nodeTargets(options, withCluster);
+    if (targets.empty())
+        return ExitFailure;
+
+    int status = ExitSuccess;
+    for (const Target &target : targets) {
+        ReachedProcess &process = *target.process;
+        const QString prefix = nodePrefix(process, options.cluster, target.node.address);
+        // The process refuses to remove the node taking the writes, and says why.
+        if (!process.client->removeNode(options.cluster, target.node.address, nullptr,
+                                        options.timeoutMs)) {
+            printError(prefix + process.client->errorString());
+            status = ExitFailure;
+            continue;
+        }
+        printLine(prefix + u"removed (statements running on it finish)"_s);
     }
     return status;
 }

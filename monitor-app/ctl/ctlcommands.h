@@ -12,6 +12,8 @@ namespace QPsqlHaCtl {
 // exit status.
 int runList(const Options &options);
 int runSetState(const Options &options); // offline, online
+int runAddReader(const Options &options);
+int runRemoveNode(const Options &options);
 
 // What to tell an operator who finds no process: the channel is opt-in.
 QString noProcessHint();

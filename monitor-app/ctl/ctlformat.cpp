@@ -7,6 +7,8 @@
 // applications send (docs/control-protocol.md).
 #include <qpsqlhacontrolprotocol_p.h>
 
+#include <lagtext.h>
+
 #include <QtCore/qjsonarray.h>
 #include <QtCore/qjsondocument.h>
 #include <QtCore/qjsonobject.h>
@@ -94,8 +96,9 @@ QStringList nodeTable(const QList<QPsqlHa::ProcessStatus> &processes)
     enum Alignment { Left, Right };
     const QList<QString> header
         = {u"PID"_s,   u"APPLICATION"_s, u"CLUSTER"_s, u"NODE"_s,   u"ROLE"_s,
-           u"STATE"_s, u"QUERIES"_s,     u"ERRORS"_s,  u"RETRIES"_s};
-    const QList<Alignment> alignments = {Right, Left, Left, Left, Left, Left, Right, Right, Right};
+           u"STATE"_s, u"LAG"_s,         u"QUERIES"_s, u"ERRORS"_s, u"RETRIES"_s};
+    const QList<Alignment> alignments
+        = {Right, Left, Left, Left, Left, Left, Right, Right, Right, Right};
 
     QList<QStringList> rows {header};
     for (const QPsqlHa::ProcessStatus &process : processes) {
@@ -103,8 +106,9 @@ QStringList nodeTable(const QList<QPsqlHa::ProcessStatus> &processes)
             for (const QPsqlHa::NodeStatus &node : cluster.nodes) {
                 rows.append({QString::number(process.pid), process.application, cluster.name,
                              node.address, QPsqlHa::nodeRoleText(node.role),
-                             QPsqlHa::nodeStateText(node.state), QString::number(node.queries),
-                             QString::number(node.errors), QString::number(node.retries)});
+                             QPsqlHa::nodeStateText(node.state), QPsqlHaTools::nodeLagText(node),
+                             QString::number(node.queries), QString::number(node.errors),
+                             QString::number(node.retries)});
             }
         }
     }

@@ -33,7 +33,9 @@ bool isSameNode(const NodeAddress &address, const QPsqlHa::NodeStatus &node);
 // "pid 123 (orders-service)"
 QString processLabel(qint64 pid, const QString &application);
 
-// The aligned table of `list`: a header, then one row per node of every process.
+// The aligned table of `list`: a header, then one row per node of every process. LAG is the
+// reader's replay lag behind the primary ("12 kB / 340 ms"; "-" for the primary, when unknown,
+// and while the node is offline: its figures are not refreshed then).
 QStringList nodeTable(const QList<QPsqlHa::ProcessStatus> &processes);
 
 // A JSON array of PROCESS objects, exactly as the control protocol sends them.

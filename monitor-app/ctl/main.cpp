@@ -2,8 +2,9 @@
 // SPDX-License-Identifier: LGPL-3.0-only
 
 // qpsqlha-ctl: the operators' command line for applications that use QPSQLHA. It lists their
-// nodes, takes nodes out of service and back, and watches state changes, over the control
-// channel each application serves on a local socket (docs/control-protocol.md).
+// nodes, takes nodes out of service and back, adds and removes readers, and watches state
+// changes, over the control channel each application serves on a local socket
+// (docs/control-protocol.md).
 
 #include "ctlcommandline.h"
 #include "ctlcommands.h"
@@ -31,6 +32,10 @@ int main(int argc, char *argv[])
     case Command::Offline:
     case Command::Online:
         return runSetState(options);
+    case Command::AddReader:
+        return runAddReader(options);
+    case Command::RemoveNode:
+        return runRemoveNode(options);
     case Command::Watch:
         return runWatch(options);
     }

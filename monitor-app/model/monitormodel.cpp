@@ -6,6 +6,8 @@
 #include "nodestatecolors.h"
 #include "qpshistory.h"
 
+#include <lagtext.h>
+
 #include <QtGui/qpolygon.h>
 
 #include <algorithm>
@@ -63,8 +65,11 @@ struct Totals
     bool hasQps = false;
     int nodes = 0;
     int online = 0;
+    int lagging = 0;
     bool anyFailed = false;
     bool anyByHand = false;
+    qint64 maxLagBytes = -1;
+    qint64 maxLagMs = -1;
 };
 
 constexpr int NumberAlignment = int(Qt::AlignRight | Qt::AlignVCenter);
@@ -73,7 +78,7 @@ bool isNumberColumn(int column)
 {
     return column == MonitorModel::QueriesColumn || column == MonitorModel::QpsColumn
         || column == MonitorModel::ErrorsColumn || column == MonitorModel::RetriesColumn
-        || column == MonitorModel::SinceChangeColumn;
+        || column == MonitorModel::SinceChangeColumn || column == MonitorModel::LagColumn;
 }
 
 QString firstLine(const QString &text)
@@ -169,17 +174,37 @@ static QVariant totalsData(const Totals &totals, int column, int role)
 {
     if (role == Qt::TextAlignmentRole && isNumberColumn(column))
         return NumberAlignment;
+    // The colour of the worst news: a failure, then a lagging reader (it lost its reads by
+    // itself), then a node an operator took out on purpose.
     const NodeState worst = totals.anyFailed ? NodeState::Failed
+        : totals.lagging > 0                 ? NodeState::Lagging
         : totals.anyByHand                   ? NodeState::OfflineByHand
                                              : NodeState::Online;
     switch (column) {
     case MonitorModel::StateColumn:
         if (totals.nodes == 0)
             return {};
-        if (role == Qt::DisplayRole)
-            return MonitorModel::tr("%1 of %2 online").arg(totals.online).arg(totals.nodes);
+        if (role == Qt::DisplayRole) {
+            // A lagging reader answers and is not offline, but it serves no reads: it is not
+            // counted as online, and said apart.
+            const QString online
+                = MonitorModel::tr("%1 of %2 online").arg(totals.online).arg(totals.nodes);
+            if (totals.lagging == 0)
+                return online;
+            return MonitorModel::tr("%1, %2 lagging").arg(online).arg(totals.lagging);
+        }
         if (role == Qt::ForegroundRole)
             return nodeStateColor(worst);
+        return {};
+    case MonitorModel::LagColumn:
+        if (role == Qt::DisplayRole && (totals.maxLagBytes >= 0 || totals.maxLagMs >= 0))
+            return QPsqlHaTools::lagText(totals.maxLagBytes, totals.maxLagMs);
+        if (role == Qt::ToolTipRole && (totals.maxLagBytes >= 0 || totals.maxLagMs >= 0))
+            return MonitorModel::tr("The largest replay lag among the online and lagging readers");
+        if (role == MonitorModel::LagBytesRole)
+            return totals.maxLagBytes;
+        if (role == MonitorModel::LagMsRole)
+            return totals.maxLagMs;
         return {};
     case MonitorModel::QueriesColumn:
         if (role == Qt::DisplayRole)
@@ -257,6 +282,10 @@ QVariant MonitorModel::nodeData(const Item *item, int column, int role) const
         return node.state != NodeState::OfflineByHand;
     case LastStateChangeRole:
         return node.lastStateChange;
+    case LagBytesRole:
+        return node.lagBytes;
+    case LagMsRole:
+        return node.lagMs;
     case Qt::TextAlignmentRole:
         return isNumberColumn(column) ? QVariant(NumberAlignment) : QVariant();
     default:
@@ -268,9 +297,11 @@ QVariant MonitorModel::nodeData(const Item *item, int column, int role) const
         if (role == Qt::DisplayRole)
             return node.address;
         if (role == Qt::ToolTipRole) {
-            return tr("%1, %2 of cluster \"%3\" in %4")
+            return tr("%1, %2 of cluster \"%3\" in %4; weight %5, %6 statement(s) running")
                 .arg(node.address, QPsqlHa::nodeRoleText(node.role), item->parent->name,
-                     processName(processOf(item)->pid));
+                     processName(processOf(item)->pid))
+                .arg(node.weight)
+                .arg(node.inFlight);
         }
         return {};
     case RoleColumn:
@@ -287,12 +318,39 @@ QVariant MonitorModel::nodeData(const Item *item, int column, int role) const
         case Qt::CheckStateRole:
             return node.state == NodeState::OfflineByHand ? Qt::Unchecked : Qt::Checked;
         case Qt::ToolTipRole:
-            return node.state == NodeState::OfflineByHand
-                ? tr("Taken offline by hand; check to put it back in service")
-                : tr("In service; uncheck to take it offline by hand");
+            switch (node.state) {
+            case NodeState::OfflineByHand:
+                return tr("Taken offline by hand; check to put it back in service");
+            case NodeState::Lagging:
+                return tr("Further behind the primary than QPSQLHA_MAX_LAG_BYTES / "
+                          "QPSQLHA_MAX_LAG_MS: it gets no reads until it is back under half the "
+                          "limit. Uncheck to take it offline by hand");
+            case NodeState::Failed:
+                return tr("Failed; the health checker probes it and brings it back when it "
+                          "answers. Uncheck to take it offline by hand");
+            case NodeState::Online:
+                break;
+            }
+            return tr("In service; uncheck to take it offline by hand");
         default:
             return {};
         }
+    case LagColumn:
+        if (role == Qt::DisplayRole)
+            return QPsqlHaTools::nodeLagText(node);
+        if (role == Qt::ToolTipRole) {
+            if (!QPsqlHaTools::isLagMeasured(node))
+                return tr("Not measured while the node is offline");
+            if (node.lagBytes < 0 && node.lagMs < 0) {
+                return node.role == NodeRole::Primary
+                    ? tr("The primary: no replication lag")
+                    : tr("Not measured yet (the health checker measures it every interval)");
+            }
+            return tr("Replay lag behind the primary: %1 bytes, %2 ms")
+                .arg(node.lagBytes)
+                .arg(node.lagMs);
+        }
+        return {};
     case QueriesColumn:
         if (role == Qt::DisplayRole)
             return qulonglong(node.queries);
@@ -372,6 +430,8 @@ QVariant MonitorModel::headerData(int section, Qt::Orientation orientation, int 
             return tr("Role");
         case StateColumn:
             return tr("State");
+        case LagColumn:
+            return tr("Lag");
         case QueriesColumn:
             return tr("Queries");
         case QpsColumn:
@@ -391,8 +451,12 @@ QVariant MonitorModel::headerData(int section, Qt::Orientation orientation, int 
     if (role == Qt::ToolTipRole) {
         switch (section) {
         case StateColumn:
-            return tr("online, offline: failed (probed until it answers), offline: by hand. "
-                      "The check box takes a node out of service or puts it back.");
+            return tr("online, lagging (a reader too far behind the primary: no reads), offline: "
+                      "failed (probed until it answers), offline: by hand. The check box takes a "
+                      "node out of service or puts it back.");
+        case LagColumn:
+            return tr("How far a reader's replay is behind the primary, in WAL bytes and time; "
+                      "measured by the health checker every interval");
         case QueriesColumn:
             return tr("Statements run on the node");
         case QpsColumn:
@@ -427,6 +491,8 @@ QHash<int, QByteArray> MonitorModel::roleNames() const
     names.insert(QpsHistoryRole, "qpsHistory");
     names.insert(InServiceRole, "inService");
     names.insert(LastStateChangeRole, "lastStateChange");
+    names.insert(LagBytesRole, "lagBytes");
+    names.insert(LagMsRole, "lagMs");
     return names;
 }
 
@@ -772,9 +838,26 @@ static Totals totalsOf(const MonitorModel::Item *item)
             totals.hasQps = true;
         }
         ++totals.nodes;
-        totals.online += status.state == NodeState::Online ? 1 : 0;
-        totals.anyFailed |= status.state == NodeState::Failed;
-        totals.anyByHand |= status.state == NodeState::OfflineByHand;
+        switch (status.state) {
+        case NodeState::Online:
+            ++totals.online;
+            break;
+        case NodeState::Lagging:
+            ++totals.lagging;
+            break;
+        case NodeState::Failed:
+            totals.anyFailed = true;
+            break;
+        case NodeState::OfflineByHand:
+            totals.anyByHand = true;
+            break;
+        }
+        // The readers that serve reads, or would but for their lag: a failed node does not answer
+        // its probes and one taken out by hand is not probed, so their last figures are stale.
+        if (QPsqlHaTools::isLagMeasured(status)) {
+            totals.maxLagBytes = std::max(totals.maxLagBytes, status.lagBytes);
+            totals.maxLagMs = std::max(totals.maxLagMs, status.lagMs);
+        }
     };
     if (item->kind == MonitorModel::ItemKind::Cluster) {
         for (const auto &node : item->children)

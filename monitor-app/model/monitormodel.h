@@ -13,8 +13,9 @@
 namespace QPsqlHaMonitor {
 
 // What the monitor shows, as a tree: one top-level row per process serving the control channel,
-// one child row per cluster of that process, one grandchild row per node of that cluster (the
-// primary first). Cluster and process rows show the sums of their nodes.
+// one child row per cluster of that process, one grandchild row per node of that cluster (in the
+// order the process lists them; nodes added at run time come last, removed ones leave). Cluster
+// and process rows show the sums of their nodes, and the largest lag of their readers.
 //
 // The model only holds data. It is fed by whoever talks to the processes (updateProcess() for
 // snapshots and counters, applyStateEvent() for pushed state changes, tick() once a second) and
@@ -33,6 +34,7 @@ public:
         NameColumn, // process: application (pid), cluster: name, node: host:port
         RoleColumn,
         StateColumn, // text, colour, and the online toggle of nodes
+        LagColumn, // a reader's replay lag behind the primary: "12 kB / 340 ms"
         QueriesColumn,
         QpsColumn,
         HistoryColumn, // empty text; QpsHistoryRole holds the last minute, drawn by a delegate
@@ -60,6 +62,11 @@ public:
         QpsHistoryRole,
         InServiceRole, // bool: not offline by hand (what the toggle shows), node rows
         LastStateChangeRole, // QDateTime, node rows
+        // qint64, node rows: replay lag behind the primary; -1 when unknown or not a reader.
+        // Cluster and process rows: the largest of their online and lagging nodes (-1 if none
+        // is known).
+        LagBytesRole,
+        LagMsRole,
     };
     Q_ENUM(Role)
 

@@ -23,6 +23,9 @@ QColor nodeStateColor(QPsqlHa::NodeState state, const QPalette &palette)
         return dark ? QColor(0xf8, 0x51, 0x49) : QColor(0xcf, 0x22, 0x2e);
     case QPsqlHa::NodeState::OfflineByHand:
         return dark ? QColor(0xd2, 0x99, 0x22) : QColor(0x9a, 0x67, 0x00);
+    case QPsqlHa::NodeState::Lagging:
+        // Blue: it answers, only behind; apart from the amber an operator chose.
+        return dark ? QColor(0x58, 0xa6, 0xff) : QColor(0x09, 0x69, 0xda);
     }
     return palette.color(QPalette::Text);
 }

@@ -132,11 +132,11 @@ void MainWindow::createWidgets()
     };
     // Wide enough for typical content and never narrower than the column's title.
     const std::pair<int, int> widths[]
-        = {{MonitorModel::NameColumn, 34},       {MonitorModel::RoleColumn, 9},
-           {MonitorModel::StateColumn, 24},      {MonitorModel::QueriesColumn, 11},
-           {MonitorModel::QpsColumn, 10},        {MonitorModel::HistoryColumn, 18},
-           {MonitorModel::ErrorsColumn, 8},      {MonitorModel::RetriesColumn, 8},
-           {MonitorModel::SinceChangeColumn, 13}};
+        = {{MonitorModel::NameColumn, 34},    {MonitorModel::RoleColumn, 9},
+           {MonitorModel::StateColumn, 24},   {MonitorModel::LagColumn, 16},
+           {MonitorModel::QueriesColumn, 11}, {MonitorModel::QpsColumn, 10},
+           {MonitorModel::HistoryColumn, 18}, {MonitorModel::ErrorsColumn, 8},
+           {MonitorModel::RetriesColumn, 8},  {MonitorModel::SinceChangeColumn, 13}};
     for (const auto &[column, width] : widths)
         header->resizeSection(column, std::max(chars(width), header->sectionSizeHint(column)));
 
@@ -313,7 +313,9 @@ void MainWindow::restoreLayout()
     restoreState(settings.value(u"windowState"_s).toByteArray());
     m_mainSplitter->restoreState(settings.value(u"mainSplitter"_s).toByteArray());
     m_bottomSplitter->restoreState(settings.value(u"bottomSplitter"_s).toByteArray());
-    m_nodeView->header()->restoreState(settings.value(u"nodeHeader"_s).toByteArray());
+    // A header saved by a version with other columns would put titles over the wrong data.
+    if (settings.value(u"nodeColumns"_s).toInt() == MonitorModel::ColumnCount)
+        m_nodeView->header()->restoreState(settings.value(u"nodeHeader"_s).toByteArray());
     m_eventView->horizontalHeader()->restoreState(settings.value(u"eventHeader"_s).toByteArray());
 }
 
@@ -327,6 +329,7 @@ void MainWindow::saveLayout() const
     settings.setValue(u"mainSplitter"_s, m_mainSplitter->saveState());
     settings.setValue(u"bottomSplitter"_s, m_bottomSplitter->saveState());
     settings.setValue(u"nodeHeader"_s, m_nodeView->header()->saveState());
+    settings.setValue(u"nodeColumns"_s, int(MonitorModel::ColumnCount));
     settings.setValue(u"eventHeader"_s, m_eventView->horizontalHeader()->saveState());
 }
 

@@ -5,6 +5,7 @@
 // channel on, and the tool is run as an operator would run it. Every process gets
 // XDG_RUNTIME_DIR set to a directory of this test, so no other process's socket is ever seen.
 
+#include <hahelpers.h>
 #include <testcluster.h>
 
 #include <QtCore/qdeadlinetimer.h>
@@ -15,6 +16,7 @@
 #include <QtCore/qjsondocument.h>
 #include <QtCore/qjsonobject.h>
 #include <QtCore/qprocess.h>
+#include <QtCore/qregularexpression.h>
 #include <QtCore/qtemporarydir.h>
 #include <QtNetwork/qlocalserver.h>
 #include <QtTest/qtest.h>
@@ -125,17 +127,24 @@ private slots:
     void watchEndsOnSignal_data();
     void watchEndsOnSignal();
     void watchFindsNewProcesses();
+    void addReaderErrors();
+    void addAndRemoveReader();
+    void removeWriteNodeIsRefused();
+    void removeAndAddBackReader();
+    void laggingReaderIsShownAndWatched();
 
 private:
     mutable QStringList m_secretShown; // ctl commands whose output contained the password
     CtlResult runCtl(const QStringList &arguments, const QString &runtimeDir = QString()) const;
-    std::unique_ptr<QProcess> startCtl(const QStringList &arguments) const;
+    std::unique_ptr<QProcess> startCtl(const QStringList &arguments,
+                                       const QString &runtimeDir = QString()) const;
     std::unique_ptr<QProcess> startDemo(int threads, const QString &logName) const;
     bool waitForListed(qint64 pid, int timeoutMs) const;
     QJsonArray listProcesses() const;
     quint64 queries(const QString &address) const;
     bool waitForStderr(QProcess *process, QByteArray *seen, const QByteArray &text) const;
     QString demoLog() const;
+    void restoreDemoNodes();
 
     QString readerAddress(Node node) const
     {
@@ -145,6 +154,9 @@ private:
 
     TestCluster &m_test = TestCluster::instance();
     QTemporaryDir m_runtime;
+    // laggingReaderIsShownAndWatched(): this process serves its own control channel there.
+    QTemporaryDir m_selfRuntime;
+    bool m_replayPaused = false;
     std::unique_ptr<QProcess> m_demo;
     qint64 m_demoPid = 0;
     QString m_demoLabel; // "pid 123 (qpsqlha-demo)"
@@ -174,11 +186,12 @@ CtlResult tst_Ctl::runCtl(const QStringList &arguments, const QString &runtimeDi
     return result;
 }
 
-std::unique_ptr<QProcess> tst_Ctl::startCtl(const QStringList &arguments) const
+std::unique_ptr<QProcess> tst_Ctl::startCtl(const QStringList &arguments,
+                                            const QString &runtimeDir) const
 {
     auto process = std::make_unique<QProcess>();
     QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-    environment.insert(u"XDG_RUNTIME_DIR"_s, m_runtime.path());
+    environment.insert(u"XDG_RUNTIME_DIR"_s, runtimeDir.isEmpty() ? m_runtime.path() : runtimeDir);
     environment.remove(u"QPSQLHA_CONTROL"_s);
     process->setProcessEnvironment(environment);
     process->start(QStringLiteral(QPSQLHA_CTL_PATH), arguments);
@@ -276,11 +289,16 @@ void tst_Ctl::cleanupTestCase()
 
 void tst_Ctl::cleanup()
 {
+    if (m_replayPaused) {
+        m_test.execOn(Node::Reader1, u"SELECT pg_wal_replay_resume()"_s);
+        m_replayPaused = false;
+    }
     QVERIFY2(
         m_secretShown.isEmpty(),
         qPrintable(u"the password appeared in the output of: "_s + m_secretShown.join(u"; "_s)));
     // Whatever a failed test left out of service comes back, so that the next one starts alike.
     if (m_demoPid) {
+        restoreDemoNodes();
         runCtl({u"online"_s, u"demo"_s, readerAddress(Node::Reader1)});
         runCtl({u"online"_s, u"demo"_s, readerAddress(Node::Reader2)});
     }
@@ -290,7 +308,8 @@ void tst_Ctl::helpAndVersion()
 {
     CtlResult result = runCtl({u"--help"_s});
     QVERIFY2(!result.crashed && result.exitCode == 0, describe(result));
-    for (const char *word : {"list", "offline", "online", "watch", "QPSQLHA_CONTROL=1", "--pid"})
+    for (const char *word : {"list", "offline", "online", "add-reader", "remove-node", "watch",
+                             "lag", "QPSQLHA_CONTROL=1", "--pid"})
         QVERIFY2(result.out.contains(QLatin1StringView(word)), describe(result));
 
     result = runCtl({u"--version"_s});
@@ -332,6 +351,20 @@ void tst_Ctl::usageErrors_data()
     QTest::newRow("json with offline")
         << QStringList {u"offline"_s, u"demo"_s, reader, u"--json"_s} << u"--json"_s;
     QTest::newRow("bad timeout") << QStringList {u"list"_s, u"--timeout"_s, u"soon"_s} << u"soon"_s;
+    QTest::newRow("add-reader without node")
+        << QStringList {u"add-reader"_s, u"demo"_s} << u"add-reader needs CLUSTER HOST:PORT"_s;
+    QTest::newRow("add-reader without port")
+        << QStringList {u"add-reader"_s, u"demo"_s, u"localhost"_s} << u"'localhost'"_s;
+    QTest::newRow("add-reader port zero")
+        << QStringList {u"add-reader"_s, u"demo"_s, u"localhost:0"_s} << u"port"_s;
+    QTest::newRow("add-reader empty cluster")
+        << QStringList {u"add-reader"_s, u""_s, reader} << u"cluster name is empty"_s;
+    QTest::newRow("remove-node too many")
+        << QStringList {u"remove-node"_s, u"demo"_s, reader, reader} << u"CLUSTER HOST:PORT"_s;
+    QTest::newRow("remove-node bare IPv6")
+        << QStringList {u"remove-node"_s, u"demo"_s, u"::1:5432"_s} << u"[address]:port"_s;
+    QTest::newRow("json with add-reader")
+        << QStringList {u"add-reader"_s, u"demo"_s, reader, u"--json"_s} << u"--json"_s;
 }
 
 void tst_Ctl::usageErrors()
@@ -368,6 +401,12 @@ void tst_Ctl::listWithoutProcesses()
 
 void tst_Ctl::listTable()
 {
+    // The readers' lag is known from the first health interval after the demo started.
+    const auto lagKnown = [this](Node node) {
+        return findNode(listProcesses(), m_demoPid, readerAddress(node))[u"lagBytes"_s].toDouble()
+            >= 0;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(lagKnown(Node::Reader1) && lagKnown(Node::Reader2), 10'000);
     const CtlResult result = runCtl({u"list"_s});
     QVERIFY2(!result.crashed && result.exitCode == 0, describe(result));
     QVERIFY2(result.err.isEmpty(), describe(result));
@@ -376,18 +415,27 @@ void tst_Ctl::listTable()
     const QStringList header = lines.first().split(u' ', Qt::SkipEmptyParts);
     QCOMPARE(header,
              QStringList({u"PID"_s, u"APPLICATION"_s, u"CLUSTER"_s, u"NODE"_s, u"ROLE"_s,
-                          u"STATE"_s, u"QUERIES"_s, u"ERRORS"_s, u"RETRIES"_s}));
+                          u"STATE"_s, u"LAG"_s, u"QUERIES"_s, u"ERRORS"_s, u"RETRIES"_s}));
 
     const QString primary = readerAddress(Node::Primary);
     const QStringList addresses
         = {primary, readerAddress(Node::Reader1), readerAddress(Node::Reader2)};
     const qsizetype stateColumn = lines.first().indexOf(u"STATE"_s);
     const qsizetype queriesEnd = lines.first().indexOf(u"QUERIES"_s) + 7;
+    const qsizetype lagEnd = lines.first().indexOf(u"LAG"_s) + 3;
+    // The primary has no lag; a reader's is measured every health interval (500 ms in the demo)
+    // and shown right-aligned under LAG, as "<size> / <time>".
+    static const QRegularExpression readerLag(u"(^| )\\d+(\\.\\d)? [kMGT]?B / \\d+ (ms|s|min)$"_s);
     for (int i = 0; i < 3; ++i) {
         const QString &line = lines.at(i + 1);
         // Aligned: every column starts where its header does.
         QCOMPARE(line.mid(stateColumn, 6), u"online"_s);
         QVERIFY2(line.at(queriesEnd - 1).isDigit(), qPrintable(line));
+        const QString lag = line.left(lagEnd).mid(stateColumn + 6).trimmed();
+        if (i == 0)
+            QCOMPARE(lag, u"-"_s);
+        else
+            QVERIFY2(readerLag.match(lag).hasMatch(), qPrintable(line));
         const QStringList fields = line.split(u' ', Qt::SkipEmptyParts);
         QCOMPARE(fields.at(0), QString::number(m_demoPid));
         QCOMPARE(fields.at(1), u"qpsqlha-demo"_s);
@@ -423,8 +471,18 @@ void tst_Ctl::listJson()
     QCOMPARE(nodes.at(2)[u"address"_s].toString(), readerAddress(Node::Reader2));
     for (const QJsonValue &node : nodes) {
         QCOMPARE(node[u"state"_s].toString(), u"online"_s);
-        for (const char *key : {"host", "queries", "errors", "retries", "lastError", "lastChange"})
+        for (const char *key : {"host", "queries", "errors", "retries", "lastError", "lastChange",
+                                "lagBytes", "lagMs", "inFlight", "weight"})
             QVERIFY2(node.toObject().contains(QLatin1StringView(key)), key);
+        QCOMPARE(node[u"weight"_s].toInt(), 1);
+        QVERIFY(node[u"inFlight"_s].toInt() >= 0);
+    }
+    // Lag: none for the primary (-1, not a reader), measured for the readers (bytes and ms >= 0).
+    QCOMPARE(nodes.at(0)[u"lagBytes"_s].toDouble(), -1.0);
+    QCOMPARE(nodes.at(0)[u"lagMs"_s].toDouble(), -1.0);
+    for (int i = 1; i < 3; ++i) {
+        QVERIFY2(nodes.at(i)[u"lagBytes"_s].toDouble() >= 0, qPrintable(first.out));
+        QVERIFY2(nodes.at(i)[u"lagMs"_s].toDouble() >= 0, qPrintable(first.out));
     }
 
     // The counters are live: the demo keeps reading on both readers.
@@ -451,6 +509,9 @@ void tst_Ctl::offlineAndOnline()
     for (const QString &line : result.out.split(u'\n')) {
         if (line.contains(reader1)) {
             QVERIFY2(line.contains(u"offline: by hand"_s), qPrintable(line));
+            // Not probed while out by hand: no lag figures, which would only be stale.
+            static const QRegularExpression noLag(u"offline: by hand +- +\\d+ "_s);
+            QVERIFY2(noLag.match(line).hasMatch(), qPrintable(line));
             seen = true;
         } else if (line.contains(reader2)) {
             QVERIFY2(line.contains(u" online "_s), qPrintable(line));
@@ -720,6 +781,306 @@ void tst_Ctl::watchFindsNewProcesses()
     watch->terminate();
     QVERIFY(watch->waitForFinished(10 * 1000));
     QCOMPARE(watch->exitCode(), 0);
+}
+
+// Nodes on the fly. The demo's cluster is changed for real: these run last, and cleanup() puts
+// back what a failed one left (see restoreDemoNodes()).
+
+void tst_Ctl::addReaderErrors()
+{
+    const QString reader1 = readerAddress(Node::Reader1);
+
+    // An unknown cluster: nothing is sent, the message names the clusters there are.
+    CtlResult result = runCtl({u"add-reader"_s, u"nosuchcluster"_s, u"localhost:5432"_s});
+    QVERIFY2(!result.crashed && result.exitCode == 1, describe(result));
+    QVERIFY2(result.out.isEmpty(), describe(result));
+    QVERIFY2(result.err.contains(u"'nosuchcluster'"_s), describe(result));
+    QVERIFY2(result.err.contains(u"demo (pid %1)"_s.arg(m_demoPid)), describe(result));
+
+    // A node the cluster has: the process refuses and says why.
+    result = runCtl({u"add-reader"_s, u"demo"_s, reader1});
+    QVERIFY2(!result.crashed && result.exitCode == 1, describe(result));
+    QVERIFY2(result.out.isEmpty(), describe(result));
+    QVERIFY2(
+        result.err.contains(u"%1: cluster demo node %2: refused: "_s.arg(m_demoLabel, reader1)),
+        describe(result));
+    QVERIFY2(result.err.contains(u"already a node of cluster 'demo'"_s), describe(result));
+
+    // A bad address is a usage error, before any process is asked.
+    result = runCtl({u"add-reader"_s, u"demo"_s, u"127.0.0.1:99999"_s});
+    QVERIFY2(!result.crashed && result.exitCode == 2, describe(result));
+    QVERIFY2(result.err.contains(u"'127.0.0.1:99999'"_s), describe(result));
+
+    // --pid of no process.
+    result = runCtl({u"add-reader"_s, u"demo"_s, u"localhost:5432"_s, u"--pid"_s,
+                     QString::number(QCoreApplication::applicationPid())});
+    QVERIFY2(!result.crashed && result.exitCode == 1, describe(result));
+    QVERIFY2(result.err.contains(QString::number(m_demoPid)), describe(result));
+
+    // Removing what is not there: the message lists the nodes.
+    result = runCtl({u"remove-node"_s, u"demo"_s, u"127.0.0.1:1"_s});
+    QVERIFY2(!result.crashed && result.exitCode == 1, describe(result));
+    QVERIFY2(result.err.contains(u"no node 127.0.0.1:1;"_s), describe(result));
+    QVERIFY2(result.err.contains(reader1), describe(result));
+    result = runCtl({u"remove-node"_s, u"nosuchcluster"_s, reader1});
+    QVERIFY2(!result.crashed && result.exitCode == 1, describe(result));
+    QVERIFY2(result.err.contains(u"'nosuchcluster'"_s), describe(result));
+
+    // None of that changed the cluster.
+    const QJsonArray processes = listProcesses();
+    QCOMPARE(processes.first()[u"clusters"_s][0][u"nodes"_s].toArray().size(), 3);
+}
+
+void tst_Ctl::addAndRemoveReader()
+{
+    // reader1 under another name: to QPSQLHA a node of its own (nodes are host:port).
+    const QString added = u"localhost:%1"_s.arg(m_test.port(Node::Reader1));
+    const QString prefix = u"%1: cluster demo node %2: "_s.arg(m_demoLabel, added);
+
+    CtlResult result = runCtl({u"add-reader"_s, u"demo"_s, added});
+    QVERIFY2(!result.crashed && result.exitCode == 0, describe(result));
+    QVERIFY2(result.err.isEmpty(), describe(result));
+    // Until its first probe answers it gets no reads, and says so.
+    QVERIFY2(result.out == prefix + u"added as a reader, online\n"_s
+                 || result.out
+                     == prefix
+                         + u"added as a reader, offline: failed until a health probe finds it "
+                           "answering\n"_s,
+             describe(result));
+
+    // The demo's own status (QPsqlHa::clusters(), which `list --json` shows) has it, last.
+    QJsonArray processes = listProcesses();
+    QJsonArray nodes = processes.first()[u"clusters"_s][0][u"nodes"_s].toArray();
+    QCOMPARE(nodes.size(), 4);
+    QCOMPARE(nodes.at(3)[u"address"_s].toString(), added);
+    QCOMPARE(nodes.at(3)[u"role"_s].toString(), u"reader"_s);
+    // The health checker (every 500 ms in the demo) finds it answering, and measures its lag.
+    QTRY_COMPARE_WITH_TIMEOUT(findNode(listProcesses(), m_demoPid, added)[u"state"_s].toString(),
+                              u"online"_s, 10'000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        findNode(listProcesses(), m_demoPid, added)[u"lagBytes"_s].toDouble() >= 0, 10'000);
+    result = runCtl({u"list"_s});
+    QVERIFY2(result.exitCode == 0, describe(result));
+    bool listed = false;
+    for (const QString &line : result.out.split(u'\n')) {
+        if (line.contains(u" %1 "_s.arg(added))) {
+            listed = line.contains(u" reader "_s) && line.contains(u" online "_s);
+            QVERIFY2(listed, qPrintable(line));
+        }
+    }
+    QVERIFY2(listed, describe(result));
+
+    // Asked twice: refused, nothing changes.
+    result = runCtl({u"add-reader"_s, u"demo"_s, added});
+    QVERIFY2(!result.crashed && result.exitCode == 1, describe(result));
+    QVERIFY2(result.err.contains(u"already a node"_s), describe(result));
+    QCOMPARE(listProcesses().first()[u"clusters"_s][0][u"nodes"_s].toArray().size(), 4);
+
+    // Removed (spelled in capitals: host names are case-insensitive): gone from the listing.
+    result = runCtl(
+        {u"remove-node"_s, u"demo"_s, added.toUpper(), u"--pid"_s, QString::number(m_demoPid)});
+    QVERIFY2(!result.crashed && result.exitCode == 0, describe(result));
+    QCOMPARE(result.out, prefix + u"removed (statements running on it finish)\n"_s);
+    nodes = listProcesses().first()[u"clusters"_s][0][u"nodes"_s].toArray();
+    QCOMPARE(nodes.size(), 3);
+    QVERIFY(findNode(listProcesses(), m_demoPid, added).isEmpty());
+
+    // Once gone, it cannot be removed again.
+    result = runCtl({u"remove-node"_s, u"demo"_s, added});
+    QVERIFY2(!result.crashed && result.exitCode == 1, describe(result));
+    QVERIFY2(result.err.contains(u"no node %1;"_s.arg(added)), describe(result));
+
+    // The demo kept running all along.
+    const quint64 before
+        = queries(readerAddress(Node::Reader1)) + queries(readerAddress(Node::Reader2));
+    QTRY_VERIFY_WITH_TIMEOUT(
+        queries(readerAddress(Node::Reader1)) + queries(readerAddress(Node::Reader2)) > before,
+        5000);
+}
+
+void tst_Ctl::removeWriteNodeIsRefused()
+{
+    const QString primary = readerAddress(Node::Primary);
+    const CtlResult result = runCtl({u"remove-node"_s, u"demo"_s, primary});
+    QVERIFY2(!result.crashed && result.exitCode == 1, describe(result));
+    QVERIFY2(result.out.isEmpty(), describe(result));
+    QVERIFY2(
+        result.err.contains(u"%1: cluster demo node %2: refused: "_s.arg(m_demoLabel, primary)),
+        describe(result));
+    QVERIFY2(result.err.contains(u"takes the writes"_s), describe(result));
+    QCOMPARE(findNode(listProcesses(), m_demoPid, primary)[u"role"_s].toString(), u"primary"_s);
+    const quint64 writes = queries(primary);
+    QTRY_VERIFY_WITH_TIMEOUT(queries(primary) > writes, 5000);
+}
+
+void tst_Ctl::removeAndAddBackReader()
+{
+    const QString reader1 = readerAddress(Node::Reader1);
+    const QString reader2 = readerAddress(Node::Reader2);
+
+    CtlResult result = runCtl({u"remove-node"_s, u"demo"_s, reader2});
+    QVERIFY2(!result.crashed && result.exitCode == 0, describe(result));
+    QVERIFY(findNode(listProcesses(), m_demoPid, reader2).isEmpty());
+    // Every read goes to reader1 now.
+    const quint64 reader1Before = queries(reader1);
+    QTRY_VERIFY_WITH_TIMEOUT(queries(reader1) > reader1Before + 10, 5000);
+
+    result = runCtl({u"add-reader"_s, u"demo"_s, reader2});
+    QVERIFY2(!result.crashed && result.exitCode == 0, describe(result));
+    QVERIFY2(result.out.startsWith(
+                 u"%1: cluster demo node %2: added as a reader"_s.arg(m_demoLabel, reader2)),
+             describe(result));
+    QTRY_COMPARE_WITH_TIMEOUT(findNode(listProcesses(), m_demoPid, reader2)[u"state"_s].toString(),
+                              u"online"_s, 10'000);
+    const QJsonArray nodes = listProcesses().first()[u"clusters"_s][0][u"nodes"_s].toArray();
+    QCOMPARE(nodes.size(), 3);
+    QCOMPARE(nodes.at(2)[u"address"_s].toString(), reader2);
+}
+
+void tst_Ctl::laggingReaderIsShownAndWatched()
+{
+    // The demo has no lag limit: this test process is the application instead, with
+    // QPSQLHA_MAX_LAG_BYTES and its own control channel in a runtime directory of its own (so
+    // the other tests never saw it).
+    QVERIFY2(m_selfRuntime.isValid(), qPrintable(m_selfRuntime.errorString()));
+    const QByteArray runtimeBefore
+        = qEnvironmentVariableIsSet("XDG_RUNTIME_DIR") ? qgetenv("XDG_RUNTIME_DIR") : QByteArray();
+    qputenv("XDG_RUNTIME_DIR", QFile::encodeName(m_selfRuntime.path()));
+    const QString self = m_selfRuntime.path();
+    const QString cluster = uniqueClusterName("lag");
+    constexpr qint64 MaxLagBytes = 64 * 1024;
+    {
+        QSqlDatabase db = haDatabase(u"ctl-lag"_s, cluster,
+                                     u"QPSQLHA_CONTROL=1;QPSQLHA_HEALTH_INTERVAL=200;"
+                                     "QPSQLHA_MAX_LAG_BYTES=%1"_s.arg(MaxLagBytes));
+        QVERIFY2(db.open(), qPrintable(db.lastError().text()));
+        if (runtimeBefore.isNull())
+            qunsetenv("XDG_RUNTIME_DIR");
+        else
+            qputenv("XDG_RUNTIME_DIR", runtimeBefore);
+        const qint64 pid = QCoreApplication::applicationPid();
+        const QString reader1 = readerAddress(Node::Reader1);
+        const auto reader1Status = [&] {
+            const CtlResult result = runCtl({u"list"_s, u"--json"_s}, self);
+            for (const QJsonValue &process : QJsonDocument::fromJson(result.out.toUtf8()).array()) {
+                for (const QJsonValue &item : process[u"clusters"_s].toArray()) {
+                    if (item[u"name"_s].toString() != cluster)
+                        continue;
+                    for (const QJsonValue &node : item[u"nodes"_s].toArray()) {
+                        if (node[u"address"_s].toString() == reader1)
+                            return node.toObject();
+                    }
+                }
+            }
+            return QJsonObject();
+        };
+        // Settled: measured, small, online. (The first probes after the open may see a reader
+        // before its replay position is known.)
+        const auto settled = [&] {
+            const QJsonObject node = reader1Status();
+            const double bytes = node[u"lagBytes"_s].toDouble(-1);
+            return node[u"state"_s].toString() == "online"_L1 && bytes >= 0
+                && bytes < MaxLagBytes / 2;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(settled(), 10'000);
+
+        // Without --count: reader2 may lag past the limit for a moment too while it replays.
+        std::unique_ptr<QProcess> watch = startCtl({u"watch"_s}, self);
+        QByteArray err;
+        QVERIFY2(waitForStderr(watch.get(), &err, "watching pid " + QByteArray::number(pid)), err);
+
+        // Replay stops on reader1 while the primary writes about 1 MB of WAL.
+        QString error;
+        QVERIFY2(m_test.execOn(Node::Reader1, u"SELECT pg_wal_replay_pause()"_s, &error),
+                 qPrintable(error));
+        m_replayPaused = true;
+        QVERIFY2(m_test.execOn(Node::Primary,
+                               u"DROP TABLE IF EXISTS ctl_lag; CREATE TABLE ctl_lag (x text); "
+                               "INSERT INTO ctl_lag SELECT repeat(md5(i::text), 32) "
+                               "FROM generate_series(1, 1000) i"_s,
+                               &error),
+                 qPrintable(error));
+
+        QTRY_COMPARE_WITH_TIMEOUT(reader1Status()[u"state"_s].toString(), u"lagging"_s, 10'000);
+        const QJsonObject lagging = reader1Status();
+        QVERIFY2(lagging[u"lagBytes"_s].toDouble() > MaxLagBytes, QJsonDocument(lagging).toJson());
+        QVERIFY2(lagging[u"lagMs"_s].toDouble() >= 0, QJsonDocument(lagging).toJson());
+        qInfo("reader1 lagging with %.0f bytes / %.0f ms of replay lag",
+              lagging[u"lagBytes"_s].toDouble(), lagging[u"lagMs"_s].toDouble());
+
+        // The table: the state, and the figures in the LAG column.
+        CtlResult result = runCtl({u"list"_s}, self);
+        QVERIFY2(result.exitCode == 0, describe(result));
+        bool seen = false;
+        static const QRegularExpression bigLag(
+            u" lagging +\\d+(\\.\\d)? [kMG]B / \\d+ (ms|s|min) "_s);
+        for (const QString &line : result.out.split(u'\n')) {
+            if (line.contains(u" %1 "_s.arg(reader1)) && line.contains(cluster)) {
+                seen = true;
+                QVERIFY2(bigLag.match(line).hasMatch(), qPrintable(line));
+            }
+        }
+        QVERIFY2(seen, describe(result));
+
+        // Replay resumes: back online once under half the limit.
+        QVERIFY2(m_test.execOn(Node::Reader1, u"SELECT pg_wal_replay_resume()"_s, &error),
+                 qPrintable(error));
+        m_replayPaused = false;
+        QTRY_COMPARE_WITH_TIMEOUT(reader1Status()[u"state"_s].toString(), u"online"_s, 10'000);
+
+        // watch printed both changes of reader1, like any other.
+        const QString change = u": cluster %1 node %2: "_s.arg(cluster, reader1);
+        QByteArray out;
+        const QDeadlineTimer deadline(10 * 1000);
+        while (!out.contains((change + u"lagging -> online"_s).toUtf8())
+               && !deadline.hasExpired()) {
+            watch->waitForReadyRead(100);
+            out += watch->readAllStandardOutput();
+        }
+        watch->terminate();
+        QVERIFY(watch->waitForFinished(10 * 1000));
+        QCOMPARE(watch->exitCode(), 0);
+        out += watch->readAllStandardOutput();
+        QStringList lines;
+        for (const QString &line : QString::fromUtf8(out).split(u'\n', Qt::SkipEmptyParts)) {
+            if (line.contains(change))
+                lines.append(line);
+        }
+        QVERIFY2(lines.size() == 2, out);
+        QVERIFY2(lines.at(0).contains(change + u"online -> lagging (replay lag "_s),
+                 qPrintable(lines.at(0)));
+        QVERIFY2(lines.at(1).contains(change + u"lagging -> online (replay lag "_s),
+                 qPrintable(lines.at(1)));
+
+        m_test.execOn(Node::Primary, u"DROP TABLE IF EXISTS ctl_lag"_s);
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(u"ctl-lag"_s);
+}
+
+void tst_Ctl::restoreDemoNodes()
+{
+    // What a failed nodes-on-the-fly test may have left: an extra node, or reader2 missing.
+    if (!m_demoPid)
+        return;
+    const QJsonArray processes = listProcesses();
+    for (const QJsonValue &process : processes) {
+        if (qint64(process[u"pid"_s].toDouble()) != m_demoPid)
+            continue;
+        QStringList present;
+        for (const QJsonValue &node : process[u"clusters"_s][0][u"nodes"_s].toArray())
+            present.append(node[u"address"_s].toString());
+        const QStringList wanted = {readerAddress(Node::Primary), readerAddress(Node::Reader1),
+                                    readerAddress(Node::Reader2)};
+        for (const QString &address : present) {
+            if (!wanted.contains(address))
+                runCtl({u"remove-node"_s, u"demo"_s, address});
+        }
+        for (const QString &address : wanted) {
+            if (!present.contains(address))
+                runCtl({u"add-reader"_s, u"demo"_s, address});
+        }
+    }
 }
 
 QTEST_GUILESS_MAIN(tst_Ctl)

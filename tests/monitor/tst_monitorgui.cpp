@@ -67,6 +67,8 @@ private slots:
     void changeByAnotherClientShows();
     void riskyChangesAskFirst();
     void eventLogRecordsChanges();
+    void lagIsShown();
+    void nodesAddedAndRemovedAtRunTime();
     void noSecretInTheViews();
     void layoutIsRemembered();
     void demoExitRemovesProcess();
@@ -373,6 +375,70 @@ void tst_MonitorGui::eventLogRecordsChanges()
     QVERIFY(found);
     const int last = log->rowCount() - 1;
     QCOMPARE(log->index(last, EventLogModel::NewStateColumn).data().toString(), u"online"_s);
+}
+
+void tst_MonitorGui::lagIsShown()
+{
+    // The primary has none; the readers' is measured every health interval (500 ms in the demo).
+    QCOMPARE(nodeIndex(m_cluster.port(Node::Primary), MonitorModel::LagColumn).data().toString(),
+             u"-"_s);
+    for (Node node : {Node::Reader1, Node::Reader2}) {
+        const QModelIndex lag = nodeIndex(m_cluster.port(node), MonitorModel::LagColumn);
+        QTRY_VERIFY_WITH_TIMEOUT(lag.data(MonitorModel::LagBytesRole).toLongLong() >= 0, 5000);
+        QVERIFY2(lag.data().toString().contains(u"B / "_s), qPrintable(lag.data().toString()));
+    }
+    QVERIFY(!m_window->nodeView()->isColumnHidden(MonitorModel::LagColumn));
+    QVERIFY(m_window->nodeView()->columnWidth(MonitorModel::LagColumn) > 0);
+}
+
+void tst_MonitorGui::nodesAddedAndRemovedAtRunTime()
+{
+    // What `qpsqlha-ctl add-reader` / `remove-node` do, from another client: reader1 under a
+    // name of its own is a fourth node.
+    const QString added = u"localhost:%1"_s.arg(m_cluster.port(Node::Reader1));
+    MonitorModel *model = m_window->model();
+    QTreeView *view = m_window->nodeView();
+    const QModelIndex cluster = model->clusterIndex(m_pid, u"demo"_s);
+    QPsqlHa::ControlClient client;
+    QVERIFY(client.connectToProcess(m_window->watcher()->socketPath(m_pid)));
+
+    QElapsedTimer timer;
+    timer.start();
+    QVERIFY2(client.addReader(u"demo"_s, added), qPrintable(client.errorString()));
+    // The counters after the change list it (they go out at most a second apart).
+    QTRY_VERIFY_WITH_TIMEOUT(model->nodeIndex(m_pid, u"demo"_s, added).isValid(), 3000);
+    qInfo("an added reader showed in the tree after %lld ms", timer.elapsed());
+    QCOMPARE(model->rowCount(cluster), 4);
+    const QModelIndex row = model->nodeIndex(m_pid, u"demo"_s, added);
+    QCOMPARE(row.row(), 3);
+    QVERIFY(view->isExpanded(cluster));
+    QVERIFY(view->visualRect(row).isValid()); // laid out in the tree, not only in the model
+    QCOMPARE(row.siblingAtColumn(MonitorModel::RoleColumn).data().toString(), u"reader"_s);
+    QTRY_COMPARE_WITH_TIMEOUT(row.siblingAtColumn(MonitorModel::StateColumn).data().toString(),
+                              u"online"_s, 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        row.siblingAtColumn(MonitorModel::LagColumn).data(MonitorModel::LagBytesRole).toLongLong()
+            >= 0,
+        5000);
+
+    // Selected, then removed: the row goes, and the chart and the toggle let go of it.
+    view->setCurrentIndex(row);
+    QVERIFY(m_window->chart()->title().startsWith(added));
+    timer.restart();
+    QVERIFY2(client.removeNode(u"demo"_s, added), qPrintable(client.errorString()));
+    QTRY_VERIFY_WITH_TIMEOUT(!model->nodeIndex(m_pid, u"demo"_s, added).isValid(), 3000);
+    qInfo("a removed node left the tree after %lld ms", timer.elapsed());
+    QCOMPARE(model->rowCount(cluster), 3);
+    QVERIFY(!m_window->chart()->title().startsWith(added));
+    for (Node node : {Node::Primary, Node::Reader1, Node::Reader2})
+        QCOMPARE(stateOf(m_cluster.port(node)), u"online"_s);
+
+    // The write node cannot be removed; the tree is unchanged.
+    QVERIFY(!client.removeNode(u"demo"_s, u"127.0.0.1:%1"_s.arg(m_cluster.port(Node::Primary))));
+    QVERIFY2(client.errorString().contains(u"takes the writes"_s),
+             qPrintable(client.errorString()));
+    QTest::qWait(1500);
+    QCOMPARE(model->rowCount(cluster), 3);
 }
 
 // Every text the monitor shows, in every role, over the whole tree and the event log.

@@ -5,6 +5,7 @@
 // test runs under QAbstractItemModelTester, which aborts on the first broken model invariant.
 
 #include <eventlogmodel.h>
+#include <lagtext.h>
 #include <monitormodel.h>
 #include <nodestatecolors.h>
 #include <qpshistory.h>
@@ -92,6 +93,9 @@ private slots:
     void emptyModel();
     void processesAddedUpdatedRemoved();
     void clustersAndNodesFollowSnapshots();
+    void nodesAddedAndRemovedAtRunTime();
+    void laggingReader();
+    void lagColumn();
     void queriesPerSecondFromTwoSnapshots();
     void closeSnapshotsAreMerged();
     void staleCountersFallToZero();
@@ -208,6 +212,212 @@ void tst_MonitorModel::clustersAndNodesFollowSnapshots()
     m_model->updateProcess(status, T0 + 2000);
     QCOMPARE(m_model->rowCount(p), 1);
     QCOMPARE(m_model->index(0, 0, p).data().toString(), u"orders"_s);
+}
+
+void tst_MonitorModel::nodesAddedAndRemovedAtRunTime()
+{
+    m_model->updateProcess(process(100, 10, 20, 30), T0);
+    m_model->updateProcess(process(200), T0);
+    const QModelIndex cluster = m_model->clusterIndex(100, u"demo"_s);
+    const QPersistentModelIndex reader2 = m_model->nodeIndex(100, u"demo"_s, address(5434));
+    QSignalSpy inserted(m_model.get(), &QAbstractItemModel::rowsInserted);
+    QSignalSpy removed(m_model.get(), &QAbstractItemModel::rowsRemoved);
+    QSignalSpy reset(m_model.get(), &QAbstractItemModel::modelReset);
+
+    // `qpsqlha-ctl add-reader demo 127.0.0.1:5435`: the next counters list a fourth node, which
+    // waits for its first probe. One row is inserted at the end of its cluster; nothing else moves.
+    QPsqlHa::ProcessStatus status = process(100, 11, 21, 31);
+    status.clusters[0].nodes.append(node(u"demo"_s, 5435, NodeRole::Reader, 0, NodeState::Failed));
+    m_model->updateProcess(status, T0 + 1000);
+    QCOMPARE(inserted.size(), 1);
+    QCOMPARE(inserted.at(0).at(0).value<QModelIndex>(), cluster);
+    QCOMPARE(inserted.at(0).at(1).toInt(), 3);
+    QCOMPARE(inserted.at(0).at(2).toInt(), 3);
+    QCOMPARE(removed.size(), 0);
+    QCOMPARE(m_model->rowCount(cluster), 4);
+    const QModelIndex added = m_model->nodeIndex(100, u"demo"_s, address(5435));
+    QCOMPARE(added.row(), 3);
+    QCOMPARE(added.parent(), cluster);
+    QCOMPARE(added.siblingAtColumn(MonitorModel::RoleColumn).data().toString(), u"reader"_s);
+    QCOMPARE(added.siblingAtColumn(MonitorModel::StateColumn).data().toString(),
+             u"offline: failed"_s);
+    QCOMPARE(m_model->clusterIndex(100, u"demo"_s, MonitorModel::StateColumn).data().toString(),
+             u"3 of 4 online"_s);
+    QCOMPARE(reader2.row(), 2);
+    QCOMPARE(m_model->rowCount(m_model->clusterIndex(200, u"demo"_s)), 3); // another process
+    // The nodes that were there keep their rates.
+    QCOMPARE(m_model->nodeIndex(100, u"demo"_s, address(5433))
+                 .data(MonitorModel::QueriesPerSecondRole)
+                 .toDouble(),
+             1.0);
+
+    // The first probe answered: the state event updates the row in place.
+    QVERIFY(m_model->applyStateEvent(stateEvent(100, 5435, NodeRole::Reader, NodeState::Failed,
+                                                NodeState::Online, u"probe succeeded"_s),
+                                     T0 + 1200));
+    QCOMPARE(added.siblingAtColumn(MonitorModel::StateColumn).data().toString(), u"online"_s);
+
+    // `remove-node demo 127.0.0.1:5434`: the process lists it no more; its row is removed and
+    // the rows after it move up.
+    status.clusters[0].nodes.removeAt(2);
+    m_model->updateProcess(status, T0 + 2000);
+    QCOMPARE(removed.size(), 1);
+    QCOMPARE(removed.at(0).at(0).value<QModelIndex>(), cluster);
+    QCOMPARE(removed.at(0).at(1).toInt(), 2);
+    QCOMPARE(removed.at(0).at(2).toInt(), 2);
+    QCOMPARE(inserted.size(), 1);
+    QVERIFY(!reader2.isValid());
+    QVERIFY(!m_model->nodeIndex(100, u"demo"_s, address(5434)).isValid());
+    QCOMPARE(m_model->rowCount(cluster), 3);
+    QCOMPARE(m_model->nodeIndex(100, u"demo"_s, address(5435)).row(), 2);
+    QCOMPARE(m_model->nodeIndexes().size(), 6);
+    // Its state events, late, are for an unknown node now.
+    QVERIFY(!m_model->applyStateEvent(
+        stateEvent(100, 5434, NodeRole::Reader, NodeState::Online, NodeState::Failed, u"x"_s),
+        T0 + 2100));
+
+    // Removed and added again (the same address): a new row, with no rate history.
+    status.clusters[0].nodes.append(node(u"demo"_s, 5434, NodeRole::Reader, 0));
+    m_model->updateProcess(status, T0 + 3000);
+    QCOMPARE(inserted.size(), 2);
+    const QModelIndex again = m_model->nodeIndex(100, u"demo"_s, address(5434));
+    QCOMPARE(again.row(), 3);
+    QVERIFY(!again.data(MonitorModel::QueriesPerSecondRole).isValid());
+    QCOMPARE(reset.size(), 0);
+}
+
+void tst_MonitorModel::laggingReader()
+{
+    m_model->updateProcess(process(100), T0);
+    const QModelIndex state
+        = m_model->nodeIndex(100, u"demo"_s, address(5433), MonitorModel::StateColumn);
+    const QModelIndex clusterState
+        = m_model->clusterIndex(100, u"demo"_s, MonitorModel::StateColumn);
+    QPsqlHa::StateEvent event = stateEvent(100, 5433, NodeRole::Reader, NodeState::Online,
+                                           NodeState::Lagging, u"replay lag 9000 bytes, 1200 ms"_s);
+    event.node.lagBytes = 9000;
+    event.node.lagMs = 1200;
+    QVERIFY(m_model->applyStateEvent(event, T0 + 1000));
+
+    QCOMPARE(state.data().toString(), u"lagging"_s);
+    QCOMPARE(state.data(MonitorModel::NodeStateRole).toInt(), int(NodeState::Lagging));
+    QCOMPARE(state.data(Qt::ForegroundRole).value<QColor>(), nodeStateColor(NodeState::Lagging));
+    QCOMPARE(state.data(Qt::DecorationRole).value<QColor>(), nodeStateColor(NodeState::Lagging));
+    QVERIFY(state.data(Qt::ToolTipRole).toString().contains(u"QPSQLHA_MAX_LAG"_s));
+    // It answers and nobody took it out: it is in service, the toggle is checked.
+    QCOMPARE(state.data(Qt::CheckStateRole).toInt(), int(Qt::Checked));
+    QCOMPARE(state.data(MonitorModel::InServiceRole).toBool(), true);
+    QCOMPARE(state.siblingAtColumn(MonitorModel::LagColumn).data().toString(),
+             u"8.8 kB / 1200 ms"_s);
+
+    // The sums: not online, not failed; said apart, in its own colour.
+    QCOMPARE(clusterState.data().toString(), u"2 of 3 online, 1 lagging"_s);
+    QCOMPARE(clusterState.data(Qt::ForegroundRole).value<QColor>(),
+             nodeStateColor(NodeState::Lagging));
+    QCOMPARE(m_model->processIndex(100, MonitorModel::StateColumn).data().toString(),
+             u"2 of 3 online, 1 lagging"_s);
+
+    // The other reader is the last one serving reads: taking it out asks first; taking the
+    // lagging one out removes no read capacity.
+    QVERIFY(m_model->offlineWarning(m_model->nodeIndex(100, u"demo"_s, address(5434)))
+                .contains(u"last online reader"_s));
+    QCOMPARE(m_model->offlineWarning(state), QString());
+
+    // An operator's choice is less news than a lagging reader, a failure more.
+    QVERIFY(m_model->applyStateEvent(stateEvent(100, 5434, NodeRole::Reader, NodeState::Online,
+                                                NodeState::OfflineByHand, u"set by hand"_s),
+                                     T0 + 1100));
+    QCOMPARE(clusterState.data().toString(), u"1 of 3 online, 1 lagging"_s);
+    QCOMPARE(clusterState.data(Qt::ForegroundRole).value<QColor>(),
+             nodeStateColor(NodeState::Lagging));
+    QVERIFY(m_model->applyStateEvent(
+        stateEvent(100, 5432, NodeRole::Primary, NodeState::Online, NodeState::Failed, u"gone"_s),
+        T0 + 1200));
+    QCOMPARE(clusterState.data(Qt::ForegroundRole).value<QColor>(),
+             nodeStateColor(NodeState::Failed));
+
+    // Back under half the limit.
+    event = stateEvent(100, 5433, NodeRole::Reader, NodeState::Lagging, NodeState::Online,
+                       u"replay lag 0 bytes, 0 ms"_s);
+    event.node.lagBytes = 0;
+    event.node.lagMs = 0;
+    QVERIFY(m_model->applyStateEvent(event, T0 + 2000));
+    QCOMPARE(state.data().toString(), u"online"_s);
+    QCOMPARE(clusterState.data().toString(), u"1 of 3 online"_s);
+
+    // The event log shows it like any other change, in the same colour.
+    EventLogModel log;
+    log.appendEvent(stateEvent(100, 5433, NodeRole::Reader, NodeState::Online, NodeState::Lagging,
+                               u"replay lag"_s),
+                    u"app (pid 100)"_s);
+    QCOMPARE(log.index(0, EventLogModel::NewStateColumn).data().toString(), u"lagging"_s);
+    QCOMPARE(log.index(0, EventLogModel::NewStateColumn).data(Qt::ForegroundRole).value<QColor>(),
+             nodeStateColor(NodeState::Lagging));
+}
+
+void tst_MonitorModel::lagColumn()
+{
+    QPsqlHa::ProcessStatus status = process(100);
+    status.clusters[0].nodes[1].lagBytes = 12 * 1024 + 100;
+    status.clusters[0].nodes[1].lagMs = 340;
+    status.clusters[0].nodes[2].lagBytes = 0;
+    status.clusters[0].nodes[2].lagMs = 0;
+    m_model->updateProcess(status, T0);
+    const auto lagAt = [this](int port) {
+        return m_model->nodeIndex(100, u"demo"_s, address(port), MonitorModel::LagColumn);
+    };
+    QCOMPARE(m_model->headerData(MonitorModel::LagColumn, Qt::Horizontal).toString(), u"Lag"_s);
+    QCOMPARE(lagAt(5432).data().toString(), u"-"_s); // the primary: none
+    QVERIFY(lagAt(5432).data(Qt::ToolTipRole).toString().contains(u"primary"_s));
+    QCOMPARE(lagAt(5433).data().toString(), u"12 kB / 340 ms"_s);
+    QCOMPARE(lagAt(5433).data(MonitorModel::LagBytesRole).toLongLong(), 12 * 1024 + 100);
+    QCOMPARE(lagAt(5433).data(MonitorModel::LagMsRole).toLongLong(), 340);
+    QVERIFY(lagAt(5433).data(Qt::ToolTipRole).toString().contains(u"12388 bytes"_s));
+    QCOMPARE(lagAt(5434).data().toString(), u"0 B / 0 ms"_s);
+    QCOMPARE(lagAt(5433).data(Qt::TextAlignmentRole).toInt(),
+             int(Qt::AlignRight | Qt::AlignVCenter));
+    // Cluster and process: the worst reader.
+    const QModelIndex cluster = m_model->clusterIndex(100, u"demo"_s, MonitorModel::LagColumn);
+    QCOMPARE(cluster.data().toString(), u"12 kB / 340 ms"_s);
+    QCOMPARE(m_model->processIndex(100, MonitorModel::LagColumn).data().toString(),
+             u"12 kB / 340 ms"_s);
+
+    // A node that is not probed (by hand, failed) keeps stale figures: not in the sums.
+    QPsqlHa::ProcessStatus withStale = status;
+    QPsqlHa::NodeStatus stale
+        = node(u"demo"_s, 5435, NodeRole::Reader, 0, NodeState::OfflineByHand);
+    stale.lagBytes = 100 * 1024 * 1024;
+    stale.lagMs = 60'000;
+    withStale.clusters[0].nodes.append(stale);
+    m_model->updateProcess(withStale, T0 + 500);
+    QCOMPARE(lagAt(5435).data().toString(), u"-"_s);
+    QCOMPARE(lagAt(5435).data(MonitorModel::LagBytesRole).toLongLong(), 100 * 1024 * 1024);
+    QVERIFY(lagAt(5435).data(Qt::ToolTipRole).toString().contains(u"offline"_s));
+    QCOMPARE(cluster.data().toString(), u"12 kB / 340 ms"_s);
+
+    // The counters carry new figures every interval.
+    status.clusters[0].nodes[1].lagBytes = 3 * 1024 * 1024;
+    status.clusters[0].nodes[1].lagMs = 42'000;
+    m_model->updateProcess(status, T0 + 1000);
+    QCOMPARE(lagAt(5433).data().toString(), u"3.0 MB / 42 s"_s);
+    QCOMPARE(cluster.data().toString(), u"3.0 MB / 42 s"_s);
+
+    // Nothing measured yet anywhere: the sums show nothing.
+    m_model->updateProcess(process(200), T0);
+    QCOMPARE(m_model->clusterIndex(200, u"demo"_s, MonitorModel::LagColumn).data().toString(),
+             QString());
+    QCOMPARE(m_model->nodeIndex(200, u"demo"_s, address(5433), MonitorModel::LagColumn)
+                 .data()
+                 .toString(),
+             u"-"_s);
+
+    // The texts the two tools share.
+    QCOMPARE(QPsqlHaTools::lagText(-1, -1), u"-"_s);
+    QCOMPARE(QPsqlHaTools::lagText(0, 0), u"0 B / 0 ms"_s);
+    QCOMPARE(QPsqlHaTools::lagText(1023, 9999), u"1023 B / 9999 ms"_s);
+    QCOMPARE(QPsqlHaTools::lagText(1536, 10'000), u"1.5 kB / 10 s"_s);
+    QCOMPARE(QPsqlHaTools::lagText(5 * 1024 * 1024 * 1024LL, 700'000), u"5.0 GB / 11 min"_s);
+    QCOMPARE(QPsqlHaTools::lagText(100, -1), u"100 B / ?"_s);
 }
 
 void tst_MonitorModel::queriesPerSecondFromTwoSnapshots()
@@ -482,11 +692,21 @@ void tst_MonitorModel::stateColorsReadableOnBothPalettes()
     dark.setColor(QPalette::Base, QColor(0x1e, 0x1e, 0x1e));
     QVERIFY(!isDarkPalette(light));
     QVERIFY(isDarkPalette(dark));
-    for (NodeState state : {NodeState::Online, NodeState::Failed, NodeState::OfflineByHand}) {
+    const QList<NodeState> states
+        = {NodeState::Online, NodeState::Failed, NodeState::OfflineByHand, NodeState::Lagging};
+    for (NodeState state : states) {
         QVERIFY2(contrast(nodeStateColor(state, light), Qt::white) >= 4.5,
                  qPrintable(QPsqlHa::nodeStateText(state)));
         QVERIFY2(contrast(nodeStateColor(state, dark), QColor(0x1e, 0x1e, 0x1e)) >= 4.5,
                  qPrintable(QPsqlHa::nodeStateText(state)));
+        // Every state has a colour of its own (none falls back to the text colour).
+        for (NodeState other : states) {
+            if (other != state) {
+                QVERIFY(nodeStateColor(state, light) != nodeStateColor(other, light));
+                QVERIFY(nodeStateColor(state, dark) != nodeStateColor(other, dark));
+            }
+        }
+        QVERIFY(nodeStateColor(state, light) != light.color(QPalette::Text));
     }
 }
 
