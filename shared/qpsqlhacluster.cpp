@@ -249,6 +249,12 @@ void Cluster::reconcile()
             continue;
         }
         const quint64 replayed = reader.walPosition();
+        // Never probed, or not answering (failed, or out by hand and not probed): its last
+        // position says nothing about now, so no figure and no verdict.
+        if (replayed == 0 || !reader.isReachable()) {
+            reader.setLag(-1, -1);
+            continue;
+        }
         const qint64 bytes = primaryWal > replayed ? qint64(primaryWal - replayed) : 0;
         qint64 ms = 0;
         if (bytes > 0) {

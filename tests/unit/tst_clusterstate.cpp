@@ -58,6 +58,7 @@ private slots:
     void lagIsMeasuredAgainstThePrimary();
     void laggingReaderGetsNoReadsUntilUnderHalf();
     void readYourWritesNeedsReplayedWal();
+    void noLagFigureWithoutAnAnswer();
     void readersAddedAndRemoved();
 };
 
@@ -233,6 +234,26 @@ void tst_ClusterState::laggingReaderGetsNoReadsUntilUnderHalf()
     QVERIFY(cluster.node(1).markRecovered(u"test"_s));
     cluster.reconcile();
     QCOMPARE(cluster.node(1).state(), NodeState::Lagging);
+}
+
+void tst_ClusterState::noLagFigureWithoutAnAnswer()
+{
+    Cluster cluster(settingsWith(u"QPSQLHA_MAX_LAG_BYTES=1000"_s));
+    cluster.node(0).setWalPosition(5000000);
+    cluster.node(1).setWalPosition(5000000);
+    // reader 2 was never probed: no figure, and certainly not "5 MB behind".
+    cluster.reconcile();
+    QCOMPARE(cluster.node(2).lagBytes(), -1);
+    QCOMPARE(cluster.node(2).state(), NodeState::Online);
+    // A reader out of reach keeps no stale, growing figure either.
+    cluster.node(2).setWalPosition(4999000);
+    cluster.reconcile();
+    QCOMPARE(cluster.node(2).lagBytes(), 1000);
+    QVERIFY(cluster.node(2).setOfflineByHand(true));
+    cluster.node(0).setWalPosition(6000000);
+    cluster.reconcile();
+    QCOMPARE(cluster.node(2).lagBytes(), -1);
+    QCOMPARE(cluster.node(2).state(), NodeState::OfflineByHand);
 }
 
 void tst_ClusterState::readYourWritesNeedsReplayedWal()
