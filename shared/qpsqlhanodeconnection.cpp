@@ -119,6 +119,11 @@ bool isInTransaction(PGconn *connection)
     return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
 }
 
+bool isTransactionFailed(PGconn *connection)
+{
+    return connection && PQtransactionStatus(connection) == PQTRANS_INERROR;
+}
+
 bool probeNode(const NodeSettings &node, const ClusterSettings &cluster, int timeoutSeconds,
                QString *errorMessage)
 {

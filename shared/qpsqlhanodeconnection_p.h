@@ -43,6 +43,8 @@ QPSQLHA_EXPORT PGconn *nativeConnection(const QSqlDriver *driver);
 QPSQLHA_EXPORT bool isConnectionBroken(PGconn *connection);
 // Whether the connection is inside a transaction block (libpq's PQtransactionStatus).
 QPSQLHA_EXPORT bool isInTransaction(PGconn *connection);
+// Whether that transaction failed, so that its COMMIT will roll it back.
+QPSQLHA_EXPORT bool isTransactionFailed(PGconn *connection);
 
 // Connects to a node with libpq directly and runs a trivial query, with a bounded wait.
 // Used by the health checker, which must never touch a caller's connection.

@@ -6,11 +6,18 @@
 #include "qpsqlhalogging_p.h"
 #include "qpsqlhanodeconnection_p.h"
 
+#include <QtSql/qsqlquery.h>
+
 namespace QPsqlHa {
 
 using namespace Qt::StringLiterals;
 
 StatementAttempt::~StatementAttempt() = default;
+
+const QList<QVariant> *StatementAttempt::preparedValues() const
+{
+    return nullptr;
+}
 
 namespace {
 
@@ -98,10 +105,106 @@ bool Session::connect(int node, QSqlError *error)
     link.driver = std::move(driver);
     link.connection = nativeConnection(link.driver.data());
     link.epoch = epoch;
+    if (node == Cluster::PrimaryIndex) {
+        // A new server session: the old one's temporary objects are gone, and its
+        // notification subscriptions must be made again (settings: restoreState()).
+        m_state.primaryConnectionReplaced();
+        if (m_primaryConnected)
+            m_primaryConnected(link.driver);
+    }
     return true;
 }
 
 QSharedPointer<QSqlDriver> Session::connection(int node, QSqlError *error)
+{
+    QSharedPointer<QSqlDriver> driver = nodeConnection(node, error);
+    // One comparison for a connection that has the session's state (always, in a session that
+    // never changed any).
+    if (driver && Q_UNLIKELY(m_links[size_t(node)].stateVersion != m_state.version())
+        && !restoreState(node, error))
+        return {};
+    return driver;
+}
+
+bool Session::restoreState(int node, QSqlError *error)
+{
+    Link &link = m_links[size_t(node)];
+    Node &state = m_cluster->node(node);
+    const bool primary = node == Cluster::PrimaryIndex;
+    const quint32 version = m_state.version();
+    auto refused = [&](const QString &why) {
+        *error = connectionError(u"QPSQLHA: the session state of this connection could not be "
+                                 "restored on %1 %2"_s.arg(roleName(state), state.address()),
+                                 why);
+        return false;
+    };
+    // A reader that refused this state is asked again once the state changed or a health
+    // interval passed (replication may bring what was missing); meanwhile its reads go
+    // elsewhere. The primary is asked every time: it has no stand-in.
+    if (!primary && link.stateRefused && link.refusedVersion == version
+        && !link.stateRetry.hasExpired())
+        return refused(u"it refused it before"_s);
+
+    QSqlQuery query(link.driver->createResult());
+    for (const SessionState::Entry &entry : m_state.entries()) {
+        if (entry.version <= link.stateVersion || (entry.primaryOnly && !primary))
+            continue;
+        logStatement(node, entry.sql);
+        bool ok;
+        if (entry.prepared) {
+            ok = query.prepare(entry.sql);
+            for (int i = 0; ok && i < entry.values.size(); ++i)
+                query.bindValue(i, entry.values.at(i));
+            ok = ok && query.exec();
+        } else {
+            ok = query.exec(entry.sql);
+        }
+        if (ok)
+            continue;
+        const QSqlError failure = query.lastError();
+        state.countError();
+        if (classifyFailure(failure, link.driver.data()) == Failure::NodeGone) {
+            *error = failure;
+            nodeGone(node, failure);
+            return false;
+        }
+        // The node answers but cannot take this state (a role or schema it does not have, a
+        // setting its version does not know): nothing of this connection may run there without
+        // it. Partly applied is fine: the next try replays from the same version.
+        link.stateRefused = true;
+        link.refusedVersion = version;
+        link.stateRetry = QDeadlineTimer(m_cluster->settings().healthIntervalMs);
+        const QString why = u"%1: %2"_s.arg(entry.sql, failure.databaseText().trimmed());
+        qCWarning(lcRouting).noquote()
+            << "could not restore the session state on" << state.address() << ":" << why;
+        return refused(why);
+    }
+    link.stateVersion = version;
+    link.stateRefused = false;
+    return true;
+}
+
+void Session::recordState(const Classification &classification, QStringView sql,
+                          const QList<QVariant> *values)
+{
+    // The primary ran the statement itself: it stays up to date if it was before.
+    Link &link = m_links[Cluster::PrimaryIndex];
+    const bool current = link.stateVersion == m_state.version();
+    m_state.statementSucceeded(classification, sql, values, m_pinned);
+    if (current)
+        link.stateVersion = m_state.version();
+}
+
+void Session::endTransactionState(bool committed)
+{
+    Link &link = m_links[Cluster::PrimaryIndex];
+    const bool current = link.stateVersion == m_state.version();
+    m_state.transactionEnded(committed);
+    if (current)
+        link.stateVersion = m_state.version();
+}
+
+QSharedPointer<QSqlDriver> Session::nodeConnection(int node, QSqlError *error)
 {
     Node &state = m_cluster->node(node);
     Link &link = m_links[size_t(node)];
@@ -159,6 +262,8 @@ void Session::loseTransaction()
 {
     m_pinned = false;
     m_transactionLost = true;
+    if (m_state.hasPending())
+        endTransactionState(false);
     m_links[Cluster::PrimaryIndex] = Link();
 }
 
@@ -219,14 +324,17 @@ bool Session::execute(const Classification &classification, QStringView sql,
             return false;
         }
     }
-    if (classification.isRead() && !m_pinned) {
+    // Temporary objects exist on the primary's connection only.
+    if (classification.isRead() && !m_pinned
+        && !(m_state.hasTemporaryObjects() && m_state.usesTemporaryObject(sql))) {
         NodeMask tried = 0;
         for (int reader = chooseReader(tried); reader >= 0; reader = chooseReader(tried)) {
             tried |= bit(reader);
             Node &state = m_cluster->node(reader);
             const QSharedPointer<QSqlDriver> driver = connection(reader, error);
             if (!driver) {
-                // connection() marked it failed; the statement moves on.
+                // connection() marked it failed, or it cannot take this session's state; the
+                // statement moves on.
                 state.countRetry();
                 continue;
             }
@@ -264,11 +372,11 @@ bool Session::execute(const Classification &classification, QStringView sql,
         }
     }
     *node = Cluster::PrimaryIndex;
-    return runOnPrimary(sql, attempt, purpose, error);
+    return runOnPrimary(classification, sql, attempt, purpose, error);
 }
 
-bool Session::runOnPrimary(QStringView sql, StatementAttempt &attempt, Purpose purpose,
-                           QSqlError *error)
+bool Session::runOnPrimary(const Classification &classification, QStringView sql,
+                           StatementAttempt &attempt, Purpose purpose, QSqlError *error)
 {
     Node &primary = m_cluster->primary();
     const QSharedPointer<QSqlDriver> driver = connection(Cluster::PrimaryIndex, error);
@@ -278,6 +386,11 @@ bool Session::runOnPrimary(QStringView sql, StatementAttempt &attempt, Purpose p
         primary.countQuery();
         logStatement(Cluster::PrimaryIndex, sql);
     }
+    // Settings changed inside a transaction count from its COMMIT, which an aborted transaction
+    // turns into a ROLLBACK.
+    const bool wasPinned = m_pinned;
+    const bool abortedBefore = wasPinned && m_state.hasPending()
+        && isTransactionFailed(m_links[Cluster::PrimaryIndex].connection);
     const bool ok = attempt.run(Cluster::PrimaryIndex, driver, error);
     if (!ok) {
         primary.countError();
@@ -290,6 +403,15 @@ bool Session::runOnPrimary(QStringView sql, StatementAttempt &attempt, Purpose p
         }
     }
     m_pinned = isInTransaction(m_links[Cluster::PrimaryIndex].connection);
+    if (purpose == Purpose::Execute) {
+        if (ok && m_state.mayChange(classification))
+            recordState(classification, sql, attempt.preparedValues());
+        if (wasPinned && !m_pinned && m_state.hasPending()) {
+            endTransactionState(ok && !abortedBefore
+                                && classification.hasFlag(Classification::EndsTransaction)
+                                && !isRollback(sql));
+        }
+    }
     return ok;
 }
 
@@ -364,8 +486,12 @@ bool Session::commitTransaction(QSqlError *error)
     const QSharedPointer<QSqlDriver> driver = primaryConnection(error);
     if (!driver)
         return false;
+    const bool aborted = isTransactionFailed(m_links[Cluster::PrimaryIndex].connection);
     *error = finishTransactionCommand(driver->commitTransaction(), driver);
-    return error->type() == QSqlError::NoError;
+    const bool ok = error->type() == QSqlError::NoError;
+    if (!m_pinned && m_state.hasPending())
+        endTransactionState(ok && !aborted);
+    return ok;
 }
 
 bool Session::rollbackTransaction(QSqlError *error)
@@ -375,6 +501,8 @@ bool Session::rollbackTransaction(QSqlError *error)
     if (!driver)
         return false;
     *error = finishTransactionCommand(driver->rollbackTransaction(), driver);
+    if (!m_pinned && m_state.hasPending())
+        endTransactionState(false);
     return error->type() == QSqlError::NoError;
 }
 

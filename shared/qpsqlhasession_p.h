@@ -11,11 +11,14 @@
 //
 
 #include "qpsqlhacluster_p.h"
+#include "qpsqlhasessionstate_p.h"
 
+#include <QtCore/qdeadlinetimer.h>
 #include <QtCore/qsharedpointer.h>
 #include <QtSql/qsqldriver.h>
 #include <QtSql/qsqlerror.h>
 
+#include <functional>
 #include <vector>
 
 typedef struct pg_conn PGconn;
@@ -32,6 +35,9 @@ public:
     // if it failed; *error is left alone on success, so that the statement path never builds a
     // QSqlError (one heap allocation each in Qt 6.4) only to say that nothing went wrong.
     virtual bool run(int node, const QSharedPointer<QSqlDriver> &driver, QSqlError *error) = 0;
+    // The values bound to a prepared statement (null if it was not prepared): a prepared
+    // statement that changed session state is replayed with them.
+    virtual const QList<QVariant> *preparedValues() const;
 };
 
 // One logical connection (one QPSQLHA driver instance): a QPSQL connection per node, made
@@ -78,22 +84,41 @@ public:
     bool rollbackTransaction(QSqlError *error);
     bool inTransaction() const { return m_pinned; }
 
+    // Settings, role, LISTENs and temporary objects of this logical connection.
+    const SessionState &state() const { return m_state; }
+    // Called with the primary's new connection each time one is made (after a failure, too),
+    // before anything runs on it: the driver re-subscribes its notifications there.
+    using ConnectedHandler = std::function<void(const QSharedPointer<QSqlDriver> &)>;
+    void setPrimaryConnectedHandler(ConnectedHandler handler)
+    {
+        m_primaryConnected = std::move(handler);
+    }
+
 private:
     struct Link
     {
         QSharedPointer<QSqlDriver> driver;
         PGconn *connection = nullptr;
         quint32 epoch = 0;
+        quint32 stateVersion = 0; // the session state applied on this connection
+        quint32 refusedVersion = 0; // ...and the one it refused, if stateRefused
+        bool stateRefused = false;
+        QDeadlineTimer stateRetry; // when to ask again after a refusal
     };
 
     QSharedPointer<QSqlDriver> connection(int node, QSqlError *error);
+    QSharedPointer<QSqlDriver> nodeConnection(int node, QSqlError *error);
+    bool restoreState(int node, QSqlError *error);
+    void recordState(const Classification &classification, QStringView sql,
+                     const QList<QVariant> *values);
+    void endTransactionState(bool committed);
     bool connect(int node, QSqlError *error);
     bool transactionSurvives(int node, QSqlError *error);
     void loseTransaction();
     QSqlError transactionLostError() const;
     void nodeGone(int node, const QSqlError &error);
-    bool runOnPrimary(QStringView sql, StatementAttempt &attempt, Purpose purpose,
-                      QSqlError *error);
+    bool runOnPrimary(const Classification &classification, QStringView sql,
+                      StatementAttempt &attempt, Purpose purpose, QSqlError *error);
     QSqlError finishTransactionCommand(bool ok, const QSharedPointer<QSqlDriver> &driver);
     void logStatement(int node, QStringView sql) const;
     int chooseReader(NodeMask tried);
@@ -104,6 +129,8 @@ private:
     bool m_transactionLost = false; // ...and that connection died before it ended
     bool m_logQueries = false;
     int m_ownReader = -1; // ReaderAffinity::Connection: the reader this connection keeps
+    SessionState m_state;
+    ConnectedHandler m_primaryConnected;
 };
 
 } // namespace QPsqlHa
