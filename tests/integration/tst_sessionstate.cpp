@@ -93,6 +93,7 @@ void tst_SessionState::initTestCase()
     QVERIFY2(m_test.execOn(Node::Primary, setup, &error), qPrintable(error));
     QVERIFY(m_test.waitForReplication());
 
+    m_cluster = uniqueClusterName("state-baseline");
     QSqlDatabase db = open(u"baseline"_s);
     QVERIFY(db.isOpen());
     QSqlQuery query(db);
