@@ -99,6 +99,11 @@ void QPsqlHaDriverPrivate::watchNotifier()
         return;
     // Let go of the dead connection now: its socket notifier has nothing more to say.
     detachNotifier();
+    // While the primary is marked failed the health checker probes it from its own thread; a
+    // connection attempt here would block the application's thread up to connect_timeout on
+    // every tick.
+    if (session->cluster().primary().state() == NodeState::Failed)
+        return;
     QSqlError ignored;
     session->primaryConnection(&ignored); // a new connection ends in primaryConnected()
 }
