@@ -42,8 +42,9 @@ struct SessionStatement
     QStringView text; // the statement without its ';'
     Kind kind = Setting;
     // What the statement sets, folded like PostgreSQL folds setting names ("search_path",
-    // "timezone", "listen:channel"): a later statement with the same key makes it pointless.
-    // Empty when unknown (set_config with a computed name, SET SESSION CHARACTERISTICS, ...).
+    // "timezone", "role", "session_authorization", "listen:channel"): a later statement with the
+    // same key makes a Setting pointless (Role: see SessionState). Empty when unknown
+    // (set_config with a computed name, SET SESSION CHARACTERISTICS, ...).
     QString key;
 };
 

@@ -55,7 +55,26 @@ void SessionState::removeKey(const QString &key)
 void SessionState::append(const SessionStatement &statement, const QList<QVariant> *values,
                           bool primaryOnly)
 {
-    removeKey(statement.key);
+    if (statement.kind == SessionStatement::Setting) {
+        removeKey(statement.key);
+    } else if (statement.kind == SessionStatement::Role && statement.key == "role"_L1) {
+        // SET ROLE after SET ROLE (a role per request, as pools do): only the last one counts.
+        // Not across SET SESSION AUTHORIZATION, which decides which roles may be set, and
+        // never a SESSION AUTHORIZATION itself. A setting replayed between two removed roles
+        // then runs as the login user (or the later role); one that needed the removed role's
+        // privileges fails there and the reader serves no reads of this connection.
+        auto firstRemovable = m_entries.begin();
+        for (auto it = m_entries.begin(); it != m_entries.end(); ++it) {
+            if (it->key == "session_authorization"_L1)
+                firstRemovable = it + 1;
+        }
+        m_entries.erase(std::remove_if(firstRemovable, m_entries.end(),
+                                       [](const Entry &entry) {
+                                           return entry.kind == SessionStatement::Role
+                                               && entry.key == "role"_L1;
+                                       }),
+                        m_entries.end());
+    }
     Entry entry;
     entry.sql = statement.text.toString();
     if (values) {

@@ -921,11 +921,9 @@ QString settingKey(Lexer &lexer, const Token &token, SessionStatement::Kind *kin
         if (part.isName())
             key += u'.' + settingName(part);
     }
-    // The role outlives RESET ALL, and what runs after it may depend on it: never superseded.
-    if (key == "role"_L1 || key == "session_authorization"_L1) {
+    // The role outlives RESET ALL (see SessionState for what supersedes it).
+    if (key == "role"_L1 || key == "session_authorization"_L1)
         *kind = SessionStatement::Role;
-        return QString();
-    }
     return key;
 }
 
@@ -977,8 +975,10 @@ SessionStatement describeSessionStatement(QStringView text)
         Token token = lexer.next();
         if (isKeyword(token, "session")) {
             token = lexer.next();
-            if (isKeyword(token, "authorization"))
+            if (isKeyword(token, "authorization")) {
                 statement.kind = SessionStatement::Role;
+                statement.key = u"session_authorization"_s;
+            }
             if (isKeyword(token, "authorization") || isKeyword(token, "characteristics"))
                 return statement;
         }
@@ -987,9 +987,10 @@ SessionStatement describeSessionStatement(QStringView text)
         const Token token = lexer.next();
         if (isKeyword(token, "all"))
             statement.kind = SessionStatement::ResetAll;
-        else if (isKeyword(token, "session")) // RESET SESSION AUTHORIZATION
+        else if (isKeyword(token, "session")) { // RESET SESSION AUTHORIZATION
             statement.kind = SessionStatement::Role;
-        else
+            statement.key = u"session_authorization"_s;
+        } else
             statement.key = settingKey(lexer, token, &statement.kind);
     } else if (isKeyword(first, "discard")) {
         const Token token = lexer.next();
@@ -1011,10 +1012,8 @@ SessionStatement describeSessionStatement(QStringView text)
         }
     } else {
         statement.key = setConfigKey(text);
-        if (statement.key == "role"_L1 || statement.key == "session_authorization"_L1) {
+        if (statement.key == "role"_L1 || statement.key == "session_authorization"_L1)
             statement.kind = SessionStatement::Role;
-            statement.key.clear();
-        }
     }
     return statement;
 }

@@ -17,6 +17,7 @@ class tst_SessionStateRecord : public QObject
 private slots:
     void nothingToKeep();
     void laterSettingSupersedes();
+    void roleSupersedesRoleOnly();
     void resetAllKeepsRoleAndListens();
     void discardAll();
     void transactionCommittedOrRolledBack();
@@ -69,10 +70,31 @@ void tst_SessionStateRecord::laterSettingSupersedes()
              QStringList({u"SET Search_Path TO b"_s,
                           u"SELECT set_config('application_name', 'y', false)"_s}));
     QCOMPARE(state.entries().front().version, 3u);
-    // The role never supersedes or is superseded: what ran after it may have needed it.
+}
+
+void tst_SessionStateRecord::roleSupersedesRoleOnly()
+{
+    SessionState state;
+    // A role per request, as pools do: the list does not grow.
+    for (int request = 0; request < 100; ++request) {
+        run(state, u"SET ROLE r%1"_s.arg(request));
+        run(state, u"SET application_name = 'request %1'"_s.arg(request));
+        run(state, u"RESET ROLE"_s);
+    }
+    QCOMPARE(replayed(state),
+             QStringList({u"SET application_name = 'request 99'"_s, u"RESET ROLE"_s}));
+    // SESSION AUTHORIZATION decides which roles may be set: roles before it stay, and it is
+    // never superseded itself.
+    run(state, u"SET SESSION AUTHORIZATION u1"_s);
     run(state, u"SET ROLE a"_s);
+    run(state, u"SET SESSION AUTHORIZATION u2"_s);
     run(state, u"SET ROLE b"_s);
-    QCOMPARE(replayed(state).size(), 4);
+    run(state, u"SELECT set_config('role', 'c', false)"_s);
+    QCOMPARE(replayed(state),
+             QStringList({u"SET application_name = 'request 99'"_s, u"RESET ROLE"_s,
+                          u"SET SESSION AUTHORIZATION u1"_s, u"SET ROLE a"_s,
+                          u"SET SESSION AUTHORIZATION u2"_s,
+                          u"SELECT set_config('role', 'c', false)"_s}));
 }
 
 void tst_SessionStateRecord::resetAllKeepsRoleAndListens()

@@ -815,13 +815,16 @@ void tst_StatementClassifier::sessionStatements_data()
     add("SET XML OPTION DOCUMENT", {u"setting xmloption: SET XML OPTION DOCUMENT"_s});
     add("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
         {u"setting : SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"_s});
-    add("SET ROLE r", {u"role : SET ROLE r"_s});
-    add("set session role r", {u"role : set session role r"_s});
-    add("SET role = 'r'", {u"role : SET role = 'r'"_s});
-    add("SET SESSION AUTHORIZATION u", {u"role : SET SESSION AUTHORIZATION u"_s});
-    add("RESET ROLE", {u"role : RESET ROLE"_s});
-    add("RESET SESSION AUTHORIZATION", {u"role : RESET SESSION AUTHORIZATION"_s});
-    add("SET session_authorization = u", {u"role : SET session_authorization = u"_s});
+    add("SET ROLE r", {u"role role: SET ROLE r"_s});
+    add("set session role r", {u"role role: set session role r"_s});
+    add("SET role = 'r'", {u"role role: SET role = 'r'"_s});
+    add("SET SESSION AUTHORIZATION u",
+        {u"role session_authorization: SET SESSION AUTHORIZATION u"_s});
+    add("RESET ROLE", {u"role role: RESET ROLE"_s});
+    add("RESET SESSION AUTHORIZATION",
+        {u"role session_authorization: RESET SESSION AUTHORIZATION"_s});
+    add("SET session_authorization = u",
+        {u"role session_authorization: SET session_authorization = u"_s});
     add("RESET search_path", {u"setting search_path: RESET search_path"_s});
     add("RESET ALL", {u"reset all : RESET ALL"_s});
     add("DISCARD ALL", {u"discard all : DISCARD ALL"_s});
@@ -837,7 +840,7 @@ void tst_StatementClassifier::sessionStatements_data()
     add("SELECT pg_catalog.set_config('a.b', $1, false) AS x",
         {u"setting a.b: SELECT pg_catalog.set_config('a.b', $1, false) AS x"_s});
     add("SELECT set_config('role', 'r', false)",
-        {u"role : SELECT set_config('role', 'r', false)"_s});
+        {u"role role: SELECT set_config('role', 'r', false)"_s});
     // Not exactly one set_config: the effect is not known, so nothing is superseded by it.
     add("SELECT set_config('a', 'b', false) FROM t",
         {u"setting : SELECT set_config('a', 'b', false) FROM t"_s});
