@@ -48,6 +48,8 @@ bool QPsqlHaResult::run(int node, const QSharedPointer<QSqlDriver> &driver, QSql
     // The previous result is on another node's query: release it there before running here.
     if (m_previous >= 0 && m_previous != node)
         finishPrevious();
+    if (node >= m_nodes.size())
+        m_nodes.resize(node + 1);
     NodeQuery &slot = m_nodes[node];
     if (slot.driver != driver) {
         // First use of this node, or its connection was re-created: start afresh there.
@@ -120,10 +122,9 @@ bool QPsqlHaResult::runStatement(Session::Purpose purpose)
         finishPrevious();
         return false;
     }
-    if (m_nodes.size() != s->cluster().nodeCount()) {
-        finishPrevious();
+    // Readers can be added at run time; run() grows the list too, should one appear meanwhile.
+    if (m_nodes.size() < s->cluster().nodeCount())
         m_nodes.resize(s->cluster().nodeCount());
-    }
     m_purpose = purpose;
     if (purpose == Session::Purpose::Execute) {
         // Like QPSQL before it runs a statement: no current row, no result set.
@@ -319,9 +320,9 @@ QSqlRecord QPsqlHaResult::record() const
 QVariant QPsqlHaResult::lastInsertId() const
 {
     // QPSQL answers with SELECT lastval() on its own session: that must be the primary's.
-    if (m_current == Cluster::PrimaryIndex)
-        return current()->lastInsertId();
     Session *s = session();
+    if (s && m_current == s->writeNode())
+        return current()->lastInsertId();
     QSqlError error;
     const QSharedPointer<QSqlDriver> primary
         = s ? s->primaryConnection(&error) : QSharedPointer<QSqlDriver>();

@@ -54,13 +54,18 @@ NodeStatus statusOf(const Cluster &cluster, int index)
     status.host = node.settings().host;
     status.port = node.settings().port;
     status.address = node.address();
-    status.role = node.role();
+    // What operators need to know is where writes go: the node taking them is "primary".
+    status.role = index == cluster.writeNode() ? NodeRole::Primary : NodeRole::Reader;
     status.state = node.state();
     status.queries = node.queries();
     status.errors = node.errors();
     status.retries = node.retries();
     status.lastError = node.lastError();
     status.lastStateChange = node.lastStateChange();
+    status.lagBytes = node.lagBytes();
+    status.lagMs = node.lagMs();
+    status.inFlight = node.inFlight();
+    status.weight = node.weight();
     return status;
 }
 
@@ -145,8 +150,10 @@ QList<ClusterStatus> clusters()
     for (const QSharedPointer<Cluster> &cluster : ClusterRegistry::instance().clusters()) {
         ClusterStatus status;
         status.name = cluster->name();
-        for (int i = 0; i < cluster->nodeCount(); ++i)
-            status.nodes.append(statusOf(*cluster, i));
+        for (int i = 0; i < cluster->nodeCount(); ++i) {
+            if (!cluster->node(i).isRemoved())
+                status.nodes.append(statusOf(*cluster, i));
+        }
         result.append(status);
     }
     return result;
@@ -213,6 +220,44 @@ void NodeHandle::setOnline(bool online)
 {
     if (isValid())
         m_cluster->node(m_index).setOfflineByHand(!online);
+}
+
+namespace {
+
+QSharedPointer<Cluster> findCluster(const QString &name, QString *errorMessage)
+{
+    QSharedPointer<Cluster> cluster = ClusterRegistry::instance().find(name);
+    if (!cluster && errorMessage)
+        *errorMessage = u"QPSQLHA: no cluster '%1' in this process"_s.arg(name);
+    return cluster;
+}
+
+} // namespace
+
+bool addReader(const QString &cluster, const QString &address, QString *errorMessage)
+{
+    QString ignored;
+    QString &message = errorMessage ? *errorMessage : ignored;
+    const QSharedPointer<Cluster> found = findCluster(cluster, &message);
+    return found && found->addReader(address, &message) >= 0;
+}
+
+bool removeNode(const QString &cluster, const QString &address, QString *errorMessage)
+{
+    QString ignored;
+    QString &message = errorMessage ? *errorMessage : ignored;
+    const QSharedPointer<Cluster> found = findCluster(cluster, &message);
+    if (!found)
+        return false;
+    // Accept what users type ("host:port", "[::1]:5432") and compare it the way nodes are named.
+    NodeSettings wanted;
+    QString problem;
+    if (!parseNodeAddress(address, found->node(Cluster::PrimaryIndex).settings().port, &wanted.host,
+                          &wanted.port, &problem)) {
+        message = u"QPSQLHA: '%1' is not host:port: %2"_s.arg(address, problem);
+        return false;
+    }
+    return found->removeNode(wanted.address(), &message);
 }
 
 NodeHandle node(const QString &cluster, const QString &host, int port)

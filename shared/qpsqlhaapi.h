@@ -44,12 +44,18 @@ struct NodeStatus
     quint64 retries = 0;
     QString lastError;
     QDateTime lastStateChange;
+    // Replication: how far this reader's replay is behind the primary; -1 when not known or
+    // not a reader. Measured by the health checker every interval.
+    qint64 lagBytes = -1;
+    qint64 lagMs = -1;
+    int inFlight = 0; // statements running on it in this process now
+    int weight = 1; // QPSQLHA_WEIGHTS
 };
 
 struct ClusterStatus
 {
     QString name;
-    QList<NodeStatus> nodes; // the primary first
+    QList<NodeStatus> nodes; // in the order they were configured or added
 };
 
 // Every cluster of this process (a cluster exists from the first open() that names it).
@@ -83,6 +89,15 @@ private:
     QSharedPointer<Cluster> m_cluster;
     int m_index = -1;
 };
+
+// Nodes on the fly: adds a reader (host:port, IPv6 in brackets; credentials and database are the
+// primary's) to, or removes a node from, a cluster for every connection of it in this process,
+// without reopening anything. Statements running on a removed node finish; the node taking the
+// writes cannot be removed. On failure returns false and sets *errorMessage.
+QPSQLHA_EXPORT bool addReader(const QString &cluster, const QString &address,
+                              QString *errorMessage = nullptr);
+QPSQLHA_EXPORT bool removeNode(const QString &cluster, const QString &address,
+                               QString *errorMessage = nullptr);
 
 // The node host:port of a cluster (the replication set's name for initDatabases() clusters,
 // QPSQLHA_CLUSTER or the derived name otherwise); invalid if there is none.

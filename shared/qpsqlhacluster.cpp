@@ -4,7 +4,10 @@
 #include "qpsqlhacluster_p.h"
 
 #include "qpsqlhahealthchecker_p.h"
+#include "qpsqlhalogging_p.h"
 #include "qpsqlhapolicy_p.h"
+
+#include <QtCore/qdatetime.h>
 
 namespace QPsqlHa {
 
@@ -14,9 +17,12 @@ Cluster::Cluster(const ClusterSettings &settings)
     : m_settings(settings)
     , m_classifier(settings.writeFunctions)
 {
-    m_nodes.reserve(size_t(settings.nodes.size()));
-    for (const NodeSettings &node : settings.nodes)
-        m_nodes.push_back(std::make_unique<Node>(settings.name, node));
+    m_ownedNodes.reserve(size_t(settings.nodes.size()));
+    for (const NodeSettings &node : settings.nodes) {
+        m_ownedNodes.push_back(std::make_unique<Node>(settings.name, node));
+        m_nodes[m_ownedNodes.size() - 1] = m_ownedNodes.back().get();
+    }
+    m_nodeCount.storeRelease(int(m_ownedNodes.size()));
     if (settings.debug)
         enableDebug();
 }
@@ -24,31 +30,250 @@ Cluster::Cluster(const ClusterSettings &settings)
 int Cluster::indexOf(const QString &address) const
 {
     for (int i = 0; i < nodeCount(); ++i) {
-        if (node(i).address().compare(address, Qt::CaseInsensitive) == 0)
+        if (!node(i).isRemoved() && node(i).address().compare(address, Qt::CaseInsensitive) == 0)
             return i;
     }
     return -1;
 }
 
-int Cluster::pickReader(NodeMask excluded) const noexcept
+bool Cluster::isReadable(int index) const noexcept
+{
+    const Node &candidate = node(index);
+    return candidate.isOnline() && candidate.role() == NodeRole::Reader && !candidate.isRemoved()
+        && index != writeNode();
+}
+
+int Cluster::pickReader(NodeMask excluded, quint64 minimumWal) const noexcept
 {
     int candidates[MaximumNodes];
     int count = 0;
-    for (int i = 1; i < nodeCount(); ++i) {
-        if (!(excluded & (NodeMask(1) << i)) && node(i).isOnline())
+    const int nodes = nodeCount();
+    for (int i = 0; i < nodes; ++i) {
+        if (!(excluded & (NodeMask(1) << i)) && isReadable(i)
+            && (minimumWal == 0 || node(i).walPosition() >= minimumWal))
             candidates[count++] = i;
     }
     if (count == 0)
         return -1;
-    return candidates[choosePosition(m_settings.policy, count, m_turn)];
+    return pickBy(m_settings.policy, candidates, count);
+}
+
+int Cluster::pickBy(Policy policy, const int *candidates, int count) const noexcept
+{
+    if (count == 1)
+        return candidates[0];
+    switch (policy) {
+    case Policy::LeastBusy:
+    case Policy::Fastest: {
+        // Ties (all idle, all unmeasured) are broken at random so that load still spreads.
+        int best = -1;
+        qint64 bestScore = 0;
+        int ties = 0;
+        for (int i = 0; i < count; ++i) {
+            const Node &candidate = node(candidates[i]);
+            const qint64 score
+                = policy == Policy::LeastBusy ? candidate.inFlight() : candidate.responseTimeUs();
+            if (best < 0 || score < bestScore) {
+                best = candidates[i];
+                bestScore = score;
+                ties = 1;
+            } else if (score == bestScore && threadLocalRandom(quint32(++ties)) == 0) {
+                best = candidates[i];
+            }
+        }
+        return best;
+    }
+    case Policy::Random:
+    case Policy::RoundRobin:
+        break;
+    }
+    quint32 totalWeight = 0;
+    for (int i = 0; i < count; ++i)
+        totalWeight += quint32(node(candidates[i]).weight());
+    if (totalWeight == quint32(count) || totalWeight == 0) // all equal: the plain choice
+        return candidates[choosePosition(policy, count, m_turn)];
+    quint32 ticket = policy == Policy::RoundRobin ? m_turn.fetchAndAddRelaxed(1) % totalWeight
+                                                  : threadLocalRandom(totalWeight);
+    for (int i = 0; i < count; ++i) {
+        const quint32 weight = quint32(node(candidates[i]).weight());
+        if (ticket < weight)
+            return candidates[i];
+        ticket -= weight;
+    }
+    return candidates[count - 1];
 }
 
 int Cluster::assignReader() const noexcept
 {
-    const int readers = nodeCount() - 1;
-    if (readers <= 0)
+    // Every reader in turn (by weight), whatever its state, so that connections stay spread
+    // when a failed reader returns.
+    int candidates[MaximumNodes];
+    int count = 0;
+    const int nodes = nodeCount();
+    const int writer = writeNode();
+    for (int i = 0; i < nodes; ++i) {
+        if (i != writer && !node(i).isRemoved())
+            candidates[count++] = i;
+    }
+    if (count == 0)
         return -1;
-    return 1 + int(m_assignTurn.fetchAndAddRelaxed(1) % quint32(readers));
+    quint32 totalWeight = 0;
+    for (int i = 0; i < count; ++i)
+        totalWeight += quint32(node(candidates[i]).weight());
+    if (totalWeight == 0)
+        return candidates[m_assignTurn.fetchAndAddRelaxed(1) % quint32(count)];
+    quint32 ticket = m_assignTurn.fetchAndAddRelaxed(1) % totalWeight;
+    for (int i = 0; i < count; ++i) {
+        const quint32 weight = quint32(node(candidates[i]).weight());
+        if (ticket < weight)
+            return candidates[i];
+        ticket -= weight;
+    }
+    return candidates[count - 1];
+}
+
+int Cluster::addReader(const QString &address, QString *error)
+{
+    const NodeSettings &primary = node(PrimaryIndex).settings();
+    NodeSettings reader = primary;
+    reader.role = NodeRole::Reader;
+    reader.weight = 1;
+    QString problem;
+    if (!parseNodeAddress(address, primary.port, &reader.host, &reader.port, &problem)) {
+        *error = u"QPSQLHA: cannot add reader '%1' to cluster '%2': %3"_s.arg(address, name(),
+                                                                              problem);
+        return -1;
+    }
+    QMutexLocker locker(&m_topologyMutex);
+    const int count = nodeCount();
+    if (indexOf(reader.address()) >= 0) {
+        *error = u"QPSQLHA: %1 is already a node of cluster '%2'"_s.arg(reader.address(), name());
+        return -1;
+    }
+    if (count >= MaximumNodes) {
+        *error = u"QPSQLHA: cluster '%1' has %2 nodes (removed ones included), the most it can "
+                 "hold"_s.arg(name())
+                     .arg(count);
+        return -1;
+    }
+    m_ownedNodes.push_back(std::make_unique<Node>(name(), reader));
+    m_nodes[count] = m_ownedNodes.back().get();
+    // Until its first probe says what it is, it gets no reads.
+    m_nodes[count]->markFailed(u"added; waiting for the first probe"_s);
+    m_nodeCount.storeRelease(count + 1);
+    qCInfo(lcHealth).noquote() << "cluster" << name() << ": reader" << reader.address() << "added";
+    // Clusters made outside the registry (tests) have no health checker to wake.
+    if (const QSharedPointer<Cluster> registered = ClusterRegistry::instance().find(name());
+        registered.data() == this)
+        HealthChecker::instance().probeSoon(registered);
+    return count;
+}
+
+bool Cluster::removeNode(const QString &address, QString *error)
+{
+    QMutexLocker locker(&m_topologyMutex);
+    const int index = indexOf(address);
+    if (index < 0) {
+        *error = u"QPSQLHA: %1 is not a node of cluster '%2'"_s.arg(address, name());
+        return false;
+    }
+    if (index == writeNode()) {
+        *error = u"QPSQLHA: %1 takes the writes of cluster '%2' and cannot be removed"_s.arg(
+            address, name());
+        return false;
+    }
+    node(index).markRemoved();
+    qCInfo(lcHealth).noquote() << "cluster" << name() << ": node" << address << "removed";
+    return true;
+}
+
+void Cluster::reconcile()
+{
+    QMutexLocker locker(&m_topologyMutex);
+    const int count = nodeCount();
+
+    // Writes go to the reachable node that says it is a primary; of two, the newer timeline.
+    const int current = writeNode();
+    int best = -1;
+    for (int i = 0; i < count; ++i) {
+        const Node &candidate = node(i);
+        if (candidate.isRemoved() || !candidate.isReachable()
+            || candidate.role() != NodeRole::Primary)
+            continue;
+        if (best < 0 || candidate.timeline() > node(best).timeline()
+            || (candidate.timeline() == node(best).timeline() && i == current))
+            best = i;
+    }
+    if (best >= 0 && best != current) {
+        m_writeNode.storeRelease(best);
+        qCWarning(lcRouting).noquote()
+            << u"cluster %1: writes now go to %2 (timeline %3), not %4"_s.arg(
+                   name(), node(best).address(), QString::number(node(best).timeline()),
+                   node(current).address());
+    }
+    const int writer = writeNode();
+    Node &primary = node(writer);
+    for (int i = 0; i < count; ++i) {
+        Node &other = node(i);
+        if (i != writer && !other.isRemoved() && other.isReachable()
+            && other.role() == NodeRole::Primary) {
+            const QString message = u"also claims to be a primary (timeline %1); writes go to %2 "
+                                    "(timeline %3)"_s.arg(other.timeline())
+                                        .arg(primary.address())
+                                        .arg(primary.timeline());
+            if (other.lastError() != message) {
+                qCWarning(lcRouting).noquote()
+                    << "cluster" << name() << ": node" << other.address() << message;
+                other.setLastError(message);
+            }
+        }
+    }
+    if (primary.state() == NodeState::Lagging)
+        primary.setLagging(false, u"it is the primary"_s);
+
+    // Replication lag of each standby against the primary's last known WAL position.
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    const quint64 primaryWal = primary.role() == NodeRole::Primary ? primary.walPosition() : 0;
+    if (primaryWal != 0 && (m_walHistory.empty() || m_walHistory.back().lsn != primaryWal)) {
+        if (!m_walHistory.empty() && m_walHistory.back().lsn > primaryWal)
+            m_walHistory.clear(); // another primary, another history
+        m_walHistory.push_back({now, primaryWal});
+        if (m_walHistory.size() > 256)
+            m_walHistory.erase(m_walHistory.begin());
+    }
+    for (int i = 0; i < count; ++i) {
+        Node &reader = node(i);
+        if (i == writer || reader.isRemoved() || reader.role() != NodeRole::Reader
+            || primaryWal == 0) {
+            reader.setLag(-1, -1);
+            continue;
+        }
+        const quint64 replayed = reader.walPosition();
+        const qint64 bytes = primaryWal > replayed ? qint64(primaryWal - replayed) : 0;
+        qint64 ms = 0;
+        if (bytes > 0) {
+            // Since when has the primary been past what this reader has replayed?
+            ms = now - m_walHistory.front().timeMs;
+            for (const WalSample &sample : m_walHistory) {
+                if (sample.lsn > replayed) {
+                    ms = now - sample.timeMs;
+                    break;
+                }
+            }
+        }
+        reader.setLag(bytes, ms);
+        if (m_settings.maxLagBytes == 0 && m_settings.maxLagMs == 0)
+            continue;
+        const bool over = (m_settings.maxLagBytes > 0 && bytes > m_settings.maxLagBytes)
+            || (m_settings.maxLagMs > 0 && ms > m_settings.maxLagMs);
+        const bool underHalf = (m_settings.maxLagBytes == 0 || bytes <= m_settings.maxLagBytes / 2)
+            && (m_settings.maxLagMs == 0 || ms <= m_settings.maxLagMs / 2);
+        const QString figures = u"replay lag %1 bytes, %2 ms"_s.arg(bytes).arg(ms);
+        if (over && reader.state() == NodeState::Online)
+            reader.setLagging(true, figures);
+        else if (underHalf && reader.state() == NodeState::Lagging)
+            reader.setLagging(false, figures);
+    }
 }
 
 namespace {
@@ -68,6 +293,12 @@ QString settingsConflict(const ClusterSettings &existing, const ClusterSettings 
         return u"another QPSQLHA_POLICY"_s;
     if (existing.affinity != wanted.affinity)
         return u"another QPSQLHA_READER_AFFINITY"_s;
+    if (existing.consistency != wanted.consistency)
+        return u"another QPSQLHA_CONSISTENCY"_s;
+    if (existing.maxLagBytes != wanted.maxLagBytes || existing.maxLagMs != wanted.maxLagMs)
+        return u"other QPSQLHA_MAX_LAG_BYTES/QPSQLHA_MAX_LAG_MS"_s;
+    if (existing.weights != wanted.weights)
+        return u"other QPSQLHA_WEIGHTS"_s;
     if (existing.writeFunctions != wanted.writeFunctions)
         return u"another QPSQLHA_WRITE_FUNCTIONS"_s;
     return QString();

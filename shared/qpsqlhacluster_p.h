@@ -37,14 +37,33 @@ public:
     const ClusterSettings &settings() const { return m_settings; }
     const StatementClassifier &classifier() const { return m_classifier; }
 
-    int nodeCount() const { return int(m_nodes.size()); }
+    // Nodes are only ever appended (readers added at run time); a removed node keeps its index,
+    // marked removed, so that indexes held by sessions stay valid. Lock-free to read.
+    int nodeCount() const { return m_nodeCount.loadAcquire(); }
     Node &node(int index) const { return *m_nodes[size_t(index)]; }
+    // The configured primary's index: where writes go until the servers say otherwise.
     static constexpr int PrimaryIndex = 0;
-    Node &primary() const { return node(PrimaryIndex); }
+    // The node writes go to now: the configured primary, or the reader that was promoted.
+    int writeNode() const { return m_writeNode.loadAcquire(); }
+    Node &primary() const { return node(writeNode()); }
+    // The node of that address that has not been removed, or -1.
     int indexOf(const QString &address) const;
 
     // An online reader not in `excluded`, chosen by the policy; -1 if there is none.
-    int pickReader(NodeMask excluded) const noexcept;
+    // With `minimumWal` > 0 only readers that have replayed at least that WAL position.
+    int pickReader(NodeMask excluded, quint64 minimumWal = 0) const noexcept;
+    // Whether `index` may serve a read now (online, a standby, not the write node).
+    bool isReadable(int index) const noexcept;
+
+    // Nodes on the fly: a reader with the primary's credentials and database at `address`
+    // (host:port), for every connection of the cluster. Returns its index, or -1 and *error.
+    int addReader(const QString &address, QString *error);
+    // Takes a reader out; statements running on it finish. The write node cannot be removed.
+    bool removeNode(const QString &address, QString *error);
+
+    // The health checker's findings: decides which node takes writes and which readers lag.
+    // Called after every probe, from the health checker's threads.
+    void reconcile();
     // The reader a new connection keeps under ReaderAffinity::Connection: every reader in turn,
     // whatever its state, so that connections stay spread when a failed reader returns.
     // -1 without readers.
@@ -60,9 +79,23 @@ public:
     bool isDebugEnabled() const { return m_debug.loadRelaxed() != 0; }
 
 private:
+    int pickBy(Policy policy, const int *candidates, int count) const noexcept;
+
     const ClusterSettings m_settings;
     const StatementClassifier m_classifier;
-    std::vector<std::unique_ptr<Node>> m_nodes;
+    // Written under m_topologyMutex before m_nodeCount publishes it; owned by m_ownedNodes.
+    Node *m_nodes[MaximumNodes] = {};
+    QAtomicInt m_nodeCount {0};
+    QAtomicInt m_writeNode {PrimaryIndex};
+    QMutex m_topologyMutex; // adding/removing nodes, reconcile()
+    std::vector<std::unique_ptr<Node>> m_ownedNodes;
+    // The write node's WAL position over the last probes, for readers' lag in milliseconds.
+    struct WalSample
+    {
+        qint64 timeMs;
+        quint64 lsn;
+    };
+    std::vector<WalSample> m_walHistory;
     mutable QAtomicInteger<quint32> m_turn {0};
     mutable QAtomicInteger<quint32> m_assignTurn {0};
     QAtomicInt m_sessions {0};

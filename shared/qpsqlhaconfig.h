@@ -17,6 +17,14 @@ namespace QPsqlHa {
 enum class Policy {
     Random, // each of N readers gets about 1/N of the reads
     RoundRobin, // strictly in turn, shared by every connection of the cluster
+    LeastBusy, // the reader with the fewest statements in flight in this process
+    Fastest, // the reader with the lowest recent response time seen by this process
+};
+
+// What a connection's reads may see after its own writes.
+enum class Consistency {
+    Eventual, // any online reader, whatever it has replayed
+    ReadYourWrites, // after a write, only readers that have replayed it (else the primary)
 };
 
 // Whether a connection keeps its reader. Consecutive reads of one connection cannot run in
@@ -33,6 +41,7 @@ enum class NodeState : quint8 {
     Online,
     Failed, // a statement or a probe found it gone; the health checker probes it
     OfflineByHand, // taken out by an operator; only an operator brings it back
+    Lagging, // a reader further behind the primary than QPSQLHA_MAX_LAG_*: answers, gets no reads
 };
 
 // One database node, as in the original connector's NodeConf.

@@ -174,9 +174,61 @@ bool applyOption(const QString &key, const QString &value, ClusterSettings *sett
             settings->policy = Policy::Random;
         } else if (v == "round_robin"_L1) {
             settings->policy = Policy::RoundRobin;
+        } else if (v == "least_busy"_L1) {
+            settings->policy = Policy::LeastBusy;
+        } else if (v == "fastest"_L1) {
+            settings->policy = Policy::Fastest;
         } else {
-            *errorMessage = invalidValue(key, value, u"expected random or round_robin"_s);
+            *errorMessage = invalidValue(key, value,
+                                         u"expected random, round_robin, least_busy or fastest"_s);
             return false;
+        }
+    } else if (upper == "QPSQLHA_CONSISTENCY"_L1) {
+        const QString v = value.toLower();
+        if (v == "eventual"_L1) {
+            settings->consistency = Consistency::Eventual;
+        } else if (v == "read_your_writes"_L1) {
+            settings->consistency = Consistency::ReadYourWrites;
+        } else {
+            *errorMessage = invalidValue(key, value, u"expected eventual or read_your_writes"_s);
+            return false;
+        }
+    } else if (upper == "QPSQLHA_MAX_LAG_BYTES"_L1 || upper == "QPSQLHA_MAX_LAG_MS"_L1) {
+        const qint64 limit = value.toLongLong(&ok);
+        if (!ok || limit < 0) {
+            *errorMessage = invalidValue(key, value,
+                                         upper.endsWith("BYTES"_L1)
+                                             ? u"expected a number of bytes, 0 for no limit"_s
+                                             : u"expected milliseconds, 0 for no limit"_s);
+            return false;
+        }
+        (upper.endsWith("BYTES"_L1) ? settings->maxLagBytes : settings->maxLagMs) = limit;
+    } else if (upper == "QPSQLHA_WEIGHTS"_L1) {
+        settings->weights.clear();
+        for (const QString &rawEntry : value.split(u',', Qt::KeepEmptyParts)) {
+            const QString entry = rawEntry.trimmed();
+            const qsizetype eq = entry.lastIndexOf(u'=');
+            // Without an explicit port, a weight would silently miss a reader on another port.
+            const QString address = eq > 0 ? entry.left(eq).trimmed() : QString();
+            const int weight = eq > 0 ? entry.mid(eq + 1).trimmed().toInt(&ok) : 0;
+            QString host;
+            int port = 0;
+            QString problem;
+            if (eq <= 0 || !ok || weight < 0 || weight > 1000) {
+                problem = u"'%1' is not host:port=weight (weight 0..1000)"_s.arg(entry);
+            } else if (!parseNodeAddress(address, -1, &host, &port, &problem)) {
+                // problem set
+            } else if (port < 0) {
+                problem = u"'%1' lacks the port"_s.arg(address);
+            }
+            if (!problem.isEmpty()) {
+                *errorMessage = invalidValue(key, value, problem);
+                return false;
+            }
+            NodeSettings named;
+            named.host = host;
+            named.port = port;
+            settings->weights.append({named.address(), weight});
         }
     } else if (upper == "QPSQLHA_READER_AFFINITY"_L1) {
         const QString v = value.toLower();
@@ -344,9 +396,32 @@ bool parseConnectionParameters(const ConnectionParameters &parameters, ClusterSe
         }
     }
 
+    for (const auto &[address, weight] : std::as_const(settings->weights)) {
+        auto node = std::find_if(settings->nodes.begin() + 1, settings->nodes.end(),
+                                 [&](const NodeSettings &n) {
+                                     return n.address().compare(address, Qt::CaseInsensitive) == 0;
+                                 });
+        if (node == settings->nodes.end()) {
+            *errorMessage
+                = invalidValue(u"QPSQLHA_WEIGHTS"_s, address, u"not one of the readers"_s);
+            return false;
+        }
+        node->weight = weight;
+    }
+
     if (settings->name.isEmpty())
         settings->name = primary.address() + u'/' + primary.database;
     return true;
+}
+
+bool parseNodeAddress(const QString &text, int defaultPort, QString *host, int *port,
+                      QString *problem)
+{
+    if (text.trimmed().isEmpty()) {
+        *problem = u"empty address"_s;
+        return false;
+    }
+    return parseHostPort(text.trimmed(), defaultPort, host, port, problem);
 }
 
 bool clusterSettingsFromConfig(const QString &name, const ReplicationConfig &config, bool debug,

@@ -32,6 +32,7 @@ struct QPSQLHA_EXPORT NodeSettings
     QString sslmode; // from NodeConfig; empty: whatever the connect options say
     NodeRole role = NodeRole::Reader;
     bool logQueries = false;
+    int weight = 1; // QPSQLHA_WEIGHTS: share of reads relative to the other readers
 
     // "host:port", "[v6addr]:port": how nodes are named in errors, logs and by the tools.
     QString address() const;
@@ -47,6 +48,10 @@ struct QPSQLHA_EXPORT ClusterSettings
     int healthIntervalMs = 2000;
     Policy policy = Policy::Random;
     ReaderAffinity affinity = ReaderAffinity::Connection;
+    Consistency consistency = Consistency::Eventual;
+    qint64 maxLagBytes = 0; // QPSQLHA_MAX_LAG_BYTES; 0: no limit
+    qint64 maxLagMs = 0; // QPSQLHA_MAX_LAG_MS; 0: no limit
+    QList<std::pair<QString, int>> weights; // QPSQLHA_WEIGHTS as given: address, weight
     bool debug = false;
     bool logQueries = false;
     bool control = false; // QPSQLHA_CONTROL: serve node state to qpsqlha-ctl and the monitor
@@ -80,6 +85,10 @@ QPSQLHA_EXPORT bool parseConnectionParameters(const ConnectionParameters &parame
 QPSQLHA_EXPORT bool clusterSettingsFromConfig(const QString &name, const ReplicationConfig &config,
                                               bool debug, ClusterSettings *settings,
                                               QString *errorMessage);
+
+// "host:port" as typed by a user (QPSQLHA_WEIGHTS, qpsqlha-ctl add-reader) -> host and port.
+QPSQLHA_EXPORT bool parseNodeAddress(const QString &text, int defaultPort, QString *host, int *port,
+                                     QString *problem);
 
 // Quotes a value for a libpq conninfo string: 'value' with ' and \ escaped.
 QPSQLHA_EXPORT QString quoteConninfoValue(const QString &value);

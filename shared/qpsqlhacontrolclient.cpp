@@ -254,6 +254,32 @@ bool ControlClient::setNodeOnline(const QString &cluster, const QString &nodeAdd
     return true;
 }
 
+bool ControlClient::addReader(const QString &cluster, const QString &nodeAddress,
+                              ProcessStatus *status, int timeoutMs)
+{
+    QJsonObject reply;
+    if (!d->request(
+            {{u"cmd"_s, u"add-reader"_s}, {u"cluster"_s, cluster}, {u"node"_s, nodeAddress}},
+            &reply, timeoutMs))
+        return false;
+    if (status)
+        Protocol::processFromJson(reply.value(u"process"_s).toObject(), status);
+    return true;
+}
+
+bool ControlClient::removeNode(const QString &cluster, const QString &nodeAddress,
+                               ProcessStatus *status, int timeoutMs)
+{
+    QJsonObject reply;
+    if (!d->request(
+            {{u"cmd"_s, u"remove-node"_s}, {u"cluster"_s, cluster}, {u"node"_s, nodeAddress}},
+            &reply, timeoutMs))
+        return false;
+    if (status)
+        Protocol::processFromJson(reply.value(u"process"_s).toObject(), status);
+    return true;
+}
+
 void ControlClient::subscribe()
 {
     d->socket.write(Protocol::encode(

@@ -79,6 +79,12 @@ public:
     bool setNodeOnline(const QString &cluster, const QString &nodeAddress, bool online,
                        bool *changed = nullptr, NodeStatus *node = nullptr, int timeoutMs = 2000);
 
+    // Nodes on the fly (see QPsqlHa::addReader()): the process's status after the change.
+    bool addReader(const QString &cluster, const QString &nodeAddress,
+                   ProcessStatus *status = nullptr, int timeoutMs = 2000);
+    bool removeNode(const QString &cluster, const QString &nodeAddress,
+                    ProcessStatus *status = nullptr, int timeoutMs = 2000);
+
     // Asks for events; the reply arrives as processStatusReceived().
     void subscribe();
 

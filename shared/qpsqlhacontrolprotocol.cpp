@@ -45,7 +45,8 @@ QString applicationName()
 
 bool stateFromText(const QString &text, NodeState *state)
 {
-    for (NodeState candidate : {NodeState::Online, NodeState::Failed, NodeState::OfflineByHand}) {
+    for (NodeState candidate :
+         {NodeState::Online, NodeState::Failed, NodeState::OfflineByHand, NodeState::Lagging}) {
         if (text == nodeStateText(candidate)) {
             *state = candidate;
             return true;
@@ -67,6 +68,10 @@ QJsonObject nodeToJson(const NodeStatus &node)
         {u"retries"_s, double(node.retries)},
         {u"lastError"_s, node.lastError},
         {u"lastChange"_s, node.lastStateChange.toUTC().toString(Qt::ISODateWithMs)},
+        {u"lagBytes"_s, double(node.lagBytes)},
+        {u"lagMs"_s, double(node.lagMs)},
+        {u"inFlight"_s, node.inFlight},
+        {u"weight"_s, node.weight},
     };
 }
 
@@ -87,6 +92,11 @@ bool nodeFromJson(const QJsonObject &object, NodeStatus *node)
     node->lastError = object.value(u"lastError"_s).toString();
     node->lastStateChange
         = QDateTime::fromString(object.value(u"lastChange"_s).toString(), Qt::ISODateWithMs);
+    // Added in 0.2 of the library; older processes do not send them.
+    node->lagBytes = qint64(object.value(u"lagBytes"_s).toDouble(-1));
+    node->lagMs = qint64(object.value(u"lagMs"_s).toDouble(-1));
+    node->inFlight = object.value(u"inFlight"_s).toInt(0);
+    node->weight = object.value(u"weight"_s).toInt(1);
     return true;
 }
 
@@ -193,10 +203,20 @@ bool parseRequest(const QByteArray &line, Request *request, QString *errorCode,
         request->cluster = cluster.toString();
         request->node = node.toString();
         request->online = online.toBool();
+    } else if (name == "add-reader"_L1 || name == "remove-node"_L1) {
+        request->command = name == "add-reader"_L1 ? Command::AddReader : Command::RemoveNode;
+        const QJsonValue cluster = object.value(u"cluster"_s);
+        const QJsonValue node = object.value(u"node"_s);
+        if (!cluster.isString() || !node.isString() || node.toString().size() > 300) {
+            return fail(Error::BadRequest,
+                        u"%1 needs \"cluster\" (string) and \"node\" (host:port)"_s.arg(name));
+        }
+        request->cluster = cluster.toString();
+        request->node = node.toString();
     } else {
-        return fail(
-            Error::UnknownCommand,
-            u"unknown command '%1' (known: list, set-state, subscribe)"_s.arg(name.left(64)));
+        return fail(Error::UnknownCommand,
+                    u"unknown command '%1' (known: list, set-state, subscribe, add-reader, "
+                    "remove-node)"_s.arg(name.left(64)));
     }
     return true;
 }
@@ -214,12 +234,24 @@ ProcessStatus currentProcessStatus()
 
 QJsonObject execute(const Request &request)
 {
-    if (request.command != Command::SetState) {
+    if (request.command == Command::List || request.command == Command::Subscribe) {
         QJsonObject reply = okReply(request.id);
         reply.insert(u"process"_s, processToJson(currentProcessStatus()));
         return reply;
     }
     const QSharedPointer<Cluster> cluster = ClusterRegistry::instance().find(request.cluster);
+    if (cluster
+        && (request.command == Command::AddReader || request.command == Command::RemoveNode)) {
+        QString message;
+        const bool done = request.command == Command::AddReader
+            ? addReader(request.cluster, request.node, &message)
+            : removeNode(request.cluster, request.node, &message);
+        if (!done)
+            return errorReply(request.id, QString::fromLatin1(Error::Refused), message);
+        QJsonObject reply = okReply(request.id);
+        reply.insert(u"process"_s, processToJson(currentProcessStatus()));
+        return reply;
+    }
     if (!cluster) {
         QStringList names;
         for (const auto &known : ClusterRegistry::instance().clusters())
@@ -231,8 +263,10 @@ QJsonObject execute(const Request &request)
     const int index = cluster->indexOf(request.node);
     if (index < 0) {
         QStringList addresses;
-        for (int i = 0; i < cluster->nodeCount(); ++i)
-            addresses.append(cluster->node(i).address());
+        for (int i = 0; i < cluster->nodeCount(); ++i) {
+            if (!cluster->node(i).isRemoved())
+                addresses.append(cluster->node(i).address());
+        }
         return errorReply(request.id, QString::fromLatin1(Error::NoSuchNode),
                           u"cluster '%1' has no node '%2' (it has: %3)"_s.arg(
                               request.cluster, request.node, addresses.join(u", "_s)));

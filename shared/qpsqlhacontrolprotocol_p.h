@@ -33,16 +33,17 @@ inline constexpr char BadRequest[] = "bad-request";
 inline constexpr char NoSuchCluster[] = "no-such-cluster";
 inline constexpr char NoSuchNode[] = "no-such-node";
 inline constexpr char RateLimited[] = "rate-limited";
+inline constexpr char Refused[] = "refused"; // add-reader/remove-node: see the message
 } // namespace Error
 
-enum class Command { List, SetState, Subscribe };
+enum class Command { List, SetState, Subscribe, AddReader, RemoveNode };
 
 struct Request
 {
     QJsonValue id;
     Command command = Command::List;
-    QString cluster; // set-state
-    QString node; // set-state
+    QString cluster; // set-state, add-reader, remove-node
+    QString node; // set-state, add-reader, remove-node: host:port
     bool online = true;
 };
 

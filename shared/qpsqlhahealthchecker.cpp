@@ -5,29 +5,42 @@
 
 #include "qpsqlhacluster_p.h"
 #include "qpsqlhalogging_p.h"
-#include "qpsqlhanodeconnection_p.h"
+#include "qpsqlhanodeprobe_p.h"
 
 #include <QtCore/qelapsedtimer.h>
+#include <QtCore/qhash.h>
 #include <QtCore/qthread.h>
+#include <QtCore/qthreadpool.h>
 #include <QtCore/qtimer.h>
+
+#include <memory>
 
 namespace QPsqlHa {
 
 using namespace Qt::StringLiterals;
 
 constexpr int DebugStatusIntervalMs = 4000;
+// A probe gets about one interval to answer, but never less than a TLS handshake on a busy
+// machine needs, nor so long that a dead node stays "online" for ages.
+constexpr int MinimumProbeTimeoutMs = 1000;
+constexpr int MaximumProbeTimeoutMs = 10000;
+constexpr int MaximumProbeThreads = 32;
 
-// Lives in the health thread; everything below runs there.
+// Lives in the health thread; the timers run there. The probes themselves run in a pool, one
+// task per node, so that a node that does not answer delays nobody else's probe.
 class HealthWorker : public QObject
 {
     Q_OBJECT
 public:
+    HealthWorker() { m_pool.setMaxThreadCount(MaximumProbeThreads); }
+    ~HealthWorker() override { m_pool.waitForDone(); }
+
     void watch(const QSharedPointer<Cluster> &cluster)
     {
         auto *timer = new QTimer(this);
         timer->setTimerType(Qt::PreciseTimer);
         timer->setInterval(cluster->settings().healthIntervalMs);
-        connect(timer, &QTimer::timeout, this, [this, cluster] { probeFailedNodes(*cluster); });
+        connect(timer, &QTimer::timeout, this, [this, cluster] { probeNodes(cluster); });
         timer->start();
         m_clusters.append(cluster);
 
@@ -37,26 +50,59 @@ public:
             connect(m_statusTimer, &QTimer::timeout, this, &HealthWorker::logStatus);
             m_statusTimer->start();
         }
+        // Roles and WAL positions are known before the first interval has passed.
+        probeNodes(cluster);
     }
 
-    void probeFailedNodes(const Cluster &cluster)
+    // Every node is probed every interval, online ones included: the probe is how roles
+    // (a promoted reader, a demoted primary) and replication lag are learnt. A node whose
+    // previous probe still runs (it does not answer) is skipped, not queued up.
+    void probeNodes(const QSharedPointer<Cluster> &cluster)
     {
-        if (cluster.sessionCount() == 0)
+        if (cluster->sessionCount() == 0)
             return;
-        // A probe waits at most about one interval (libpq counts whole seconds, at least 2).
-        const int timeoutSeconds = qBound(2, cluster.settings().healthIntervalMs / 1000, 10);
-        for (int i = 0; i < cluster.nodeCount(); ++i) {
-            Node &node = cluster.node(i);
-            if (node.state() != NodeState::Failed)
+        const int timeoutMs = qBound(MinimumProbeTimeoutMs, cluster->settings().healthIntervalMs,
+                                     MaximumProbeTimeoutMs);
+        for (int i = 0; i < cluster->nodeCount(); ++i) {
+            Node *node = &cluster->node(i);
+            if (node->isRemoved() || node->state() == NodeState::OfflineByHand)
                 continue;
-            QString problem;
-            if (probeNode(node.settings(), cluster.settings(), timeoutSeconds, &problem)) {
-                node.markRecovered(QStringLiteral("probe succeeded"));
-            } else {
-                node.setLastError(problem);
-                qCDebug(lcHealth).noquote() << "probe of" << node.address() << "failed:" << problem;
-            }
+            std::shared_ptr<NodeProbe> &probe = m_probes[node];
+            if (!probe)
+                probe = std::make_shared<NodeProbe>();
+            if (!probe->busy.testAndSetAcquire(0, 1))
+                continue;
+            m_pool.start([cluster, node, probe, timeoutMs] {
+                const ProbeResult result
+                    = probe->run(node->settings(), cluster->settings(), timeoutMs);
+                apply(*node, result);
+                cluster->reconcile();
+                probe->busy.storeRelease(0);
+            });
         }
+    }
+
+private:
+    static void apply(Node &node, const ProbeResult &result)
+    {
+        if (!result.ok) {
+            if (!node.markFailed(result.error)) {
+                node.setLastError(result.error);
+                qCDebug(lcHealth).noquote()
+                    << "probe of" << node.address() << "failed:" << result.error;
+            }
+            return;
+        }
+        const NodeRole role = result.inRecovery ? NodeRole::Reader : NodeRole::Primary;
+        if (role != node.role()) {
+            qCWarning(lcHealth).noquote() << "node" << node.address() << "is now a"
+                                          << (role == NodeRole::Primary ? "primary" : "standby");
+            node.setRole(role);
+        }
+        node.setTimeline(result.timeline);
+        node.setWalPosition(result.walPosition);
+        if (node.state() == NodeState::Failed)
+            node.markRecovered(QStringLiteral("probe succeeded"));
     }
 
 private:
@@ -67,21 +113,29 @@ private:
                 continue;
             for (int i = 0; i < cluster->nodeCount(); ++i) {
                 const Node &node = cluster->node(i);
+                if (node.isRemoved())
+                    continue;
+                const QString lag = node.lagBytes() < 0
+                    ? QString()
+                    : u", lag %1 bytes / %2 ms"_s.arg(node.lagBytes()).arg(node.lagMs());
                 qCInfo(lcStatus).noquote()
                     << u"cluster %1 node %2 %3: %4, queries %5, errors %6, retries %7%8"_s
                            .arg(cluster->name(), node.address(),
-                                node.role() == NodeRole::Primary ? u"primary"_s : u"reader"_s,
+                                i == cluster->writeNode() ? u"primary"_s : u"reader"_s,
                                 QLatin1StringView(nodeStateName(node.state())))
                            .arg(node.queries())
                            .arg(node.errors())
                            .arg(node.retries())
-                           .arg(node.isOnline() ? QString()
-                                                : u", last error: "_s + node.lastError());
+                           .arg(lag
+                                + (node.isOnline() ? QString()
+                                                   : u", last error: "_s + node.lastError()));
             }
         }
     }
 
     QList<QSharedPointer<Cluster>> m_clusters;
+    QHash<const Node *, std::shared_ptr<NodeProbe>> m_probes;
+    QThreadPool m_pool;
     QTimer *m_statusTimer = nullptr;
 };
 
@@ -118,7 +172,7 @@ void HealthChecker::watch(const QSharedPointer<Cluster> &cluster)
 void HealthChecker::probeSoon(const QSharedPointer<Cluster> &cluster)
 {
     QMetaObject::invokeMethod(
-        m_worker, [worker = m_worker, cluster] { worker->probeFailedNodes(*cluster); },
+        m_worker, [worker = m_worker, cluster] { worker->probeNodes(cluster); },
         Qt::QueuedConnection);
 }
 

@@ -35,7 +35,8 @@ public:
     static HealthChecker &instance();
 
     void watch(const QSharedPointer<Cluster> &cluster);
-    // Probes the failed nodes of a cluster now rather than at the next tick.
+    // Probes the nodes of a cluster now rather than at the next tick (a write found the primary
+    // read-only, a reader was added).
     void probeSoon(const QSharedPointer<Cluster> &cluster);
 
 private:

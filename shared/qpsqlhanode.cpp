@@ -17,6 +17,8 @@ const char *nodeStateName(NodeState state)
         return "offline: failed";
     case NodeState::OfflineByHand:
         return "offline: by hand";
+    case NodeState::Lagging:
+        return "lagging";
     }
     return "unknown";
 }
@@ -25,6 +27,7 @@ Node::Node(const QString &cluster, const NodeSettings &settings)
     : m_cluster(cluster)
     , m_settings(settings)
     , m_address(settings.address())
+    , m_role(quint8(settings.role))
     , m_lastChangeMs(QDateTime::currentMSecsSinceEpoch())
 { }
 
@@ -42,7 +45,8 @@ bool Node::transition(NodeState from, NodeState to, const QString &reason)
 bool Node::markFailed(const QString &reason)
 {
     setLastError(reason);
-    if (!transition(NodeState::Online, NodeState::Failed, reason))
+    if (!transition(NodeState::Online, NodeState::Failed, reason)
+        && !transition(NodeState::Lagging, NodeState::Failed, reason))
         return false;
     qCWarning(lcRouting).noquote() << "node" << m_address << "marked offline:" << reason;
     return true;
@@ -57,6 +61,29 @@ bool Node::markRecovered(const QString &how)
         return false;
     qCInfo(lcHealth).noquote() << "node" << m_address << "is back online";
     return true;
+}
+
+bool Node::setLagging(bool lagging, const QString &reason)
+{
+    if (lagging) {
+        if (!transition(NodeState::Online, NodeState::Lagging, reason))
+            return false;
+        qCWarning(lcHealth).noquote() << "reader" << m_address << "gets no reads:" << reason;
+        return true;
+    }
+    if (!transition(NodeState::Lagging, NodeState::Online, reason))
+        return false;
+    qCInfo(lcHealth).noquote() << "reader" << m_address << "caught up:" << reason;
+    return true;
+}
+
+void Node::recordResponseTime(qint64 microseconds)
+{
+    // An exponential moving average over about the last eight statements; races between
+    // threads lose an update now and then, which a moving average does not mind.
+    const qint64 previous = m_responseUs.loadRelaxed();
+    m_responseUs.storeRelaxed(previous == 0 ? microseconds
+                                            : previous + (microseconds - previous) / 8);
 }
 
 bool Node::setOfflineByHand(bool offline)

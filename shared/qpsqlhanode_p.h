@@ -31,15 +31,29 @@ public:
 
     const NodeSettings &settings() const { return m_settings; }
     const QString &address() const { return m_address; }
-    NodeRole role() const { return m_settings.role; }
+    // What the node is now, as its server last said (pg_is_in_recovery()); starts as configured.
+    NodeRole role() const { return NodeRole(m_role.loadRelaxed()); }
+    void setRole(NodeRole role) { m_role.storeRelaxed(quint8(role)); }
+    int weight() const { return m_settings.weight; }
 
     NodeState state() const { return NodeState(m_state.loadAcquire()); }
     bool isOnline() const { return state() == NodeState::Online; }
+    // Answers (online or merely lagging): fit for writes when it is the primary.
+    bool isReachable() const
+    {
+        const NodeState current = state();
+        return current == NodeState::Online || current == NodeState::Lagging;
+    }
+    // Taken out of the cluster at run time: kept (sessions may still hold its index), never used.
+    bool isRemoved() const { return m_removed.loadAcquire() != 0; }
+    void markRemoved() { m_removed.storeRelease(1); }
     // Bumped whenever the node comes back: connections made before that are re-created.
     quint32 epoch() const { return m_epoch.loadAcquire(); }
 
-    // Online -> Failed. Returns false if it was not online (already failed, or offline by hand).
+    // Online/Lagging -> Failed. Returns false if it was not (already failed, or by hand).
     bool markFailed(const QString &reason);
+    // Online <-> Lagging, from the health checker's replication figures.
+    bool setLagging(bool lagging, const QString &reason);
     // Failed -> Online, after a probe or a reconnect succeeded. Never overrides an operator.
     bool markRecovered(const QString &how);
     // Operator: OfflineByHand, or back to Online. Returns whether the state changed.
@@ -52,6 +66,27 @@ public:
     quint64 errors() const { return m_errors.loadRelaxed(); }
     quint64 retries() const { return m_retries.loadRelaxed(); }
 
+    // Statements running on the node in this process (QPSQLHA_POLICY=least_busy).
+    void statementStarted() { m_inFlight.fetchAndAddRelaxed(1); }
+    void statementFinished() { m_inFlight.fetchAndAddRelaxed(-1); }
+    int inFlight() const { return m_inFlight.loadRelaxed(); }
+    // Smoothed response time in microseconds (QPSQLHA_POLICY=fastest); 0 until measured.
+    void recordResponseTime(qint64 microseconds);
+    qint64 responseTimeUs() const { return m_responseUs.loadRelaxed(); }
+
+    // Replication figures from the health checker. -1: not known (not measured, or primary).
+    quint64 walPosition() const { return m_walPosition.loadAcquire(); } // replayed or written
+    void setWalPosition(quint64 lsn) { m_walPosition.storeRelease(lsn); }
+    quint32 timeline() const { return m_timeline.loadRelaxed(); }
+    void setTimeline(quint32 timeline) { m_timeline.storeRelaxed(timeline); }
+    qint64 lagBytes() const { return m_lagBytes.loadRelaxed(); }
+    qint64 lagMs() const { return m_lagMs.loadRelaxed(); }
+    void setLag(qint64 bytes, qint64 ms)
+    {
+        m_lagBytes.storeRelaxed(bytes);
+        m_lagMs.storeRelaxed(ms);
+    }
+
     QString lastError() const;
     void setLastError(const QString &message);
     QDateTime lastStateChange() const;
@@ -63,6 +98,14 @@ private:
     const NodeSettings m_settings;
     const QString m_address;
     QAtomicInteger<quint8> m_state {quint8(NodeState::Online)};
+    QAtomicInteger<quint8> m_role;
+    QAtomicInteger<quint8> m_removed {0};
+    QAtomicInt m_inFlight {0};
+    QAtomicInteger<qint64> m_responseUs {0};
+    QAtomicInteger<quint64> m_walPosition {0};
+    QAtomicInteger<quint32> m_timeline {0};
+    QAtomicInteger<qint64> m_lagBytes {-1};
+    QAtomicInteger<qint64> m_lagMs {-1};
     QAtomicInteger<quint32> m_epoch {0};
     QAtomicInteger<quint64> m_queries {0};
     QAtomicInteger<quint64> m_errors {0};

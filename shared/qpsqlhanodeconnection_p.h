@@ -46,11 +46,6 @@ QPSQLHA_EXPORT bool isInTransaction(PGconn *connection);
 // Whether that transaction failed, so that its COMMIT will roll it back.
 QPSQLHA_EXPORT bool isTransactionFailed(PGconn *connection);
 
-// Connects to a node with libpq directly and runs a trivial query, with a bounded wait.
-// Used by the health checker, which must never touch a caller's connection.
-QPSQLHA_EXPORT bool probeNode(const NodeSettings &node, const ClusterSettings &cluster,
-                              int timeoutSeconds, QString *errorMessage);
-
 } // namespace QPsqlHa
 
 #endif // QPSQLHANODECONNECTION_P_H

@@ -3,10 +3,14 @@
 
 #include "qpsqlhasession_p.h"
 
+#include "qpsqlhahealthchecker_p.h"
 #include "qpsqlhalogging_p.h"
 #include "qpsqlhanodeconnection_p.h"
 
+#include <QtCore/qelapsedtimer.h>
 #include <QtSql/qsqlquery.h>
+
+#include <libpq-fe.h>
 
 namespace QPsqlHa {
 
@@ -48,7 +52,6 @@ bool isRollback(QStringView sql)
 
 Session::Session(const QSharedPointer<Cluster> &cluster, bool logQueries)
     : m_cluster(cluster)
-    , m_links(size_t(cluster->nodeCount()))
     , m_logQueries(logQueries)
 {
     m_cluster->attachSession();
@@ -65,6 +68,8 @@ bool Session::open(QSqlError *error)
     bool anyConnected = false;
     for (int i = 0; i < m_cluster->nodeCount(); ++i) {
         Node &node = m_cluster->node(i);
+        if (node.isRemoved())
+            continue;
         if (node.state() == NodeState::OfflineByHand) {
             problems.append(u"%1 %2: offline (set by hand)"_s.arg(roleName(node), node.address()));
             continue;
@@ -105,7 +110,8 @@ bool Session::connect(int node, QSqlError *error)
     link.driver = std::move(driver);
     link.connection = nativeConnection(link.driver.data());
     link.epoch = epoch;
-    if (node == Cluster::PrimaryIndex) {
+    checkRole(node);
+    if (node == writeNode()) {
         // A new server session: the old one's temporary objects are gone, and its
         // notification subscriptions must be made again (settings: restoreState()).
         m_state.primaryConnectionReplaced();
@@ -113,6 +119,24 @@ bool Session::connect(int node, QSqlError *error)
             m_primaryConnected(link.driver);
     }
     return true;
+}
+
+void Session::checkRole(int node)
+{
+    // Servers since PostgreSQL 14 say on connect whether they are a standby: a promotion or a
+    // demotion is seen by the first connection, not only by the next probe.
+    const char *standby = PQparameterStatus(m_links[size_t(node)].connection, "in_hot_standby");
+    if (!standby)
+        return;
+    const NodeRole role = qstrcmp(standby, "on") == 0 ? NodeRole::Reader : NodeRole::Primary;
+    Node &state = m_cluster->node(node);
+    if (state.role() == role)
+        return;
+    qCWarning(lcRouting).noquote() << "node" << state.address() << "says it is a"
+                                   << (role == NodeRole::Primary ? "primary" : "standby");
+    state.setRole(role);
+    m_cluster->reconcile();
+    HealthChecker::instance().probeSoon(m_cluster);
 }
 
 QSharedPointer<QSqlDriver> Session::connection(int node, QSqlError *error)
@@ -130,7 +154,7 @@ bool Session::restoreState(int node, QSqlError *error)
 {
     Link &link = m_links[size_t(node)];
     Node &state = m_cluster->node(node);
-    const bool primary = node == Cluster::PrimaryIndex;
+    const bool primary = node == writeNode();
     const quint32 version = m_state.version();
     auto refused = [&](const QString &why) {
         *error = connectionError(u"QPSQLHA: the session state of this connection could not be "
@@ -184,20 +208,20 @@ bool Session::restoreState(int node, QSqlError *error)
     return true;
 }
 
-void Session::recordState(const Classification &classification, QStringView sql,
+void Session::recordState(int node, const Classification &classification, QStringView sql,
                           const QList<QVariant> *values)
 {
-    // The primary ran the statement itself: it stays up to date if it was before.
-    Link &link = m_links[Cluster::PrimaryIndex];
+    // The write node ran the statement itself: it stays up to date if it was before.
+    Link &link = m_links[size_t(node)];
     const bool current = link.stateVersion == m_state.version();
     m_state.statementSucceeded(classification, sql, values, m_pinned);
     if (current)
         link.stateVersion = m_state.version();
 }
 
-void Session::endTransactionState(bool committed)
+void Session::endTransactionState(int node, bool committed)
 {
-    Link &link = m_links[Cluster::PrimaryIndex];
+    Link &link = m_links[size_t(node)];
     const bool current = link.stateVersion == m_state.version();
     m_state.transactionEnded(committed);
     if (current)
@@ -208,8 +232,16 @@ QSharedPointer<QSqlDriver> Session::nodeConnection(int node, QSqlError *error)
 {
     Node &state = m_cluster->node(node);
     Link &link = m_links[size_t(node)];
+    if (state.isRemoved()) {
+        link = Link();
+        *error = connectionError(
+            u"QPSQLHA: %1 was removed from cluster '%2'"_s.arg(state.address(), m_cluster->name()),
+            QString());
+        return {};
+    }
     switch (state.state()) {
     case NodeState::Online:
+    case NodeState::Lagging:
         if (link.driver && link.epoch == state.epoch() && !isConnectionBroken(link.connection))
             return link.driver;
         // Never connected, or made before the node failed and came back: QPSQL cannot
@@ -233,7 +265,7 @@ QSharedPointer<QSqlDriver> Session::nodeConnection(int node, QSqlError *error)
     // without waiting for the next probe, and while it is down a refused connection fails fast.
     if (!transactionSurvives(node, error))
         return {};
-    if (node == Cluster::PrimaryIndex) {
+    if (node == m_cluster->writeNode()) {
         QSqlError connectError;
         if (connect(node, &connectError)) {
             state.markRecovered(u"reconnected"_s);
@@ -251,7 +283,7 @@ bool Session::transactionSurvives(int node, QSqlError *error)
 {
     // An open transaction lives on one server connection. A new connection would run the rest
     // of it, COMMIT included, outside any transaction.
-    if (node != Cluster::PrimaryIndex || !m_pinned)
+    if (!m_pinned || node != m_pinnedNode)
         return true;
     loseTransaction();
     *error = transactionLostError();
@@ -263,15 +295,15 @@ void Session::loseTransaction()
     m_pinned = false;
     m_transactionLost = true;
     if (m_state.hasPending())
-        endTransactionState(false);
-    m_links[Cluster::PrimaryIndex] = Link();
+        endTransactionState(m_pinnedNode, false);
+    m_links[size_t(m_pinnedNode)] = Link();
 }
 
 QSqlError Session::transactionLostError() const
 {
     return connectionError(
         u"QPSQLHA: the transaction was lost: the connection to primary %1 "
-        "was interrupted; roll back and start again"_s.arg(m_cluster->primary().address()),
+        "was interrupted; roll back and start again"_s.arg(m_cluster->node(m_pinnedNode).address()),
         QString());
 }
 
@@ -282,7 +314,7 @@ void Session::nodeGone(int node, const QSqlError &error)
     if (reason.isEmpty())
         reason = error.text();
     state.markFailed(reason);
-    if (node == Cluster::PrimaryIndex && m_pinned)
+    if (m_pinned && node == m_pinnedNode)
         loseTransaction();
     m_links[size_t(node)] = Link();
 }
@@ -294,17 +326,45 @@ void Session::logStatement(int node, QStringView sql) const
         qCInfo(lcQueries).noquote() << state.address() << roleName(state) << sql;
 }
 
-int Session::chooseReader(NodeMask tried)
+int Session::chooseReader(NodeMask tried, quint64 minimumWal)
 {
-    if (m_cluster->settings().affinity == ReaderAffinity::Connection) {
-        if (m_ownReader < 0)
+    const ClusterSettings &settings = m_cluster->settings();
+    // least_busy and fastest look at every read: keeping one reader would defeat them.
+    if (settings.affinity == ReaderAffinity::Connection && settings.policy != Policy::LeastBusy
+        && settings.policy != Policy::Fastest) {
+        if (m_ownReader < 0 || m_cluster->node(m_ownReader).isRemoved())
             m_ownReader = m_cluster->assignReader();
         // The reader is kept, not replaced, while it is away: its reads come back to it.
-        if (m_ownReader > 0 && !(tried & bit(m_ownReader))
-            && m_cluster->node(m_ownReader).isOnline())
+        if (m_ownReader >= 0 && !(tried & bit(m_ownReader)) && m_cluster->isReadable(m_ownReader)
+            && (minimumWal == 0 || m_cluster->node(m_ownReader).walPosition() >= minimumWal))
             return m_ownReader;
     }
-    return m_cluster->pickReader(tried);
+    return m_cluster->pickReader(tried, minimumWal);
+}
+
+bool Session::ownWritesVisible(quint64 *minimumWal)
+{
+    *minimumWal = 0;
+    if (m_cluster->settings().consistency != Consistency::ReadYourWrites)
+        return true;
+    if (m_walWanted) {
+        // The primary's WAL position now is at or past this connection's last commit. It is
+        // asked for here, not after each write, so that a run of writes costs one round trip.
+        // Only when the connection is idle: a result still being read must not be disturbed.
+        PGconn *connection = m_links[size_t(m_cluster->writeNode())].connection;
+        if (!connection || PQtransactionStatus(connection) != PQTRANS_IDLE)
+            return false;
+        PGresult *answer = PQexec(connection, "SELECT (pg_current_wal_lsn() - '0/0')::text");
+        const bool ok = PQresultStatus(answer) == PGRES_TUPLES_OK && PQntuples(answer) == 1;
+        if (ok)
+            m_minimumWal = qMax(m_minimumWal, QByteArray(PQgetvalue(answer, 0, 0)).toULongLong());
+        PQclear(answer);
+        if (!ok)
+            return false;
+        m_walWanted = false;
+    }
+    *minimumWal = m_minimumWal;
+    return true;
 }
 
 bool Session::execute(const Classification &classification, QStringView sql,
@@ -324,11 +384,14 @@ bool Session::execute(const Classification &classification, QStringView sql,
             return false;
         }
     }
-    // Temporary objects exist on the primary's connection only.
+    quint64 minimumWal = 0;
+    // Temporary objects exist on the write node's connection only.
     if (classification.isRead() && !m_pinned
-        && !(m_state.hasTemporaryObjects() && m_state.usesTemporaryObject(sql))) {
+        && !(m_state.hasTemporaryObjects() && m_state.usesTemporaryObject(sql))
+        && ownWritesVisible(&minimumWal)) {
         NodeMask tried = 0;
-        for (int reader = chooseReader(tried); reader >= 0; reader = chooseReader(tried)) {
+        for (int reader = chooseReader(tried, minimumWal); reader >= 0;
+             reader = chooseReader(tried, minimumWal)) {
             tried |= bit(reader);
             Node &state = m_cluster->node(reader);
             const QSharedPointer<QSqlDriver> driver = connection(reader, error);
@@ -342,7 +405,9 @@ bool Session::execute(const Classification &classification, QStringView sql,
                 state.countQuery();
                 logStatement(reader, sql);
             }
-            if (attempt.run(reader, driver, error)) {
+            if (!m_cluster->isReadable(reader))
+                continue; // connecting showed it is a primary now
+            if (runAttempt(reader, attempt, driver, error)) {
                 *node = reader;
                 return true;
             }
@@ -371,45 +436,88 @@ bool Session::execute(const Classification &classification, QStringView sql,
             // A recovery conflict cancelled it; another node can run it.
         }
     }
-    *node = Cluster::PrimaryIndex;
+    *node = writeNode();
     return runOnPrimary(classification, sql, attempt, purpose, error);
+}
+
+bool Session::runAttempt(int node, StatementAttempt &attempt,
+                         const QSharedPointer<QSqlDriver> &driver, QSqlError *error)
+{
+    Node &state = m_cluster->node(node);
+    state.statementStarted();
+    bool ok;
+    if (m_cluster->settings().policy == Policy::Fastest) {
+        // Timed only when the policy needs it: a clock read is not free on every statement.
+        QElapsedTimer timer;
+        timer.start();
+        ok = attempt.run(node, driver, error);
+        state.recordResponseTime(timer.nsecsElapsed() / 1000);
+    } else {
+        ok = attempt.run(node, driver, error);
+    }
+    state.statementFinished();
+    return ok;
 }
 
 bool Session::runOnPrimary(const Classification &classification, QStringView sql,
                            StatementAttempt &attempt, Purpose purpose, QSqlError *error)
 {
-    Node &primary = m_cluster->primary();
-    const QSharedPointer<QSqlDriver> driver = connection(Cluster::PrimaryIndex, error);
+    const bool write = !classification.isRead();
+    const int target = writeNode();
+    Node &primary = m_cluster->node(target);
+    const QSharedPointer<QSqlDriver> driver = connection(target, error);
     if (!driver)
         return false;
     if (purpose == Purpose::Execute) {
         primary.countQuery();
-        logStatement(Cluster::PrimaryIndex, sql);
+        logStatement(target, sql);
     }
     // Settings changed inside a transaction count from its COMMIT, which an aborted transaction
     // turns into a ROLLBACK.
     const bool wasPinned = m_pinned;
     const bool abortedBefore = wasPinned && m_state.hasPending()
-        && isTransactionFailed(m_links[Cluster::PrimaryIndex].connection);
-    const bool ok = attempt.run(Cluster::PrimaryIndex, driver, error);
+        && isTransactionFailed(m_links[size_t(target)].connection);
+    const bool ok = runAttempt(target, attempt, driver, error);
     if (!ok) {
         primary.countError();
-        if (classifyFailure(*error, driver.data()) == Failure::NodeGone) {
+        switch (classifyFailure(*error, driver.data())) {
+        case Failure::NodeGone:
             // Writes are never replayed: whether it was applied is unknown, so say so.
-            nodeGone(Cluster::PrimaryIndex, *error);
+            nodeGone(target, *error);
             *error = connectionError(u"QPSQLHA: primary %1 is unreachable"_s.arg(primary.address()),
                                      error->databaseText());
             return false;
+        case Failure::ReadOnlyNode:
+            // The primary became a standby (switchover, failover elsewhere): find the new one
+            // now. This write is not replayed there; the caller decides.
+            if (!m_pinned) {
+                primary.setRole(NodeRole::Reader);
+                m_cluster->reconcile();
+                HealthChecker::instance().probeSoon(m_cluster);
+                *error = connectionError(
+                    u"QPSQLHA: primary %1 is read-only now (a standby); looking for the new "
+                    "primary"_s.arg(primary.address()),
+                    error->databaseText());
+                return false;
+            }
+            break;
+        default:
+            break;
         }
     }
-    m_pinned = isInTransaction(m_links[Cluster::PrimaryIndex].connection);
+    m_pinned = isInTransaction(m_links[size_t(target)].connection);
+    if (m_pinned)
+        m_pinnedNode = target;
+    else if (ok && write)
+        m_walWanted = true;
     if (purpose == Purpose::Execute) {
         if (ok && m_state.mayChange(classification))
-            recordState(classification, sql, attempt.preparedValues());
+            recordState(target, classification, sql, attempt.preparedValues());
         if (wasPinned && !m_pinned && m_state.hasPending()) {
-            endTransactionState(ok && !abortedBefore
-                                && classification.hasFlag(Classification::EndsTransaction)
-                                && !isRollback(sql));
+            endTransactionState(target,
+                                ok && !abortedBefore
+                                    && classification.hasFlag(Classification::EndsTransaction)
+                                    && !isRollback(sql));
         }
     }
     return ok;
@@ -427,13 +535,13 @@ bool Session::reportFetchFailure(int node, const QSqlError &error, const QSqlDri
 
 QSharedPointer<QSqlDriver> Session::primaryConnection(QSqlError *error)
 {
-    return connection(Cluster::PrimaryIndex, error);
+    return connection(writeNode(), error);
 }
 
 QSharedPointer<QSqlDriver> Session::catalogConnection()
 {
     QSqlError ignored;
-    if (QSharedPointer<QSqlDriver> driver = connection(Cluster::PrimaryIndex, &ignored))
+    if (QSharedPointer<QSqlDriver> driver = connection(writeNode(), &ignored))
         return driver;
     for (int reader = m_cluster->pickReader(0); reader >= 0;
          reader = m_cluster->pickReader(bit(reader))) {
@@ -448,19 +556,25 @@ QSharedPointer<QSqlDriver> Session::catalogConnection()
     return {};
 }
 
-QSqlError Session::finishTransactionCommand(bool ok, const QSharedPointer<QSqlDriver> &driver)
+QSqlError Session::finishTransactionCommand(int target, bool ok,
+                                            const QSharedPointer<QSqlDriver> &driver)
 {
-    Link &link = m_links[Cluster::PrimaryIndex];
+    Link &link = m_links[size_t(target)];
+    const bool wasPinned = m_pinned;
+    m_pinned = isInTransaction(link.connection);
+    if (m_pinned)
+        m_pinnedNode = target;
     if (ok) {
-        m_pinned = isInTransaction(link.connection);
+        // COMMIT (or anything that ended a transaction well) may have written.
+        if (wasPinned && !m_pinned)
+            m_walWanted = true;
         return QSqlError();
     }
     const QSqlError error = driver->lastError();
-    m_pinned = isInTransaction(link.connection);
     if (classifyFailure(error, driver.data()) == Failure::NodeGone) {
-        nodeGone(Cluster::PrimaryIndex, error);
+        nodeGone(target, error);
         return connectionError(
-            u"QPSQLHA: primary %1 is unreachable"_s.arg(m_cluster->primary().address()),
+            u"QPSQLHA: primary %1 is unreachable"_s.arg(m_cluster->node(target).address()),
             error.databaseText());
     }
     return error;
@@ -469,10 +583,11 @@ QSqlError Session::finishTransactionCommand(bool ok, const QSharedPointer<QSqlDr
 bool Session::beginTransaction(QSqlError *error)
 {
     m_transactionLost = false;
-    const QSharedPointer<QSqlDriver> driver = primaryConnection(error);
+    const int target = writeNode();
+    const QSharedPointer<QSqlDriver> driver = connection(target, error);
     if (!driver)
         return false;
-    *error = finishTransactionCommand(driver->beginTransaction(), driver);
+    *error = finishTransactionCommand(target, driver->beginTransaction(), driver);
     return error->type() == QSqlError::NoError;
 }
 
@@ -483,26 +598,28 @@ bool Session::commitTransaction(QSqlError *error)
         *error = transactionLostError();
         return false;
     }
-    const QSharedPointer<QSqlDriver> driver = primaryConnection(error);
+    const int target = writeNode();
+    const QSharedPointer<QSqlDriver> driver = connection(target, error);
     if (!driver)
         return false;
-    const bool aborted = isTransactionFailed(m_links[Cluster::PrimaryIndex].connection);
-    *error = finishTransactionCommand(driver->commitTransaction(), driver);
+    const bool aborted = isTransactionFailed(m_links[size_t(target)].connection);
+    *error = finishTransactionCommand(target, driver->commitTransaction(), driver);
     const bool ok = error->type() == QSqlError::NoError;
     if (!m_pinned && m_state.hasPending())
-        endTransactionState(ok && !aborted);
+        endTransactionState(target, ok && !aborted);
     return ok;
 }
 
 bool Session::rollbackTransaction(QSqlError *error)
 {
     m_transactionLost = false;
-    const QSharedPointer<QSqlDriver> driver = primaryConnection(error);
+    const int target = writeNode();
+    const QSharedPointer<QSqlDriver> driver = connection(target, error);
     if (!driver)
         return false;
-    *error = finishTransactionCommand(driver->rollbackTransaction(), driver);
+    *error = finishTransactionCommand(target, driver->rollbackTransaction(), driver);
     if (!m_pinned && m_state.hasPending())
-        endTransactionState(false);
+        endTransactionState(target, false);
     return error->type() == QSqlError::NoError;
 }
 

@@ -18,8 +18,8 @@
 #include <QtSql/qsqldriver.h>
 #include <QtSql/qsqlerror.h>
 
+#include <array>
 #include <functional>
-#include <vector>
 
 typedef struct pg_conn PGconn;
 
@@ -83,10 +83,13 @@ public:
     bool commitTransaction(QSqlError *error);
     bool rollbackTransaction(QSqlError *error);
     bool inTransaction() const { return m_pinned; }
+    // Where this connection's writes go: the node its open transaction lives on, else the
+    // cluster's write node.
+    int writeNode() const { return m_pinned ? m_pinnedNode : m_cluster->writeNode(); }
 
     // Settings, role, LISTENs and temporary objects of this logical connection.
     const SessionState &state() const { return m_state; }
-    // Called with the primary's new connection each time one is made (after a failure, too),
+    // Called with the write node's new connection each time one is made (after a failure, too),
     // before anything runs on it: the driver re-subscribes its notifications there.
     using ConnectedHandler = std::function<void(const QSharedPointer<QSqlDriver> &)>;
     void setPrimaryConnectedHandler(ConnectedHandler handler)
@@ -109,9 +112,9 @@ private:
     QSharedPointer<QSqlDriver> connection(int node, QSqlError *error);
     QSharedPointer<QSqlDriver> nodeConnection(int node, QSqlError *error);
     bool restoreState(int node, QSqlError *error);
-    void recordState(const Classification &classification, QStringView sql,
+    void recordState(int node, const Classification &classification, QStringView sql,
                      const QList<QVariant> *values);
-    void endTransactionState(bool committed);
+    void endTransactionState(int node, bool committed);
     bool connect(int node, QSqlError *error);
     bool transactionSurvives(int node, QSqlError *error);
     void loseTransaction();
@@ -119,13 +122,23 @@ private:
     void nodeGone(int node, const QSqlError &error);
     bool runOnPrimary(const Classification &classification, QStringView sql,
                       StatementAttempt &attempt, Purpose purpose, QSqlError *error);
-    QSqlError finishTransactionCommand(bool ok, const QSharedPointer<QSqlDriver> &driver);
+    bool runAttempt(int node, StatementAttempt &attempt, const QSharedPointer<QSqlDriver> &driver,
+                    QSqlError *error);
+    void checkRole(int node);
+    bool ownWritesVisible(quint64 *minimumWal);
+    QSqlError finishTransactionCommand(int target, bool ok,
+                                       const QSharedPointer<QSqlDriver> &driver);
     void logStatement(int node, QStringView sql) const;
-    int chooseReader(NodeMask tried);
+    int chooseReader(NodeMask tried, quint64 minimumWal);
 
     QSharedPointer<Cluster> m_cluster;
-    std::vector<Link> m_links;
-    bool m_pinned = false; // a transaction is open on the primary connection
+    std::array<Link, MaximumNodes> m_links;
+    bool m_pinned = false; // a transaction is open on m_pinnedNode's connection
+    int m_pinnedNode = Cluster::PrimaryIndex;
+    // QPSQLHA_CONSISTENCY=read_your_writes: a write committed since the WAL position was taken,
+    // and the primary's WAL position after this connection's last write.
+    bool m_walWanted = false;
+    quint64 m_minimumWal = 0;
     bool m_transactionLost = false; // ...and that connection died before it ended
     bool m_logQueries = false;
     int m_ownReader = -1; // ReaderAffinity::Connection: the reader this connection keeps

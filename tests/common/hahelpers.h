@@ -52,6 +52,31 @@ inline QSqlDatabase haDatabase(const QString &connectionName, const QString &clu
     return db;
 }
 
+// The same for another cluster than the shared one (TestCluster::startPrivate()).
+inline QSqlDatabase haDatabaseOn(const TestCluster &cluster, const QString &connectionName,
+                                 const QString &clusterName,
+                                 const QString &extraOptions = QString())
+{
+    QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQLHA"), connectionName);
+    db.setHostName(cluster.host());
+    db.setPort(cluster.port(Node::Primary));
+    db.setDatabaseName(cluster.database());
+    db.setUserName(cluster.user());
+    db.setPassword(cluster.password());
+    QString options = QStringLiteral("QPSQLHA_READERS=%1;QPSQLHA_CLUSTER=%2;connect_timeout=3")
+                          .arg(cluster.readersOption(), clusterName);
+    if (!extraOptions.isEmpty())
+        options += u';' + extraOptions;
+    db.setConnectOptions(options);
+    return db;
+}
+
+inline QPsqlHa::NodeHandle nodeHandleOn(const TestCluster &cluster, const QString &clusterName,
+                                        Node node)
+{
+    return QPsqlHa::node(clusterName, cluster.host(), cluster.port(node));
+}
+
 // The port of the server that ran `SELECT inet_server_port()`: which node served a read.
 inline int servedBy(QSqlQuery &query,
                     const QString &sql = QStringLiteral("SELECT inet_server_port()"))

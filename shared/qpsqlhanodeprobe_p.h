@@ -1,0 +1,56 @@
+// Copyright (C) 2026 The QPSQLHA authors.
+// SPDX-License-Identifier: LGPL-3.0-only
+
+#ifndef QPSQLHANODEPROBE_P_H
+#define QPSQLHANODEPROBE_P_H
+
+//
+//  W A R N I N G
+//  -------------
+// This file is not part of the QPSQLHA API. It may change from version to version.
+//
+
+#include "qpsqlhaconnectoptions_p.h"
+
+#include <QtCore/qatomic.h>
+
+typedef struct pg_conn PGconn;
+
+namespace QPsqlHa {
+
+// What one probe learnt about a node.
+struct ProbeResult
+{
+    bool ok = false;
+    QString error; // why not, when !ok
+    bool inRecovery = false; // a standby
+    quint64 walPosition = 0; // written (primary) or replayed (standby)
+    quint32 timeline = 0; // the primary's current timeline; 0 for a standby
+};
+
+// The health checker's own connection to one node, kept between probes. A probe never waits
+// longer than its timeout, whatever the node does: libpq is driven without blocking (connect
+// and query), so a frozen server or a black-holed address costs one timeout, not a hang.
+// One probe at a time per object: `busy` is claimed by whoever starts one.
+class QPSQLHA_EXPORT NodeProbe
+{
+    Q_DISABLE_COPY_MOVE(NodeProbe)
+public:
+    NodeProbe() = default;
+    ~NodeProbe();
+
+    ProbeResult run(const NodeSettings &node, const ClusterSettings &cluster, int timeoutMs);
+
+    QAtomicInt busy {0};
+
+private:
+    bool connect(const NodeSettings &node, const ClusterSettings &cluster, qint64 deadline,
+                 QString *error);
+    void close();
+
+    PGconn *m_connection = nullptr;
+};
+
+} // namespace QPsqlHa
+
+#endif // QPSQLHANODEPROBE_P_H

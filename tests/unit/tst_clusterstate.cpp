@@ -1,0 +1,278 @@
+// Copyright (C) 2026 The QPSQLHA authors.
+// SPDX-License-Identifier: LGPL-3.0-only
+
+// The cluster's decisions without a server: which reader a policy picks, which node takes the
+// writes when servers report their roles, how lag is worked out and when a reader lags, and
+// nodes added and removed at run time. The health checker feeds these from real probes; here
+// the probe results are set by hand so that every rule can be checked exactly.
+
+#include <qpsqlhacluster_p.h>
+
+#include <QtCore/qhash.h>
+#include <QtTest/qtest.h>
+
+using namespace QPsqlHa;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+ClusterSettings settingsWith(const QString &options)
+{
+    ClusterSettings settings;
+    ConnectionParameters parameters;
+    parameters.host = u"10.0.0.1"_s;
+    parameters.port = 5432;
+    parameters.database = u"app"_s;
+    parameters.user = u"app"_s;
+    parameters.connectOptions
+        = u"QPSQLHA_READERS=10.0.0.2,10.0.0.3;QPSQLHA_CLUSTER=state-test;"_s + options;
+    QString error;
+    if (!parseConnectionParameters(parameters, &settings, &error))
+        qFatal("bad test options: %s", qPrintable(error));
+    return settings;
+}
+
+QHash<int, int> picks(const Cluster &cluster, int rounds)
+{
+    QHash<int, int> counts;
+    for (int i = 0; i < rounds; ++i)
+        ++counts[cluster.pickReader(0)];
+    return counts;
+}
+
+} // namespace
+
+class tst_ClusterState : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void readersOnlyNeverThePrimary();
+    void leastBusyAvoidsTheBusyReader();
+    void fastestPrefersTheQuickReader();
+    void weightsShareTheReads();
+    void zeroWeightOnlyAsLastResort();
+    void promotedReaderTakesTheWrites();
+    void newerTimelineWins();
+    void configuredPrimaryThatIsAStandbyServesReads();
+    void lagIsMeasuredAgainstThePrimary();
+    void laggingReaderGetsNoReadsUntilUnderHalf();
+    void readYourWritesNeedsReplayedWal();
+    void readersAddedAndRemoved();
+};
+
+void tst_ClusterState::readersOnlyNeverThePrimary()
+{
+    Cluster cluster(settingsWith(QString()));
+    const QHash<int, int> counts = picks(cluster, 1000);
+    QCOMPARE(counts.value(0), 0);
+    QVERIFY(counts.value(1) > 300);
+    QVERIFY(counts.value(2) > 300);
+    // No reader online: none is picked (the session then uses the primary).
+    cluster.node(1).markFailed(u"test"_s);
+    cluster.node(2).markFailed(u"test"_s);
+    QCOMPARE(cluster.pickReader(0), -1);
+}
+
+void tst_ClusterState::leastBusyAvoidsTheBusyReader()
+{
+    Cluster cluster(settingsWith(u"QPSQLHA_POLICY=least_busy"_s));
+    cluster.node(1).statementStarted();
+    for (int i = 0; i < 100; ++i)
+        QCOMPARE(cluster.pickReader(0), 2);
+    cluster.node(2).statementStarted();
+    cluster.node(2).statementStarted();
+    for (int i = 0; i < 100; ++i)
+        QCOMPARE(cluster.pickReader(0), 1);
+    // All equal: ties are broken at random, both get reads.
+    cluster.node(1).statementStarted();
+    const QHash<int, int> counts = picks(cluster, 1000);
+    QVERIFY(counts.value(1) > 300 && counts.value(2) > 300);
+}
+
+void tst_ClusterState::fastestPrefersTheQuickReader()
+{
+    Cluster cluster(settingsWith(u"QPSQLHA_POLICY=fastest"_s));
+    cluster.node(1).recordResponseTime(5000);
+    // Not measured yet counts as fastest: every reader gets measured.
+    for (int i = 0; i < 50; ++i)
+        QCOMPARE(cluster.pickReader(0), 2);
+    cluster.node(2).recordResponseTime(300);
+    for (int i = 0; i < 50; ++i)
+        QCOMPARE(cluster.pickReader(0), 2);
+    // It slows down (moving average): the other one takes over.
+    for (int i = 0; i < 100; ++i)
+        cluster.node(2).recordResponseTime(20000);
+    QVERIFY(cluster.node(2).responseTimeUs() > 5000);
+    QCOMPARE(cluster.pickReader(0), 1);
+}
+
+void tst_ClusterState::weightsShareTheReads()
+{
+    for (const char *policy : {"random", "round_robin"}) {
+        Cluster cluster(settingsWith(u"QPSQLHA_WEIGHTS=10.0.0.2:5432=3,10.0.0.3:5432=1;"
+                                     "QPSQLHA_POLICY="_s
+                                     + QLatin1StringView(policy)));
+        QCOMPARE(cluster.node(1).weight(), 3);
+        const QHash<int, int> counts = picks(cluster, 4000);
+        qInfo() << policy << "weights 3:1 ->" << counts.value(1) << ":" << counts.value(2);
+        QVERIFY(counts.value(1) > 2700 && counts.value(1) < 3300);
+        // New connections keep readers in the same proportion.
+        QHash<int, int> assigned;
+        for (int i = 0; i < 400; ++i)
+            ++assigned[cluster.assignReader()];
+        QCOMPARE(assigned.value(1), 300);
+        QCOMPARE(assigned.value(2), 100);
+    }
+}
+
+void tst_ClusterState::zeroWeightOnlyAsLastResort()
+{
+    Cluster cluster(settingsWith(u"QPSQLHA_WEIGHTS=10.0.0.3:5432=0"_s));
+    for (int i = 0; i < 200; ++i)
+        QCOMPARE(cluster.pickReader(0), 1);
+    cluster.node(1).markFailed(u"test"_s);
+    QCOMPARE(cluster.pickReader(0), 2);
+}
+
+void tst_ClusterState::promotedReaderTakesTheWrites()
+{
+    Cluster cluster(settingsWith(QString()));
+    QCOMPARE(cluster.writeNode(), 0);
+    // The primary died; reader 1 was promoted and a probe says so.
+    cluster.node(0).markFailed(u"gone"_s);
+    cluster.node(1).setRole(NodeRole::Primary);
+    cluster.node(1).setTimeline(2);
+    cluster.reconcile();
+    QCOMPARE(cluster.writeNode(), 1);
+    QCOMPARE(&cluster.primary(), &cluster.node(1));
+    // It takes no reads any more; the other reader does.
+    for (int i = 0; i < 50; ++i)
+        QCOMPARE(cluster.pickReader(0), 2);
+}
+
+void tst_ClusterState::newerTimelineWins()
+{
+    Cluster cluster(settingsWith(QString()));
+    cluster.node(0).setTimeline(1);
+    cluster.node(2).setRole(NodeRole::Primary);
+    cluster.node(2).setTimeline(3);
+    cluster.reconcile();
+    QCOMPARE(cluster.writeNode(), 2);
+    QVERIFY2(cluster.node(0).lastError().contains(u"also claims to be a primary"_s),
+             qPrintable(cluster.node(0).lastError()));
+    // The loser is neither written to nor read from.
+    for (int i = 0; i < 50; ++i)
+        QCOMPARE(cluster.pickReader(0), 1);
+    // Equal timelines: the current write node stays (no flapping).
+    cluster.node(0).setTimeline(3);
+    cluster.reconcile();
+    QCOMPARE(cluster.writeNode(), 2);
+}
+
+void tst_ClusterState::configuredPrimaryThatIsAStandbyServesReads()
+{
+    Cluster cluster(settingsWith(QString()));
+    cluster.node(0).setRole(NodeRole::Reader);
+    cluster.node(2).setRole(NodeRole::Primary);
+    cluster.node(2).setTimeline(1);
+    cluster.reconcile();
+    QCOMPARE(cluster.writeNode(), 2);
+    const QHash<int, int> counts = picks(cluster, 1000);
+    QVERIFY(counts.value(0) > 300 && counts.value(1) > 300);
+    QCOMPARE(counts.value(2), 0);
+}
+
+void tst_ClusterState::lagIsMeasuredAgainstThePrimary()
+{
+    Cluster cluster(settingsWith(QString()));
+    cluster.node(0).setWalPosition(1000);
+    cluster.node(1).setWalPosition(1000);
+    cluster.node(2).setWalPosition(400);
+    cluster.reconcile();
+    QCOMPARE(cluster.node(0).lagBytes(), -1); // the primary has no lag
+    QCOMPARE(cluster.node(1).lagBytes(), 0);
+    QCOMPARE(cluster.node(1).lagMs(), 0);
+    QCOMPARE(cluster.node(2).lagBytes(), 600);
+    // Milliseconds: since the primary went past what the reader replayed.
+    QTest::qWait(120);
+    cluster.node(0).setWalPosition(1500);
+    cluster.reconcile();
+    QCOMPARE(cluster.node(1).lagBytes(), 500);
+    QVERIFY2(cluster.node(1).lagMs() < 100, qPrintable(QString::number(cluster.node(1).lagMs())));
+    QVERIFY2(cluster.node(2).lagMs() >= 100, qPrintable(QString::number(cluster.node(2).lagMs())));
+    // Without limits nobody is declared lagging.
+    QCOMPARE(cluster.node(2).state(), NodeState::Online);
+}
+
+void tst_ClusterState::laggingReaderGetsNoReadsUntilUnderHalf()
+{
+    Cluster cluster(settingsWith(u"QPSQLHA_MAX_LAG_BYTES=1000"_s));
+    cluster.node(0).setWalPosition(10000);
+    cluster.node(1).setWalPosition(10000);
+    cluster.node(2).setWalPosition(8000);
+    cluster.reconcile();
+    QCOMPARE(cluster.node(2).state(), NodeState::Lagging);
+    for (int i = 0; i < 50; ++i)
+        QCOMPARE(cluster.pickReader(0), 1);
+    // Under the limit but not under half of it: still lagging (no flapping at the edge).
+    cluster.node(2).setWalPosition(9200);
+    cluster.reconcile();
+    QCOMPARE(cluster.node(2).state(), NodeState::Lagging);
+    cluster.node(2).setWalPosition(9600);
+    cluster.reconcile();
+    QCOMPARE(cluster.node(2).state(), NodeState::Online);
+    // Every reader lagging: none is picked, reads go to the primary.
+    cluster.node(0).setWalPosition(50000);
+    cluster.reconcile();
+    QCOMPARE(cluster.node(1).state(), NodeState::Lagging);
+    QCOMPARE(cluster.node(2).state(), NodeState::Lagging);
+    QCOMPARE(cluster.pickReader(0), -1);
+    // A lagging reader that fails and comes back is judged again at the next probe.
+    QVERIFY(cluster.node(1).markFailed(u"test"_s));
+    QVERIFY(cluster.node(1).markRecovered(u"test"_s));
+    cluster.reconcile();
+    QCOMPARE(cluster.node(1).state(), NodeState::Lagging);
+}
+
+void tst_ClusterState::readYourWritesNeedsReplayedWal()
+{
+    Cluster cluster(settingsWith(QString()));
+    cluster.node(1).setWalPosition(700);
+    cluster.node(2).setWalPosition(900);
+    for (int i = 0; i < 50; ++i)
+        QCOMPARE(cluster.pickReader(0, 800), 2);
+    QCOMPARE(cluster.pickReader(0, 1000), -1);
+}
+
+void tst_ClusterState::readersAddedAndRemoved()
+{
+    Cluster cluster(settingsWith(QString()));
+    QString error;
+    QCOMPARE(cluster.addReader(u"10.0.0.2"_s, &error), -1); // the port defaults to the primary's
+    QVERIFY2(error.contains(u"already a node"_s), qPrintable(error));
+    QCOMPARE(cluster.addReader(u"::1:5432"_s, &error), -1);
+    QVERIFY2(error.contains(u"brackets"_s), qPrintable(error));
+    const int added = cluster.addReader(u"10.0.0.4:6432"_s, &error);
+    QCOMPARE(added, 3);
+    QCOMPARE(cluster.nodeCount(), 4);
+    QCOMPARE(cluster.node(added).address(), u"10.0.0.4:6432"_s);
+    QCOMPARE(cluster.node(added).settings().user, u"app"_s);
+    // No reads before the first probe has seen it answer.
+    QCOMPARE(cluster.node(added).state(), NodeState::Failed);
+    QVERIFY(cluster.node(added).markRecovered(u"probe"_s));
+    QVERIFY(picks(cluster, 1000).value(added) > 200);
+
+    QVERIFY(!cluster.removeNode(u"10.0.0.1:5432"_s, &error));
+    QVERIFY2(error.contains(u"writes"_s), qPrintable(error));
+    QVERIFY(!cluster.removeNode(u"10.9.9.9:5432"_s, &error));
+    QVERIFY(cluster.removeNode(u"10.0.0.2:5432"_s, &error));
+    QCOMPARE(cluster.indexOf(u"10.0.0.2:5432"_s), -1);
+    QCOMPARE(picks(cluster, 1000).value(1), 0);
+    // Gone for good, but the address can come back as a new node.
+    QCOMPARE(cluster.addReader(u"10.0.0.2:5432"_s, &error), 4);
+}
+
+QTEST_GUILESS_MAIN(tst_ClusterState)
+
+#include "tst_clusterstate.moc"
