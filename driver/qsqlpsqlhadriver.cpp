@@ -34,9 +34,9 @@ public:
     QPsqlHaDriverPrivate() { dbmsType = QSqlDriver::PostgreSQL; }
 
     // The connection that answers catalog and formatting questions, as QPSQL would.
-    QSharedPointer<QSqlDriver> catalog() const
+    QSharedPointer<QSqlDriver> catalog(int *node = nullptr) const
     {
-        return session ? session->catalogConnection() : QSharedPointer<QSqlDriver>();
+        return session ? session->catalogConnection(node) : QSharedPointer<QSqlDriver>();
     }
 
     void attachNotifier(const QSharedPointer<QSqlDriver> &driver);
@@ -254,22 +254,37 @@ bool QPsqlHaDriver::rollbackTransaction()
 QStringList QPsqlHaDriver::tables(QSql::TableType type) const
 {
     Q_D(const QPsqlHaDriver);
-    const QSharedPointer<QSqlDriver> driver = d->catalog();
-    return driver ? driver->tables(type) : QStringList();
+    int node = -1;
+    const QSharedPointer<QSqlDriver> driver = d->catalog(&node);
+    if (!driver)
+        return QStringList();
+    // A catalog query waits for the server like any statement.
+    const Session::Wait wait(d->session.get(), node, driver.data());
+    return driver->tables(type);
 }
 
 QSqlIndex QPsqlHaDriver::primaryIndex(const QString &tableName) const
 {
     Q_D(const QPsqlHaDriver);
-    const QSharedPointer<QSqlDriver> driver = d->catalog();
-    return driver ? driver->primaryIndex(tableName) : QSqlIndex();
+    int node = -1;
+    const QSharedPointer<QSqlDriver> driver = d->catalog(&node);
+    if (!driver)
+        return QSqlIndex();
+    // A catalog query waits for the server like any statement.
+    const Session::Wait wait(d->session.get(), node, driver.data());
+    return driver->primaryIndex(tableName);
 }
 
 QSqlRecord QPsqlHaDriver::record(const QString &tableName) const
 {
     Q_D(const QPsqlHaDriver);
-    const QSharedPointer<QSqlDriver> driver = d->catalog();
-    return driver ? driver->record(tableName) : QSqlRecord();
+    int node = -1;
+    const QSharedPointer<QSqlDriver> driver = d->catalog(&node);
+    if (!driver)
+        return QSqlRecord();
+    // A catalog query waits for the server like any statement.
+    const Session::Wait wait(d->session.get(), node, driver.data());
+    return driver->record(tableName);
 }
 
 QString QPsqlHaDriver::formatValue(const QSqlField &field, bool trimStrings) const

@@ -16,7 +16,13 @@ QPsqlHaResult::QPsqlHaResult(const QPsqlHaDriver *driver)
     : QSqlResult(driver)
 { }
 
-QPsqlHaResult::~QPsqlHaResult() = default;
+QPsqlHaResult::~QPsqlHaResult()
+{
+    // QPSQL drains a result that is still streaming when its query goes, which waits for the
+    // server: done here, under the watchdog, rather than unwatched in QSqlQuery's destructor.
+    releaseCurrent();
+    finishPrevious();
+}
 
 Session *QPsqlHaResult::session() const
 {
@@ -32,6 +38,22 @@ QSqlQuery *QPsqlHaResult::current()
 const QSqlQuery *QPsqlHaResult::current() const
 {
     return m_current >= 0 ? &*m_nodes[m_current].query : nullptr;
+}
+
+// Bounds the next blocking call on a node's query by the query timeout (Session::Wait).
+Session::Wait QPsqlHaResult::watch(int node) const
+{
+    return Session::Wait(session(), node, node >= 0 ? m_nodes[node].driver.data() : nullptr);
+}
+
+// Rows of a forward-only result stream from the server one by one (QPSQL's single-row mode),
+// so moving to the next one may wait for the node; other results hold every row already.
+template<typename Fetch> bool QPsqlHaResult::fetchWatched(QSqlQuery *query, Fetch fetch)
+{
+    if (!isForwardOnly())
+        return fetch(query);
+    const Session::Wait wait = watch(m_current);
+    return fetch(query);
 }
 
 // QSqlResult::boundValues() is protected and hands out the bound values by reference. A pointer
@@ -71,12 +93,19 @@ bool QPsqlHaResult::run(int node, const QSharedPointer<QSqlDriver> &driver, QSql
         *error = query.lastError();
         return error->type() == QSqlError::NoError;
     };
-    if (!m_isPrepared)
+    if (!m_isPrepared) {
+        const Session::Wait wait = watch(node);
         return query.exec(m_sql) || failed();
+    }
 
     // A prepared statement exists on one server connection: prepare it where it runs.
     if (!slot.prepared) {
-        if (!query.prepare(m_sql))
+        bool prepared;
+        {
+            const Session::Wait wait = watch(node);
+            prepared = query.prepare(m_sql);
+        }
+        if (!prepared)
             return failed();
         slot.prepared = true;
         slot.bound = false;
@@ -107,6 +136,7 @@ bool QPsqlHaResult::run(int node, const QSharedPointer<QSqlDriver> &driver, QSql
         }
         slot.bound = allInputs;
     }
+    const Session::Wait wait = watch(node);
     return query.exec() || failed();
 }
 
@@ -167,10 +197,12 @@ void QPsqlHaResult::finishPrevious()
 {
     if (m_previous < 0)
         return;
-    NodeQuery &slot = m_nodes[m_previous];
-    m_previous = -1;
-    if (slot.query && slot.query->isActive())
+    const int node = std::exchange(m_previous, -1);
+    NodeQuery &slot = m_nodes[node];
+    if (slot.query && slot.query->isActive()) {
+        const Session::Wait wait = watch(node);
         slot.query->finish();
+    }
 }
 
 void QPsqlHaResult::classify(Session *session, const QString &sql)
@@ -244,20 +276,23 @@ bool QPsqlHaResult::moved(bool ok, bool noRowDelivered)
         setAt(current()->at());
         return true;
     }
-    const QSqlError error = current()->lastError();
+    QSqlError error = current()->lastError();
     if (error.type() == QSqlError::NoError)
         return false; // past the last row
     Session *s = session();
     const int failedNode = m_current;
-    if (s && s->reportFetchFailure(failedNode, error, m_nodes[failedNode].driver.data())
+    if (s && s->reportFetchFailure(failedNode, &error, m_nodes[failedNode].driver.data())
         && noRowDelivered && m_classification.isRead() && !s->inTransaction()) {
         // The node died before the caller saw a row (QPSQL streams forward-only results):
         // the read can still run elsewhere, as if exec() had failed.
-        m_nodes[failedNode].query->finish();
+        {
+            const Session::Wait wait = watch(failedNode);
+            m_nodes[failedNode].query->finish();
+        }
         m_current = -1;
         if (!runStatement(Session::Purpose::Execute))
             return false;
-        return moved(current()->first(), false);
+        return moved(fetchWatched(current(), [](QSqlQuery *q) { return q->first(); }), false);
     }
     setLastError(error);
     return false;
@@ -266,31 +301,37 @@ bool QPsqlHaResult::moved(bool ok, bool noRowDelivered)
 bool QPsqlHaResult::fetch(int row)
 {
     QSqlQuery *query = current();
-    return query && moved(query->seek(row), false);
+    return query && moved(fetchWatched(query, [row](QSqlQuery *q) { return q->seek(row); }), false);
 }
 
 bool QPsqlHaResult::fetchNext()
 {
     QSqlQuery *query = current();
-    return query && moved(query->next(), at() == QSql::BeforeFirstRow);
+    const bool noRowDelivered = at() == QSql::BeforeFirstRow;
+    return query
+        && moved(fetchWatched(query, [](QSqlQuery *q) { return q->next(); }), noRowDelivered);
 }
 
 bool QPsqlHaResult::fetchPrevious()
 {
     QSqlQuery *query = current();
-    return query && moved(query->previous(), false);
+    return query && moved(fetchWatched(query, [](QSqlQuery *q) { return q->previous(); }), false);
 }
 
 bool QPsqlHaResult::fetchFirst()
 {
     QSqlQuery *query = current();
-    return query && moved(query->first(), at() == QSql::BeforeFirstRow);
+    const bool noRowDelivered = at() == QSql::BeforeFirstRow;
+    return query
+        && moved(fetchWatched(query, [](QSqlQuery *q) { return q->first(); }), noRowDelivered);
 }
 
 bool QPsqlHaResult::fetchLast()
 {
     QSqlQuery *query = current();
-    return query && moved(query->last(), at() == QSql::BeforeFirstRow);
+    const bool noRowDelivered = at() == QSql::BeforeFirstRow;
+    return query
+        && moved(fetchWatched(query, [](QSqlQuery *q) { return q->last(); }), noRowDelivered);
 }
 
 int QPsqlHaResult::size()
@@ -321,20 +362,25 @@ QVariant QPsqlHaResult::lastInsertId() const
 {
     // QPSQL answers with SELECT lastval() on its own session: that must be the primary's.
     Session *s = session();
-    if (s && m_current == s->writeNode())
+    if (s && m_current == s->writeNode()) {
+        const Session::Wait wait = watch(m_current);
         return current()->lastInsertId();
+    }
     QSqlError error;
     const QSharedPointer<QSqlDriver> primary
         = s ? s->primaryConnection(&error) : QSharedPointer<QSqlDriver>();
     if (!primary)
         return QVariant();
+    const Session::Wait wait(s, s->writeNode(), primary.data());
     return QSqlQuery(primary->createResult()).lastInsertId();
 }
 
 void QPsqlHaResult::detachFromResultSet()
 {
-    if (QSqlQuery *query = current())
+    if (QSqlQuery *query = current()) {
+        const Session::Wait wait = watch(m_current);
         query->finish();
+    }
 }
 
 bool QPsqlHaResult::nextResult()
@@ -343,7 +389,11 @@ bool QPsqlHaResult::nextResult()
     QSqlQuery *query = current();
     if (!query)
         return false;
-    const bool ok = query->nextResult();
+    bool ok;
+    {
+        const Session::Wait wait = watch(m_current);
+        ok = query->nextResult();
+    }
     setAt(query->at());
     setSelect(query->isSelect());
     setActive(query->isActive());

@@ -69,6 +69,8 @@ private:
     QSqlQuery *current();
     const QSqlQuery *current() const;
     bool moved(bool ok, bool noRowDelivered);
+    QPsqlHa::Session::Wait watch(int node) const;
+    template<typename Fetch> bool fetchWatched(QSqlQuery *query, Fetch fetch);
     void releaseCurrent();
     void finishPrevious();
     static QList<QVariant> &boundValuesOf(const QSqlResult *result);

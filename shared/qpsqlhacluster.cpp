@@ -289,6 +289,10 @@ QString settingsConflict(const ClusterSettings &existing, const ClusterSettings 
         return u"QPSQLHA_HEALTH_INTERVAL=%1, not %2"_s.arg(existing.healthIntervalMs)
             .arg(wanted.healthIntervalMs);
     }
+    if (existing.queryTimeoutMs != wanted.queryTimeoutMs) {
+        return u"QPSQLHA_QUERY_TIMEOUT=%1, not %2"_s.arg(existing.queryTimeoutMs)
+            .arg(wanted.queryTimeoutMs);
+    }
     if (existing.policy != wanted.policy)
         return u"another QPSQLHA_POLICY"_s;
     if (existing.affinity != wanted.affinity)

@@ -168,6 +168,13 @@ bool applyOption(const QString &key, const QString &value, ClusterSettings *sett
             return false;
         }
         settings->healthIntervalMs = ms;
+    } else if (upper == "QPSQLHA_QUERY_TIMEOUT"_L1) {
+        const int ms = value.toInt(&ok);
+        if (!ok || ms < 0) {
+            *errorMessage = invalidValue(key, value, u"expected milliseconds (0: no limit)"_s);
+            return false;
+        }
+        settings->queryTimeoutMs = ms;
     } else if (upper == "QPSQLHA_POLICY"_L1) {
         const QString v = value.toLower();
         if (v == "random"_L1) {

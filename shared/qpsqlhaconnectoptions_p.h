@@ -46,6 +46,8 @@ struct QPSQLHA_EXPORT ClusterSettings
     QList<std::pair<QString, QString>> libpqOptions; // passed unchanged to every node
     QStringList writeFunctions;
     int healthIntervalMs = 2000;
+    // QPSQLHA_QUERY_TIMEOUT: how long one call may wait on one node; 0: forever.
+    int queryTimeoutMs = 5000;
     Policy policy = Policy::Random;
     ReaderAffinity affinity = ReaderAffinity::Connection;
     Consistency consistency = Consistency::Eventual;
@@ -74,6 +76,7 @@ struct ConnectionParameters
 
 constexpr int MinimumHealthIntervalMs = 50;
 constexpr int DefaultHealthIntervalMs = 2000;
+constexpr int DefaultQueryTimeoutMs = 5000;
 constexpr int MaximumNodes = 64; // nodes are tracked in 64-bit masks on the hot path
 
 // Parses what QSqlDatabase hands the driver. On failure returns false and sets *errorMessage to a

@@ -6,6 +6,7 @@
 #include "qpsqlhacluster_p.h"
 #include "qpsqlhalogging_p.h"
 #include "qpsqlhanodeprobe_p.h"
+#include "qpsqlhawatchdog_p.h"
 
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qhash.h>
@@ -73,8 +74,11 @@ public:
             if (!probe->busy.testAndSetAcquire(0, 1))
                 continue;
             m_pool.start([cluster, node, probe, timeoutMs] {
+                const qint64 started = watchdogClockMs();
                 const ProbeResult result
                     = probe->run(node->settings(), cluster->settings(), timeoutMs);
+                if (result.ok)
+                    node->setAnsweredAt(started);
                 apply(*node, result);
                 cluster->reconcile();
                 probe->busy.storeRelease(0);

@@ -87,6 +87,11 @@ public:
         m_lagMs.storeRelaxed(ms);
     }
 
+    // When the health checker last got an answer from it (the probe's start, on
+    // watchdogClockMs()): the watchdog spares slow statements on a node that answers.
+    const QAtomicInteger<qint64> *answeredAtClock() const { return &m_answeredAtMs; }
+    void setAnsweredAt(qint64 clockMs) { m_answeredAtMs.storeRelaxed(clockMs); }
+
     QString lastError() const;
     void setLastError(const QString &message);
     QDateTime lastStateChange() const;
@@ -106,6 +111,7 @@ private:
     QAtomicInteger<quint32> m_timeline {0};
     QAtomicInteger<qint64> m_lagBytes {-1};
     QAtomicInteger<qint64> m_lagMs {-1};
+    QAtomicInteger<qint64> m_answeredAtMs {0};
     QAtomicInteger<quint32> m_epoch {0};
     QAtomicInteger<quint64> m_queries {0};
     QAtomicInteger<quint64> m_errors {0};

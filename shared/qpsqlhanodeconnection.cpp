@@ -33,19 +33,30 @@ QSqlDriverPlugin *psqlPlugin(QString *errorMessage)
     return plugin;
 }
 
+bool hasLibpqOption(const ClusterSettings &cluster, QLatin1StringView keyword)
+{
+    for (const auto &option : cluster.libpqOptions) {
+        if (option.first == keyword)
+            return true;
+    }
+    return false;
+}
+
 QString nodeConnectOptions(const NodeSettings &node, const ClusterSettings &cluster)
 {
     QString options = cluster.qpsqlConnectOptions();
-    if (!node.sslmode.isEmpty()) {
-        bool present = false;
-        for (const auto &option : cluster.libpqOptions)
-            present = present || option.first == "sslmode"_L1;
-        if (!present) {
-            if (!options.isEmpty())
-                options += u';';
-            options += u"sslmode="_s + quoteConninfoValue(node.sslmode);
-        }
-    }
+    auto append = [&options](const QString &option) {
+        if (!options.isEmpty())
+            options += u';';
+        options += option;
+    };
+    if (!node.sslmode.isEmpty() && !hasLibpqOption(cluster, "sslmode"_L1))
+        append(u"sslmode="_s + quoteConninfoValue(node.sslmode));
+    // The watchdog bounds statements, not connecting: a hung node still completes the TCP
+    // handshake (the kernel does it) and then never answers, so without a connect_timeout
+    // libpq would wait for it forever.
+    if (cluster.queryTimeoutMs > 0 && !hasLibpqOption(cluster, "connect_timeout"_L1))
+        append(u"connect_timeout="_s + QString::number(connectTimeoutSeconds(cluster)));
     return options;
 }
 
@@ -92,6 +103,17 @@ Failure classifyFailure(const QSqlError &error, const QSqlDriver *driver)
         && (!driver || !driver->isOpen() || isConnectionBroken(nativeConnection(driver))))
         return Failure::NodeGone;
     return Failure::StatementError;
+}
+
+int connectTimeoutSeconds(const ClusterSettings &cluster)
+{
+    // libpq counts whole seconds and treats 1 as 2.
+    return qMax(2, (cluster.queryTimeoutMs + 999) / 1000);
+}
+
+int nativeSocket(PGconn *connection)
+{
+    return connection ? PQsocket(connection) : -1;
 }
 
 PGconn *nativeConnection(const QSqlDriver *driver)

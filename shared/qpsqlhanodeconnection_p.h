@@ -39,6 +39,11 @@ QPSQLHA_EXPORT Failure classifyFailure(const QSqlError &error, const QSqlDriver 
 // The libpq connection behind a QPSQL driver (null if it has none). Stable for the driver's life,
 // so the session looks it up once per connection, not per statement.
 QPSQLHA_EXPORT PGconn *nativeConnection(const QSqlDriver *driver);
+// The connection's socket (libpq's PQsocket), -1 if it has none.
+QPSQLHA_EXPORT int nativeSocket(PGconn *connection);
+// The connect_timeout node connections get when the options name none and the query timeout
+// is on: the query timeout in whole seconds, at least 2.
+QPSQLHA_EXPORT int connectTimeoutSeconds(const ClusterSettings &cluster);
 // Whether a server connection is gone (no round trip: libpq's own state).
 QPSQLHA_EXPORT bool isConnectionBroken(PGconn *connection);
 // Whether the connection is inside a transaction block (libpq's PQtransactionStatus).

@@ -53,7 +53,10 @@ bool isRollback(QStringView sql)
 Session::Session(const QSharedPointer<Cluster> &cluster, bool logQueries)
     : m_cluster(cluster)
     , m_logQueries(logQueries)
+    , m_queryTimeoutMs(cluster->settings().queryTimeoutMs)
 {
+    if (m_queryTimeoutMs > 0)
+        m_watch = std::make_unique<WatchSlot>();
     m_cluster->attachSession();
 }
 
@@ -110,6 +113,8 @@ bool Session::connect(int node, QSqlError *error)
     link.driver = std::move(driver);
     link.connection = nativeConnection(link.driver.data());
     link.epoch = epoch;
+    if (m_watch)
+        link.socket = WatchedSocket(nativeSocket(link.connection));
     checkRole(node);
     if (node == writeNode()) {
         // A new server session: the old one's temporary objects are gone, and its
@@ -169,25 +174,35 @@ bool Session::restoreState(int node, QSqlError *error)
         && !link.stateRetry.hasExpired())
         return refused(u"it refused it before"_s);
 
-    QSqlQuery query(link.driver->createResult());
+    // Kept alive until the query is gone, even if the node fails and its link is reset.
+    const QSharedPointer<QSqlDriver> driver = link.driver;
+    QSqlQuery query(driver->createResult());
     for (const SessionState::Entry &entry : m_state.entries()) {
         if (entry.version <= link.stateVersion || (entry.primaryOnly && !primary))
             continue;
         logStatement(node, entry.sql);
         bool ok;
-        if (entry.prepared) {
-            ok = query.prepare(entry.sql);
-            for (int i = 0; ok && i < entry.values.size(); ++i)
-                query.bindValue(i, entry.values.at(i));
-            ok = ok && query.exec();
-        } else {
-            ok = query.exec(entry.sql);
+        {
+            const Wait wait(this, node, link.driver.data());
+            if (entry.prepared) {
+                ok = query.prepare(entry.sql);
+                for (int i = 0; ok && i < entry.values.size(); ++i)
+                    query.bindValue(i, entry.values.at(i));
+                ok = ok && query.exec();
+            } else {
+                ok = query.exec(entry.sql);
+            }
+        }
+        if (Q_UNLIKELY(settleTimeouts(node))) {
+            // A hung node: failed like any other call the watchdog cut off.
+            *error = timeoutError(node);
+            return false;
         }
         if (ok)
             continue;
         const QSqlError failure = query.lastError();
         state.countError();
-        if (classifyFailure(failure, link.driver.data()) == Failure::NodeGone) {
+        if (classifyFailure(failure, driver.data()) == Failure::NodeGone) {
             *error = failure;
             nodeGone(node, failure);
             return false;
@@ -309,14 +324,39 @@ QSqlError Session::transactionLostError() const
 
 void Session::nodeGone(int node, const QSqlError &error)
 {
-    Node &state = m_cluster->node(node);
     QString reason = error.databaseText().trimmed();
     if (reason.isEmpty())
         reason = error.text();
-    state.markFailed(reason);
+    nodeGone(node, reason);
+}
+
+void Session::nodeGone(int node, const QString &reason)
+{
+    m_cluster->node(node).markFailed(reason);
     if (m_pinned && node == m_pinnedNode)
         loseTransaction();
     m_links[size_t(node)] = Link();
+}
+
+bool Session::settleTimeoutsSlow(int node)
+{
+    // The watchdog shut the socket down: the connection is unusable whatever the call returned,
+    // and a node that does not answer for that long is failed for everybody.
+    const NodeMask timedOut = std::exchange(m_timedOut, 0);
+    for (int i = 0; i < m_cluster->nodeCount(); ++i) {
+        if (timedOut & bit(i))
+            nodeGone(i, u"no answer within %1 ms"_s.arg(m_queryTimeoutMs));
+    }
+    return node >= 0 && (timedOut & bit(node));
+}
+
+QSqlError Session::timeoutError(int node) const
+{
+    const Node &state = m_cluster->node(node);
+    return connectionError(u"QPSQLHA: %1 %2 did not answer within %3 ms (QPSQLHA_QUERY_TIMEOUT)"_s
+                               .arg(roleName(state), state.address())
+                               .arg(m_queryTimeoutMs),
+                           QString());
 }
 
 void Session::logStatement(int node, QStringView sql) const
@@ -351,10 +391,20 @@ bool Session::ownWritesVisible(quint64 *minimumWal)
         // The primary's WAL position now is at or past this connection's last commit. It is
         // asked for here, not after each write, so that a run of writes costs one round trip.
         // Only when the connection is idle: a result still being read must not be disturbed.
-        PGconn *connection = m_links[size_t(m_cluster->writeNode())].connection;
+        const int target = m_cluster->writeNode();
+        const Link &link = m_links[size_t(target)];
+        PGconn *connection = link.connection;
         if (!connection || PQtransactionStatus(connection) != PQTRANS_IDLE)
             return false;
-        PGresult *answer = PQexec(connection, "SELECT (pg_current_wal_lsn() - '0/0')::text");
+        PGresult *answer;
+        {
+            const Wait wait(this, target, link.driver.data());
+            answer = PQexec(connection, "SELECT (pg_current_wal_lsn() - '0/0')::text");
+        }
+        if (Q_UNLIKELY(settleTimeouts(target))) {
+            PQclear(answer);
+            return false;
+        }
         const bool ok = PQresultStatus(answer) == PGRES_TUPLES_OK && PQntuples(answer) == 1;
         if (ok)
             m_minimumWal = qMax(m_minimumWal, QByteArray(PQgetvalue(answer, 0, 0)).toULongLong());
@@ -371,6 +421,9 @@ bool Session::execute(const Classification &classification, QStringView sql,
                       StatementAttempt &attempt, Purpose purpose, int *node, QSqlError *error)
 {
     *node = -1;
+    // A call cut off since the last statement (finishing a result, a catalog question): its node
+    // is failed before anything is routed.
+    settleTimeouts(-1);
     if (m_transactionLost) {
         // Until the application ends the lost transaction, its statements must not run
         // outside it; a COMMIT must not look like it succeeded. ROLLBACK is harmless.
@@ -407,7 +460,18 @@ bool Session::execute(const Classification &classification, QStringView sql,
             }
             if (!m_cluster->isReadable(reader))
                 continue; // connecting showed it is a primary now
-            if (runAttempt(reader, attempt, driver, error)) {
+            const bool ok = runAttempt(reader, attempt, driver, error);
+            if (Q_UNLIKELY(settleTimeouts(reader))) {
+                // Cut off by the watchdog (even if it ended as the socket went): the node is
+                // failed and no row reached the caller, so the read runs elsewhere.
+                *error = timeoutError(reader);
+                state.countError();
+                state.countRetry();
+                qCInfo(lcRouting).noquote()
+                    << "read moved off" << state.address() << ":" << state.lastError();
+                continue;
+            }
+            if (ok) {
                 *node = reader;
                 return true;
             }
@@ -478,6 +542,12 @@ bool Session::runOnPrimary(const Classification &classification, QStringView sql
     const bool abortedBefore = wasPinned && m_state.hasPending()
         && isTransactionFailed(m_links[size_t(target)].connection);
     const bool ok = runAttempt(target, attempt, driver, error);
+    if (Q_UNLIKELY(settleTimeouts(target))) {
+        // Whether a write was applied is unknown, exactly as with a lost connection.
+        primary.countError();
+        *error = timeoutError(target);
+        return false;
+    }
     if (!ok) {
         primary.countError();
         switch (classifyFailure(*error, driver.data())) {
@@ -523,42 +593,60 @@ bool Session::runOnPrimary(const Classification &classification, QStringView sql
     return ok;
 }
 
-bool Session::reportFetchFailure(int node, const QSqlError &error, const QSqlDriver *driver)
+bool Session::reportFetchFailure(int node, QSqlError *error, const QSqlDriver *driver)
 {
-    if (node < 0 || classifyFailure(error, driver) != Failure::NodeGone)
+    if (node < 0)
         return false;
     Node &state = m_cluster->node(node);
+    if (settleTimeouts(node)) {
+        state.countError();
+        *error = timeoutError(node);
+        return true;
+    }
+    if (classifyFailure(*error, driver) != Failure::NodeGone)
+        return false;
     state.countError();
-    nodeGone(node, error);
+    nodeGone(node, *error);
     return true;
 }
 
 QSharedPointer<QSqlDriver> Session::primaryConnection(QSqlError *error)
 {
+    settleTimeouts(-1);
     return connection(writeNode(), error);
 }
 
-QSharedPointer<QSqlDriver> Session::catalogConnection()
+QSharedPointer<QSqlDriver> Session::catalogConnection(int *node)
 {
+    int dummy;
+    if (!node)
+        node = &dummy;
+    settleTimeouts(-1);
     QSqlError ignored;
-    if (QSharedPointer<QSqlDriver> driver = connection(writeNode(), &ignored))
+    *node = writeNode();
+    if (QSharedPointer<QSqlDriver> driver = connection(*node, &ignored))
         return driver;
     for (int reader = m_cluster->pickReader(0); reader >= 0;
          reader = m_cluster->pickReader(bit(reader))) {
+        *node = reader;
         if (QSharedPointer<QSqlDriver> driver = connection(reader, &ignored))
             return driver;
     }
     // Whatever is still open, even if it cannot answer: QPSQL then answers like QPSQL does.
-    for (const Link &link : m_links) {
-        if (link.driver)
-            return link.driver;
+    for (size_t i = 0; i < m_links.size(); ++i) {
+        *node = int(i);
+        if (m_links[i].driver)
+            return m_links[i].driver;
     }
+    *node = -1;
     return {};
 }
 
 QSqlError Session::finishTransactionCommand(int target, bool ok,
                                             const QSharedPointer<QSqlDriver> &driver)
 {
+    if (Q_UNLIKELY(settleTimeouts(target)))
+        return timeoutError(target);
     Link &link = m_links[size_t(target)];
     const bool wasPinned = m_pinned;
     m_pinned = isInTransaction(link.connection);
@@ -587,7 +675,12 @@ bool Session::beginTransaction(QSqlError *error)
     const QSharedPointer<QSqlDriver> driver = connection(target, error);
     if (!driver)
         return false;
-    *error = finishTransactionCommand(target, driver->beginTransaction(), driver);
+    bool ok;
+    {
+        const Wait wait(this, target, driver.data());
+        ok = driver->beginTransaction();
+    }
+    *error = finishTransactionCommand(target, ok, driver);
     return error->type() == QSqlError::NoError;
 }
 
@@ -603,8 +696,13 @@ bool Session::commitTransaction(QSqlError *error)
     if (!driver)
         return false;
     const bool aborted = isTransactionFailed(m_links[size_t(target)].connection);
-    *error = finishTransactionCommand(target, driver->commitTransaction(), driver);
-    const bool ok = error->type() == QSqlError::NoError;
+    bool ok;
+    {
+        const Wait wait(this, target, driver.data());
+        ok = driver->commitTransaction();
+    }
+    *error = finishTransactionCommand(target, ok, driver);
+    ok = error->type() == QSqlError::NoError;
     if (!m_pinned && m_state.hasPending())
         endTransactionState(target, ok && !aborted);
     return ok;
@@ -617,7 +715,12 @@ bool Session::rollbackTransaction(QSqlError *error)
     const QSharedPointer<QSqlDriver> driver = connection(target, error);
     if (!driver)
         return false;
-    *error = finishTransactionCommand(target, driver->rollbackTransaction(), driver);
+    bool ok;
+    {
+        const Wait wait(this, target, driver.data());
+        ok = driver->rollbackTransaction();
+    }
+    *error = finishTransactionCommand(target, ok, driver);
     if (!m_pinned && m_state.hasPending())
         endTransactionState(target, false);
     return error->type() == QSqlError::NoError;

@@ -12,6 +12,7 @@
 
 #include "qpsqlhacluster_p.h"
 #include "qpsqlhasessionstate_p.h"
+#include "qpsqlhawatchdog_p.h"
 
 #include <QtCore/qdeadlinetimer.h>
 #include <QtCore/qsharedpointer.h>
@@ -20,6 +21,7 @@
 
 #include <array>
 #include <functional>
+#include <memory>
 
 typedef struct pg_conn PGconn;
 
@@ -68,15 +70,45 @@ public:
     bool execute(const Classification &classification, QStringView sql, StatementAttempt &attempt,
                  Purpose purpose, int *node, QSqlError *error);
 
-    // A statement's connection broke while its rows were being read. Marks the node like a
-    // failed statement would and returns true if the node (not the caller's SQL) failed.
-    bool reportFetchFailure(int node, const QSqlError &error, const QSqlDriver *driver);
+    // A statement's connection broke (or did not answer in time) while its rows were being
+    // read. Marks the node like a failed statement would and returns true if the node (not the
+    // caller's SQL) failed; *error then says why, naming the timeout if that was the cause.
+    bool reportFetchFailure(int node, QSqlError *error, const QSqlDriver *driver);
 
     // The primary's connection (for transactions, notifications, lastInsertId), or null with
     // *error set when the primary cannot be reached.
     QSharedPointer<QSqlDriver> primaryConnection(QSqlError *error);
-    // A connected driver to answer catalog questions: the primary's if possible.
-    QSharedPointer<QSqlDriver> catalogConnection();
+    // A connected driver to answer catalog questions: the primary's if possible. *node (if
+    // given) is the node it belongs to, or -1.
+    QSharedPointer<QSqlDriver> catalogConnection(int *node = nullptr);
+
+    // Bounds one blocking call on a node's connection (anything that may wait for the server:
+    // exec, prepare, fetching a row, finishing a result, transaction commands) by
+    // QPSQLHA_QUERY_TIMEOUT. Past it the watchdog shuts the connection's socket down, so libpq's
+    // wait ends as if the node had vanished, and the session knows the failure was a timeout.
+    // `driver` must be the session's current connection to `node`; any other is not watched.
+    // Enabled, it costs a clock read and a few atomic operations; disabled, a branch.
+    class Wait
+    {
+        Q_DISABLE_COPY_MOVE(Wait)
+    public:
+        Wait(Session *session, int node, const QSqlDriver *driver) noexcept
+        {
+            if (session && node >= 0 && session->beginWait(node, driver)) {
+                m_session = session;
+                m_node = node;
+            }
+        }
+        ~Wait()
+        {
+            if (m_session)
+                m_session->endWait(m_node);
+        }
+
+    private:
+        Session *m_session = nullptr;
+        int m_node = -1;
+    };
 
     // Explicit transactions (QSqlDatabase::transaction() and friends) run on the primary.
     bool beginTransaction(QSqlError *error);
@@ -107,7 +139,34 @@ private:
         quint32 refusedVersion = 0; // ...and the one it refused, if stateRefused
         bool stateRefused = false;
         QDeadlineTimer stateRetry; // when to ask again after a refusal
+        WatchedSocket socket; // for the watchdog; only with a query timeout
     };
+
+    bool beginWait(int node, const QSqlDriver *driver) noexcept
+    {
+        if (!m_watch)
+            return false;
+        const Link &link = m_links[size_t(node)];
+        if (link.driver.data() != driver || link.socket.fd() < 0 || m_watch->isArmed())
+            return false;
+        m_watch->arm(link.socket.fd(), watchdogClockMs() + m_queryTimeoutMs,
+                     m_cluster->node(node).answeredAtClock(), m_queryTimeoutMs);
+        return true;
+    }
+    void endWait(int node) noexcept
+    {
+        if (Q_UNLIKELY(m_watch->disarm()))
+            m_timedOut |= NodeMask(1) << node;
+    }
+    // Marks every node whose call was cut off failed (once); returns whether `node` was one.
+    bool settleTimeouts(int node)
+    {
+        if (Q_LIKELY(!m_timedOut))
+            return false;
+        return settleTimeoutsSlow(node);
+    }
+    bool settleTimeoutsSlow(int node);
+    QSqlError timeoutError(int node) const;
 
     QSharedPointer<QSqlDriver> connection(int node, QSqlError *error);
     QSharedPointer<QSqlDriver> nodeConnection(int node, QSqlError *error);
@@ -120,6 +179,7 @@ private:
     void loseTransaction();
     QSqlError transactionLostError() const;
     void nodeGone(int node, const QSqlError &error);
+    void nodeGone(int node, const QString &reason);
     bool runOnPrimary(const Classification &classification, QStringView sql,
                       StatementAttempt &attempt, Purpose purpose, QSqlError *error);
     bool runAttempt(int node, StatementAttempt &attempt, const QSharedPointer<QSqlDriver> &driver,
@@ -144,6 +204,9 @@ private:
     int m_ownReader = -1; // ReaderAffinity::Connection: the reader this connection keeps
     SessionState m_state;
     ConnectedHandler m_primaryConnected;
+    int m_queryTimeoutMs = 0;
+    std::unique_ptr<WatchSlot> m_watch; // null without a query timeout
+    NodeMask m_timedOut = 0; // nodes whose call the watchdog cut off, not yet settled
 };
 
 } // namespace QPsqlHa

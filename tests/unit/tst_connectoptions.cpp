@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: LGPL-3.0-only
 
 #include <qpsqlhaconnectoptions_p.h>
+#include <qpsqlhanodeconnection_p.h>
 
 #include <QtTest/qtest.h>
 
@@ -30,6 +31,8 @@ private slots:
     void options_data();
     void options();
     void readerAffinity();
+    void queryTimeout_data();
+    void queryTimeout();
     void invalid_data();
     void invalid();
     void libpqOptionsAreQuoted();
@@ -48,6 +51,7 @@ void tst_ConnectOptions::defaults()
     QCOMPARE(settings.nodes.first().address(), u"10.0.0.1:5432"_s);
     QCOMPARE(settings.name, u"10.0.0.1:5432/testdb"_s);
     QCOMPARE(settings.healthIntervalMs, 2000);
+    QCOMPARE(settings.queryTimeoutMs, 5000);
     QCOMPARE(settings.policy, Policy::Random);
     QVERIFY(!settings.debug);
     QVERIFY(!settings.logQueries);
@@ -159,6 +163,41 @@ void tst_ConnectOptions::readerAffinity()
     QCOMPARE(settings.affinity, ReaderAffinity::Connection);
 }
 
+void tst_ConnectOptions::queryTimeout_data()
+{
+    QTest::addColumn<QString>("options");
+    QTest::addColumn<int>("timeoutMs");
+    QTest::addColumn<int>("connectTimeout"); // what node connections get; 0: none added
+
+    QTest::newRow("default") << QString() << 5000 << 5;
+    QTest::newRow("disabled") << u"QPSQLHA_QUERY_TIMEOUT=0"_s << 0 << 0;
+    QTest::newRow("one second") << u"qpsqlha_query_timeout=1000"_s << 1000 << 2;
+    QTest::newRow("rounded up") << u"QPSQLHA_QUERY_TIMEOUT=2500"_s << 2500 << 3;
+    QTest::newRow("tiny") << u"QPSQLHA_QUERY_TIMEOUT=1"_s << 1 << 2;
+    QTest::newRow("spaces") << u"QPSQLHA_QUERY_TIMEOUT = 750 "_s << 750 << 2;
+}
+
+void tst_ConnectOptions::queryTimeout()
+{
+    QFETCH(QString, options);
+    QFETCH(int, timeoutMs);
+    QFETCH(int, connectTimeout);
+    ClusterSettings settings;
+    QString error;
+    QVERIFY2(parseConnectionParameters(parameters(options), &settings, &error), qPrintable(error));
+    QCOMPARE(settings.queryTimeoutMs, timeoutMs);
+    if (connectTimeout > 0)
+        QCOMPARE(connectTimeoutSeconds(settings), connectTimeout);
+
+    // The C++ API takes it from its connect options too.
+    ReplicationConfig config;
+    config.appendWriteNodeConfig({u"w"_s, 9000, u"u"_s, secret, QString(), u"db"_s, false});
+    config.setConnectOptions(options);
+    QVERIFY2(clusterSettingsFromConfig(u"timeouts"_s, config, false, &settings, &error),
+             qPrintable(error));
+    QCOMPARE(settings.queryTimeoutMs, timeoutMs);
+}
+
 void tst_ConnectOptions::invalid_data()
 {
     QTest::addColumn<QString>("options");
@@ -170,6 +209,16 @@ void tst_ConnectOptions::invalid_data()
         << u"QPSQLHA_HEALTH_INTERVAL=49"_s << QStringList {u"QPSQLHA_HEALTH_INTERVAL"_s, u"49"_s};
     QTest::newRow("interval not a number")
         << u"QPSQLHA_HEALTH_INTERVAL=2s"_s << QStringList {u"QPSQLHA_HEALTH_INTERVAL"_s, u"2s"_s};
+    QTest::newRow("timeout negative")
+        << u"QPSQLHA_QUERY_TIMEOUT=-1"_s << QStringList {u"QPSQLHA_QUERY_TIMEOUT"_s, u"'-1'"_s};
+    QTest::newRow("timeout with unit")
+        << u"QPSQLHA_QUERY_TIMEOUT=5s"_s << QStringList {u"QPSQLHA_QUERY_TIMEOUT"_s, u"'5s'"_s};
+    QTest::newRow("timeout fraction")
+        << u"QPSQLHA_QUERY_TIMEOUT=1.5"_s << QStringList {u"QPSQLHA_QUERY_TIMEOUT"_s, u"'1.5'"_s};
+    QTest::newRow("timeout empty") << u"QPSQLHA_QUERY_TIMEOUT="_s
+                                   << QStringList {u"QPSQLHA_QUERY_TIMEOUT"_s, u"milliseconds"_s};
+    QTest::newRow("timeout too big") << u"QPSQLHA_QUERY_TIMEOUT=99999999999"_s
+                                     << QStringList {u"QPSQLHA_QUERY_TIMEOUT"_s, u"99999999999"_s};
     QTest::newRow("policy") << u"QPSQLHA_POLICY=fastest_ever"_s
                             << QStringList {u"QPSQLHA_POLICY"_s, u"fastest_ever"_s};
     QTest::newRow("affinity") << u"QPSQLHA_READER_AFFINITY=node"_s

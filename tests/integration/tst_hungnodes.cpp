@@ -1,0 +1,468 @@
+// Copyright (C) 2026 The QPSQLHA authors.
+// SPDX-License-Identifier: LGPL-3.0-only
+
+// Hung nodes on the live cluster: a node frozen with SIGSTOP keeps its connections open and
+// never answers. QPSQLHA_QUERY_TIMEOUT must keep every caller moving: reads go elsewhere without
+// an error, writes on a frozen primary fail after the timeout, connecting is bounded, and a
+// result that was streaming rows ends with an error that says so.
+
+#include <hahelpers.h>
+#include <testcluster.h>
+
+#include <QtCore/qelapsedtimer.h>
+#include <QtCore/qmutex.h>
+#include <QtCore/qthread.h>
+#include <QtSql/qsqldriver.h>
+#include <QtSql/qsqlrecord.h>
+#include <QtTest/qtest.h>
+
+#include <memory>
+#include <vector>
+
+using namespace QPsqlHaTest;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+constexpr int QueryTimeoutMs = 1000;
+constexpr int HealthIntervalMs = 200;
+// What a caller may wait at worst: the timeout, the health checker's two intervals, and a
+// generous margin for a 2-core machine shared with other work.
+constexpr int WorstLatencyBoundMs = QueryTimeoutMs + 2 * HealthIntervalMs + 1000;
+
+QString hungOptions()
+{
+    return u"QPSQLHA_QUERY_TIMEOUT=%1;QPSQLHA_HEALTH_INTERVAL=%2"_s.arg(QueryTimeoutMs)
+        .arg(HealthIntervalMs);
+}
+
+// Whatever happens in a test (a failed QVERIFY returns early), no node stays frozen: the next
+// tests and the fixture's `stop` need every node to answer.
+void thawAll()
+{
+    TestCluster &cluster = TestCluster::instance();
+    for (Node node : {Node::Primary, Node::Reader1, Node::Reader2}) {
+        if (!cluster.thaw(node))
+            qWarning() << "could not thaw" << TestCluster::nodeName(node);
+    }
+}
+
+struct ThawOnExit
+{
+    ~ThawOnExit() { thawAll(); }
+};
+
+// Threads reading through connections of their own (one cluster) until told to stop; each read
+// is timed from exec() to its row.
+class TimedReadLoad
+{
+public:
+    TimedReadLoad(const QString &cluster, int threads)
+        : m_cluster(cluster)
+    {
+        for (int i = 0; i < threads; ++i) {
+            m_threads.emplace_back(QThread::create([this, i] { run(i); }));
+            m_threads.back()->start();
+        }
+        waitUntil([this] { return m_ready.loadRelaxed() == int(m_threads.size()); }, 30000);
+    }
+    ~TimedReadLoad() { stop(); }
+
+    void stop()
+    {
+        m_stop.storeRelaxed(1);
+        for (auto &thread : m_threads)
+            thread->wait();
+    }
+
+    int ok() const { return m_ok.loadRelaxed(); }
+    int failed() const { return m_failed.loadRelaxed(); }
+    qint64 worstMs() const { return m_worstMs.loadRelaxed(); }
+    QString firstError() const
+    {
+        QMutexLocker locker(&m_mutex);
+        return m_firstError;
+    }
+    // Reads served by `port` since the last call.
+    int takeServedBy(int port)
+    {
+        QMutexLocker locker(&m_mutex);
+        return std::exchange(m_perPort[port], 0);
+    }
+
+private:
+    void run(int id)
+    {
+        const QString name = u"hung-load-%1"_s.arg(id);
+        {
+            QSqlDatabase db = haDatabase(name, m_cluster,
+                                         hungOptions() + u";QPSQLHA_READER_AFFINITY=statement"_s);
+            if (!db.open()) {
+                record(-1, 0, db.lastError().text());
+                m_ready.ref();
+                return;
+            }
+            QSqlQuery query(db);
+            query.setForwardOnly(true);
+            // The first read opens the connections to the readers: not timed.
+            servedBy(query);
+            m_ready.ref();
+            QElapsedTimer timer;
+            while (!m_stop.loadRelaxed()) {
+                timer.start();
+                const int port
+                    = servedBy(query, u"SELECT inet_server_port() FROM pg_sleep(0.001)"_s);
+                record(port, timer.elapsed(), query.lastError().text());
+            }
+        }
+        QSqlDatabase::removeDatabase(name);
+    }
+
+    void record(int port, qint64 elapsedMs, const QString &error)
+    {
+        for (qint64 worst = m_worstMs.loadRelaxed(); elapsedMs > worst;) {
+            if (m_worstMs.testAndSetRelaxed(worst, elapsedMs, worst))
+                break;
+        }
+        if (port > 0) {
+            m_ok.ref();
+            QMutexLocker locker(&m_mutex);
+            ++m_perPort[port];
+            return;
+        }
+        m_failed.ref();
+        QMutexLocker locker(&m_mutex);
+        if (m_firstError.isEmpty())
+            m_firstError = error;
+    }
+
+    const QString m_cluster;
+    std::vector<std::unique_ptr<QThread>> m_threads;
+    QAtomicInt m_stop;
+    QAtomicInt m_ready;
+    QAtomicInt m_ok;
+    QAtomicInt m_failed;
+    QAtomicInteger<qint64> m_worstMs {0};
+    mutable QMutex m_mutex;
+    QHash<int, int> m_perPort;
+    QString m_firstError;
+};
+
+} // namespace
+
+class tst_HungNodes : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void init();
+    void cleanup();
+    void cleanupTestCase();
+
+    void frozenReaderUnderConcurrentReads();
+    void frozenPrimaryFailsWritesAfterTheTimeout();
+    void frozenReaderWhileStreamingRows();
+    void preparedReadOnAFrozenReader();
+    void transactionAndCatalogOnAFrozenPrimary();
+    void connectingToAFrozenNodeIsBounded();
+
+private:
+    QSqlDatabase open(const QString &extraOptions = QString());
+
+    QString m_cluster;
+    TestCluster &m_test = TestCluster::instance();
+};
+
+void tst_HungNodes::initTestCase()
+{
+    QVERIFY2(m_test.isValid(), qPrintable(m_test.errorString()));
+    thawAll(); // in case an earlier run died with a node frozen
+    QVERIFY(m_test.ensureAllRunning());
+    QString error;
+    QVERIFY2(m_test.execOn(Node::Primary,
+                           u"DROP TABLE IF EXISTS hung_writes; "
+                           "CREATE TABLE hung_writes (id serial PRIMARY KEY, v int)"_s,
+                           &error),
+             qPrintable(error));
+    QVERIFY(m_test.waitForReplication());
+}
+
+void tst_HungNodes::init()
+{
+    m_cluster = uniqueClusterName("hung");
+}
+
+void tst_HungNodes::cleanup()
+{
+    thawAll();
+    dropDatabase(u"hung"_s);
+    QVERIFY(m_test.ensureAllRunning());
+}
+
+void tst_HungNodes::cleanupTestCase()
+{
+    thawAll();
+    QVERIFY(m_test.ensureAllRunning());
+}
+
+QSqlDatabase tst_HungNodes::open(const QString &extraOptions)
+{
+    QString options = hungOptions();
+    if (!extraOptions.isEmpty())
+        options += u';' + extraOptions;
+    QSqlDatabase db = haDatabase(u"hung"_s, m_cluster, options);
+    if (!db.open())
+        qWarning() << "open failed:" << db.lastError().text();
+    return db;
+}
+
+void tst_HungNodes::frozenReaderUnderConcurrentReads()
+{
+    const ThawOnExit thaw;
+    TimedReadLoad load(m_cluster, 4);
+    QTest::qWait(500);
+    const int reader1 = m_test.port(Node::Reader1);
+    const int reader2 = m_test.port(Node::Reader2);
+    QVERIFY2(load.takeServedBy(reader1) > 0, "reader1 served nothing before the freeze");
+    QCOMPARE(load.failed(), 0);
+
+    QVERIFY(m_test.freeze(Node::Reader1));
+    QElapsedTimer frozen;
+    frozen.start();
+    const qint64 markedMs = waitUntil(
+        [&] { return !nodeHandle(m_cluster, Node::Reader1).isOnline(); }, 10 * QueryTimeoutMs);
+    QVERIFY2(markedMs >= 0, "the frozen reader was never marked failed");
+    qInfo("reader1 frozen: marked failed after %lld ms (%s)", frozen.elapsed(),
+          qPrintable(nodeHandle(m_cluster, Node::Reader1).lastError()));
+    QVERIFY2(nodeHandle(m_cluster, Node::Reader1).lastError().contains(u"no answer within"_s),
+             qPrintable(nodeHandle(m_cluster, Node::Reader1).lastError()));
+    // Reads keep flowing to reader2 while reader1 stays frozen (the health checker's probes of
+    // it must not bring it back).
+    QTest::qWait(3000);
+    load.takeServedBy(reader1);
+    QTest::qWait(500);
+    QCOMPARE(load.takeServedBy(reader1), 0);
+    QVERIFY(load.takeServedBy(reader2) > 0);
+    QVERIFY(!nodeHandle(m_cluster, Node::Reader1).isOnline());
+
+    QVERIFY(m_test.thaw(Node::Reader1));
+    QElapsedTimer thawed;
+    thawed.start();
+    const qint64 backMs
+        = waitUntil([&] { return nodeHandle(m_cluster, Node::Reader1).isOnline(); }, 20000);
+    qInfo("reader1 thawed: back online after %lld ms", backMs);
+    QVERIFY2(backMs >= 0, "reader1 did not come back after the thaw");
+    QVERIFY(waitUntil([&] { return load.takeServedBy(reader1) > 0; }, 5000) >= 0);
+    load.stop();
+
+    qInfo("frozen reader under 4 threads: %d reads, %d failed, worst latency %lld ms "
+          "(timeout %d ms, bound %d ms)",
+          load.ok(), load.failed(), load.worstMs(), QueryTimeoutMs, WorstLatencyBoundMs);
+    QVERIFY2(load.failed() == 0, qPrintable(load.firstError()));
+    QVERIFY2(load.worstMs() < WorstLatencyBoundMs, qPrintable(QString::number(load.worstMs())));
+    // Somebody was caught on reader1 when it froze, or the freeze went unnoticed.
+    QVERIFY(load.worstMs() >= QueryTimeoutMs - 100);
+}
+
+void tst_HungNodes::frozenPrimaryFailsWritesAfterTheTimeout()
+{
+    const ThawOnExit thaw;
+    QSqlDatabase db = open();
+    QVERIFY(db.isOpen());
+    QSqlQuery query(db);
+    QVERIFY2(query.exec(u"INSERT INTO hung_writes (v) VALUES (1)"_s),
+             qPrintable(query.lastError().text()));
+
+    QVERIFY(m_test.freeze(Node::Primary));
+    QElapsedTimer timer;
+    timer.start();
+    const bool written = query.exec(u"INSERT INTO hung_writes (v) VALUES (2)"_s);
+    const qint64 elapsed = timer.elapsed();
+    const QSqlError error = query.lastError();
+    qInfo("write on the frozen primary failed after %lld ms (timeout %d ms): %s", elapsed,
+          QueryTimeoutMs, qPrintable(error.text()));
+    QVERIFY(!written);
+    QCOMPARE(error.type(), QSqlError::ConnectionError);
+    const QString primary = u"%1:%2"_s.arg(m_test.host()).arg(m_test.port(Node::Primary));
+    QVERIFY2(error.text().contains(primary), qPrintable(error.text()));
+    QVERIFY2(error.text().contains(u"%1 ms"_s.arg(QueryTimeoutMs)), qPrintable(error.text()));
+    QVERIFY(elapsed >= QueryTimeoutMs - 50);
+    QVERIFY2(elapsed < QueryTimeoutMs + 1500, qPrintable(QString::number(elapsed)));
+    QVERIFY(!nodeHandle(m_cluster, Node::Primary).isOnline());
+
+    // Reads do not need the primary.
+    timer.start();
+    const int port = servedBy(query);
+    qInfo("read while the primary is frozen: %lld ms", timer.elapsed());
+    QVERIFY2(port == m_test.port(Node::Reader1) || port == m_test.port(Node::Reader2),
+             qPrintable(query.lastError().text()));
+
+    QVERIFY(m_test.thaw(Node::Primary));
+    timer.start();
+    QVERIFY2(query.exec(u"INSERT INTO hung_writes (v) VALUES (3)"_s),
+             qPrintable(query.lastError().text()));
+    qInfo("first write after the thaw succeeded in %lld ms", timer.elapsed());
+    QVERIFY(nodeHandle(m_cluster, Node::Primary).isOnline());
+    QVERIFY(query.exec(u"/*qpsqlha:primary*/ SELECT count(*) FILTER (WHERE v = 2), "
+                       "count(*) FILTER (WHERE v = 3) FROM hung_writes"_s));
+    QVERIFY(query.next());
+    QCOMPARE(query.value(1).toInt(), 1);
+    // The cut-off write had reached the server's socket before it froze: once thawed, the
+    // server may still run it. The caller was told it is unknown; this says what happened.
+    qInfo("the write cut off by the timeout %s applied after the thaw",
+          query.value(0).toInt() ? "was" : "was not");
+}
+
+void tst_HungNodes::frozenReaderWhileStreamingRows()
+{
+    const ThawOnExit thaw;
+    // Each connection keeps its reader: the rows come from one known node.
+    QSqlDatabase db = open(u"QPSQLHA_READER_AFFINITY=connection"_s);
+    QVERIFY(db.isOpen());
+    QSqlQuery query(db);
+    query.setForwardOnly(true);
+    // Rows wider than the server's 8 kB send buffer, one every 50 ms: QPSQL streams them (single
+    // row mode) and the caller reads them while the node still produces more.
+    QVERIFY2(query.exec(u"SELECT inet_server_port(), g, "
+                        "repeat('x', 20000 + length(pg_sleep(0.05)::text)) "
+                        "FROM generate_series(1, 200) g"_s),
+             qPrintable(query.lastError().text()));
+    QVERIFY(query.next());
+    const int port = query.value(0).toInt();
+    const Node serving = port == m_test.port(Node::Reader1) ? Node::Reader1 : Node::Reader2;
+    QVERIFY2(port == m_test.port(serving), qPrintable(QString::number(port)));
+    QVERIFY(query.next());
+    QVERIFY(query.next());
+
+    QVERIFY(m_test.freeze(serving));
+    QElapsedTimer timer;
+    timer.start();
+    int rows = 3;
+    while (query.next())
+        ++rows;
+    const qint64 elapsed = timer.elapsed();
+    const QSqlError error = query.lastError();
+    qInfo("rows streaming from a frozen reader: %d rows, then next() gave up after %lld ms: %s",
+          rows, elapsed, qPrintable(error.text()));
+    // A cut-off result never looks complete.
+    QVERIFY(rows < 200);
+    QCOMPARE(error.type(), QSqlError::ConnectionError);
+    QVERIFY2(error.text().contains(u"did not answer within %1 ms"_s.arg(QueryTimeoutMs)),
+             qPrintable(error.text()));
+    QVERIFY2(elapsed < QueryTimeoutMs + 1500, qPrintable(QString::number(elapsed)));
+    QVERIFY(!nodeHandle(m_cluster, serving).isOnline());
+
+    // The connection goes on reading from the other reader.
+    timer.start();
+    const int next = servedBy(query);
+    qInfo("next read: %lld ms on port %d", timer.elapsed(), next);
+    QVERIFY2(next > 0 && next != port, qPrintable(query.lastError().text()));
+}
+
+void tst_HungNodes::preparedReadOnAFrozenReader()
+{
+    const ThawOnExit thaw;
+    QSqlDatabase db = open(u"QPSQLHA_READER_AFFINITY=connection"_s);
+    QVERIFY(db.isOpen());
+    QSqlQuery query(db);
+    QVERIFY(query.prepare(u"SELECT inet_server_port() + ?"_s));
+    query.addBindValue(0);
+    QVERIFY2(query.exec() && query.next(), qPrintable(query.lastError().text()));
+    const int port = query.value(0).toInt();
+    const Node serving = port == m_test.port(Node::Reader1) ? Node::Reader1 : Node::Reader2;
+    QCOMPARE(port, m_test.port(serving));
+
+    QVERIFY(m_test.freeze(serving));
+    QElapsedTimer timer;
+    timer.start();
+    query.addBindValue(0);
+    const bool ok = query.exec() && query.next();
+    const qint64 elapsed = timer.elapsed();
+    qInfo("prepared read on a frozen reader: moved on after %lld ms", elapsed);
+    QVERIFY2(ok, qPrintable(query.lastError().text()));
+    QVERIFY(query.value(0).toInt() != port);
+    QVERIFY2(elapsed < WorstLatencyBoundMs, qPrintable(QString::number(elapsed)));
+    QVERIFY(!nodeHandle(m_cluster, serving).isOnline());
+}
+
+void tst_HungNodes::transactionAndCatalogOnAFrozenPrimary()
+{
+    const ThawOnExit thaw;
+    QSqlDatabase db = open();
+    QVERIFY(db.isOpen());
+    QVERIFY(!db.record(u"hung_writes"_s).isEmpty());
+    QVERIFY(db.transaction());
+    QSqlQuery query(db);
+    QVERIFY2(query.exec(u"INSERT INTO hung_writes (v) VALUES (10)"_s),
+             qPrintable(query.lastError().text()));
+
+    QVERIFY(m_test.freeze(Node::Primary));
+    QElapsedTimer timer;
+    timer.start();
+    const bool committed = db.commit();
+    const qint64 commitMs = timer.elapsed();
+    const QSqlError error = db.lastError();
+    qInfo("COMMIT on the frozen primary failed after %lld ms: %s", commitMs,
+          qPrintable(error.text()));
+    QVERIFY(!committed);
+    QCOMPARE(error.type(), QSqlError::ConnectionError);
+    QVERIFY2(error.text().contains(u"did not answer within %1 ms"_s.arg(QueryTimeoutMs)),
+             qPrintable(error.text()));
+    QVERIFY2(commitMs < QueryTimeoutMs + 1500, qPrintable(QString::number(commitMs)));
+    QVERIFY(!nodeHandle(m_cluster, Node::Primary).isOnline());
+
+    QVERIFY(m_test.thaw(Node::Primary));
+    // The application ends the lost transaction; the connection is usable afterwards.
+    db.rollback();
+    QVERIFY2(query.exec(u"INSERT INTO hung_writes (v) VALUES (11)"_s),
+             qPrintable(query.lastError().text()));
+
+    // Catalog questions wait for the server like statements do.
+    QVERIFY(m_test.freeze(Node::Primary));
+    timer.start();
+    const QSqlRecord record = db.record(u"hung_writes"_s);
+    const qint64 recordMs = timer.elapsed();
+    qInfo("record() on the frozen primary returned after %lld ms (%lld fields)", recordMs,
+          qlonglong(record.count()));
+    QVERIFY2(recordMs < QueryTimeoutMs + 1500, qPrintable(QString::number(recordMs)));
+    // The next statement learns that the primary did not answer; a write then tries one
+    // reconnection, bounded by connect_timeout.
+    timer.start();
+    QVERIFY(!query.exec(u"INSERT INTO hung_writes (v) VALUES (12)"_s));
+    qInfo("the next write failed after %lld ms (reconnection attempt, connect_timeout=3)",
+          timer.elapsed());
+    QCOMPARE(query.lastError().type(), QSqlError::ConnectionError);
+    QVERIFY(!nodeHandle(m_cluster, Node::Primary).isOnline());
+}
+
+void tst_HungNodes::connectingToAFrozenNodeIsBounded()
+{
+    const ThawOnExit thaw;
+    QVERIFY(m_test.freeze(Node::Reader1));
+    // No connect_timeout given: the one derived from the query timeout (2 s, libpq's least)
+    // bounds the attempt on the frozen reader, which accepts TCP but never answers.
+    QSqlDatabase db = QSqlDatabase::addDatabase(u"QPSQLHA"_s, u"hung"_s);
+    db.setHostName(m_test.host());
+    db.setPort(m_test.port(Node::Primary));
+    db.setDatabaseName(m_test.database());
+    db.setUserName(m_test.user());
+    db.setPassword(m_test.password());
+    db.setConnectOptions(u"QPSQLHA_READERS=%1;QPSQLHA_CLUSTER=%2;%3"_s.arg(
+        m_test.readersOption(), m_cluster, hungOptions()));
+    QElapsedTimer timer;
+    timer.start();
+    const bool opened = db.open();
+    const qint64 elapsed = timer.elapsed();
+    qInfo("open() with reader1 frozen: %lld ms", elapsed);
+    QVERIFY2(opened, qPrintable(db.lastError().text()));
+    QVERIFY(!nodeHandle(m_cluster, Node::Reader1).isOnline());
+    QVERIFY2(elapsed < 2000 + 2000, qPrintable(QString::number(elapsed)));
+
+    QSqlQuery query(db);
+    QCOMPARE(servedBy(query), m_test.port(Node::Reader2));
+}
+
+QTEST_GUILESS_MAIN(tst_HungNodes)
+
+#include "tst_hungnodes.moc"
