@@ -105,7 +105,11 @@ void QPsqlHaDriverPrivate::watchNotifier()
     if (session->cluster().primary().state() == NodeState::Failed)
         return;
     QSqlError ignored;
-    session->primaryConnection(&ignored); // a new connection ends in primaryConnected()
+    const QSharedPointer<QSqlDriver> primary = session->primaryConnection(&ignored);
+    // A new connection was subscribed by primaryConnected() already; one that existed before
+    // (a reader promoted to primary that this connection had used) is subscribed here.
+    if (primary && primary != notifier)
+        primaryConnected(primary);
 }
 
 QPsqlHaDriver::QPsqlHaDriver(QObject *parent)

@@ -145,7 +145,9 @@ bool Session::restoreState(int node, QSqlError *error)
         && !link.stateRetry.hasExpired())
         return refused(u"it refused it before"_s);
 
-    QSqlQuery query(link.driver->createResult());
+    // Kept alive until the query is gone, even if the node fails and its link is reset.
+    const QSharedPointer<QSqlDriver> driver = link.driver;
+    QSqlQuery query(driver->createResult());
     for (const SessionState::Entry &entry : m_state.entries()) {
         if (entry.version <= link.stateVersion || (entry.primaryOnly && !primary))
             continue;
@@ -163,7 +165,7 @@ bool Session::restoreState(int node, QSqlError *error)
             continue;
         const QSqlError failure = query.lastError();
         state.countError();
-        if (classifyFailure(failure, link.driver.data()) == Failure::NodeGone) {
+        if (classifyFailure(failure, driver.data()) == Failure::NodeGone) {
             *error = failure;
             nodeGone(node, failure);
             return false;
