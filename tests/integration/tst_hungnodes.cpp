@@ -166,6 +166,7 @@ private slots:
     void preparedReadOnAFrozenReader();
     void transactionAndCatalogOnAFrozenPrimary();
     void connectingToAFrozenNodeIsBounded();
+    void slowStatementOnAHealthyNodeRunsOn();
 
 private:
     QSqlDatabase open(const QString &extraOptions = QString());
@@ -461,6 +462,30 @@ void tst_HungNodes::connectingToAFrozenNodeIsBounded()
 
     QSqlQuery query(db);
     QCOMPARE(servedBy(query), m_test.port(Node::Reader2));
+}
+
+void tst_HungNodes::slowStatementOnAHealthyNodeRunsOn()
+{
+    // Longer than the timeout, but the node answers the health checker all along: not hung.
+    QSqlDatabase db = open();
+    QVERIFY(db.isOpen());
+    QSqlQuery query(db);
+    QElapsedTimer timer;
+    timer.start();
+    QVERIFY2(query.exec(u"SELECT inet_server_port(), pg_sleep(2.5)"_s),
+             qPrintable(query.lastError().text()));
+    QVERIFY(query.next());
+    const int port = query.value(0).toInt();
+    qInfo() << "2.5 s read with a 1 s timeout took" << timer.elapsed() << "ms on" << port;
+    QVERIFY(timer.elapsed() >= 2500);
+    const Node node = port == m_test.port(Node::Reader1) ? Node::Reader1 : Node::Reader2;
+    QVERIFY(port == m_test.port(node));
+    QCOMPARE(nodeHandle(m_cluster, node).state(), QPsqlHa::NodeState::Online);
+    QCOMPARE(nodeHandle(m_cluster, node).retries(), quint64(0));
+    // The same on the primary.
+    QVERIFY2(query.exec(u"/*qpsqlha:primary*/ SELECT pg_sleep(2.5)"_s),
+             qPrintable(query.lastError().text()));
+    QCOMPARE(nodeHandle(m_cluster, Node::Primary).state(), QPsqlHa::NodeState::Online);
 }
 
 QTEST_GUILESS_MAIN(tst_HungNodes)
