@@ -9,7 +9,10 @@
 #include <qpsqlhaconnectoptions_p.h>
 #include <qpsqlhacontrolserver_p.h>
 #include <qpsqlhalogging_p.h>
+#include <qpsqlhanodeconnection_p.h>
 #include <qpsqlhasession_p.h>
+
+#include <QtCore/qtimer.h>
 
 #include <QtSql/private/qsqldriver_p.h>
 #include <QtSql/qsqlerror.h>
@@ -36,10 +39,78 @@ public:
         return session ? session->catalogConnection(node) : QSharedPointer<QSqlDriver>();
     }
 
+    void attachNotifier(const QSharedPointer<QSqlDriver> &driver);
+    void detachNotifier();
+    void primaryConnected(const QSharedPointer<QSqlDriver> &driver);
+    void watchNotifier();
+
     std::unique_ptr<Session> session;
     // The driver whose notifications are forwarded (the primary's connection).
     QSharedPointer<QSqlDriver> notifier;
+    // What the application subscribed to, subscribed again on every new primary connection.
+    QStringList subscriptions;
+    // While there are subscriptions: notices a primary connection that broke while the
+    // application only listens, and makes a new one.
+    QTimer *notifierWatch = nullptr;
 };
+
+void QPsqlHaDriverPrivate::attachNotifier(const QSharedPointer<QSqlDriver> &driver)
+{
+    Q_Q(QPsqlHaDriver);
+    if (notifier == driver)
+        return;
+    detachNotifier();
+    notifier = driver;
+    QObject::connect(driver.data(), &QSqlDriver::notification, q, &QSqlDriver::notification);
+}
+
+void QPsqlHaDriverPrivate::detachNotifier()
+{
+    Q_Q(QPsqlHaDriver);
+    if (notifier)
+        QObject::disconnect(notifier.data(), nullptr, q, nullptr);
+    notifier.reset();
+}
+
+void QPsqlHaDriverPrivate::primaryConnected(const QSharedPointer<QSqlDriver> &driver)
+{
+    if (subscriptions.isEmpty())
+        return;
+    attachNotifier(driver);
+    for (const QString &name : std::as_const(subscriptions)) {
+        if (!driver->subscribeToNotification(name)) {
+            qCWarning(lcRouting).noquote()
+                << "could not subscribe again to notification" << name
+                << "on the new primary connection:" << driver->lastError().text();
+        }
+    }
+}
+
+void QPsqlHaDriverPrivate::watchNotifier()
+{
+    if (!session || subscriptions.isEmpty()) {
+        notifierWatch->stop();
+        return;
+    }
+    // A transaction keeps its connection; the next statement reports the loss.
+    if (session->inTransaction())
+        return;
+    if (notifier && !isConnectionBroken(nativeConnection(notifier.data())))
+        return;
+    // Let go of the dead connection now: its socket notifier has nothing more to say.
+    detachNotifier();
+    // While the primary is marked failed the health checker probes it from its own thread; a
+    // connection attempt here would block the application's thread up to connect_timeout on
+    // every tick.
+    if (session->cluster().primary().state() == NodeState::Failed)
+        return;
+    QSqlError ignored;
+    const QSharedPointer<QSqlDriver> primary = session->primaryConnection(&ignored);
+    // A new connection was subscribed by primaryConnected() already; one that existed before
+    // (a reader promoted to primary that this connection had used) is subscribed here.
+    if (primary && primary != notifier)
+        primaryConnected(primary);
+}
 
 QPsqlHaDriver::QPsqlHaDriver(QObject *parent)
     : QSqlDriver(*new QPsqlHaDriverPrivate, parent)
@@ -116,6 +187,8 @@ bool QPsqlHaDriver::open(const QString &db, const QString &user, const QString &
         return fail(problem, QString());
 
     auto session = std::make_unique<Session>(cluster, settings.logQueries);
+    session->setPrimaryConnectedHandler(
+        [d](const QSharedPointer<QSqlDriver> &driver) { d->primaryConnected(driver); });
     QSqlError error;
     if (!session->open(&error)) {
         setLastError(error);
@@ -131,9 +204,10 @@ bool QPsqlHaDriver::open(const QString &db, const QString &user, const QString &
 void QPsqlHaDriver::close()
 {
     Q_D(QPsqlHaDriver);
-    if (d->notifier)
-        disconnect(d->notifier.data(), nullptr, this, nullptr);
-    d->notifier.reset();
+    if (d->notifierWatch)
+        d->notifierWatch->stop();
+    d->detachNotifier();
+    d->subscriptions.clear();
     d->session.reset();
     setOpen(false);
     setOpenError(false);
@@ -263,24 +337,30 @@ bool QPsqlHaDriver::subscribeToNotification(const QString &name)
         setLastError(error);
         return false;
     }
-    if (d->notifier != primary) {
-        if (d->notifier)
-            disconnect(d->notifier.data(), nullptr, this, nullptr);
-        d->notifier = primary;
-        connect(primary.data(), &QSqlDriver::notification, this, &QSqlDriver::notification);
-    }
+    d->attachNotifier(primary);
     if (!primary->subscribeToNotification(name)) {
         setLastError(primary->lastError());
         return false;
     }
+    d->subscriptions.append(name);
+    if (!d->notifierWatch) {
+        d->notifierWatch = new QTimer(this);
+        connect(d->notifierWatch, &QTimer::timeout, this, [d] { d->watchNotifier(); });
+    }
+    if (!d->notifierWatch->isActive())
+        d->notifierWatch->start(d->session->cluster().settings().healthIntervalMs);
     return true;
 }
 
 bool QPsqlHaDriver::unsubscribeFromNotification(const QString &name)
 {
     Q_D(QPsqlHaDriver);
+    // Whatever the server says, the application no longer wants it on a new connection.
+    const bool subscribed = d->subscriptions.removeAll(name) > 0;
+    if (d->subscriptions.isEmpty() && d->notifierWatch)
+        d->notifierWatch->stop();
     if (!d->notifier)
-        return false;
+        return subscribed;
     if (!d->notifier->unsubscribeFromNotification(name)) {
         setLastError(d->notifier->lastError());
         return false;
@@ -291,7 +371,7 @@ bool QPsqlHaDriver::unsubscribeFromNotification(const QString &name)
 QStringList QPsqlHaDriver::subscribedToNotifications() const
 {
     Q_D(const QPsqlHaDriver);
-    return d->notifier ? d->notifier->subscribedToNotifications() : QStringList();
+    return d->subscriptions;
 }
 
 QT_END_NAMESPACE

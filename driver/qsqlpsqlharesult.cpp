@@ -140,6 +140,11 @@ bool QPsqlHaResult::run(int node, const QSharedPointer<QSqlDriver> &driver, QSql
     return query.exec() || failed();
 }
 
+const QList<QVariant> *QPsqlHaResult::preparedValues() const
+{
+    return m_isPrepared ? &boundValues() : nullptr;
+}
+
 bool QPsqlHaResult::runStatement(Session::Purpose purpose)
 {
     Session *s = session();

@@ -63,6 +63,7 @@ private:
     };
 
     bool run(int node, const QSharedPointer<QSqlDriver> &driver, QSqlError *error) override;
+    const QList<QVariant> *preparedValues() const override;
     bool runStatement(QPsqlHa::Session::Purpose purpose);
     void classify(QPsqlHa::Session *session, const QString &sql);
     QSqlQuery *current();

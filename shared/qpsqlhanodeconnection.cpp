@@ -141,4 +141,9 @@ bool isInTransaction(PGconn *connection)
     return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
 }
 
+bool isTransactionFailed(PGconn *connection)
+{
+    return connection && PQtransactionStatus(connection) == PQTRANS_INERROR;
+}
+
 } // namespace QPsqlHa

@@ -48,6 +48,8 @@ QPSQLHA_EXPORT int connectTimeoutSeconds(const ClusterSettings &cluster);
 QPSQLHA_EXPORT bool isConnectionBroken(PGconn *connection);
 // Whether the connection is inside a transaction block (libpq's PQtransactionStatus).
 QPSQLHA_EXPORT bool isInTransaction(PGconn *connection);
+// Whether that transaction failed, so that its COMMIT will roll it back.
+QPSQLHA_EXPORT bool isTransactionFailed(PGconn *connection);
 
 } // namespace QPsqlHa
 

@@ -8,6 +8,7 @@
 #include "qpsqlhanodeconnection_p.h"
 
 #include <QtCore/qelapsedtimer.h>
+#include <QtSql/qsqlquery.h>
 
 #include <libpq-fe.h>
 
@@ -16,6 +17,11 @@ namespace QPsqlHa {
 using namespace Qt::StringLiterals;
 
 StatementAttempt::~StatementAttempt() = default;
+
+const QList<QVariant> *StatementAttempt::preparedValues() const
+{
+    return nullptr;
+}
 
 namespace {
 
@@ -110,6 +116,13 @@ bool Session::connect(int node, QSqlError *error)
     if (m_watch)
         link.socket = WatchedSocket(nativeSocket(link.connection));
     checkRole(node);
+    if (node == writeNode()) {
+        // A new server session: the old one's temporary objects are gone, and its
+        // notification subscriptions must be made again (settings: restoreState()).
+        m_state.primaryConnectionReplaced();
+        if (m_primaryConnected)
+            m_primaryConnected(link.driver);
+    }
     return true;
 }
 
@@ -132,6 +145,105 @@ void Session::checkRole(int node)
 }
 
 QSharedPointer<QSqlDriver> Session::connection(int node, QSqlError *error)
+{
+    QSharedPointer<QSqlDriver> driver = nodeConnection(node, error);
+    // One comparison for a connection that has the session's state (always, in a session that
+    // never changed any).
+    if (driver && Q_UNLIKELY(m_links[size_t(node)].stateVersion != m_state.version())
+        && !restoreState(node, error))
+        return {};
+    return driver;
+}
+
+bool Session::restoreState(int node, QSqlError *error)
+{
+    Link &link = m_links[size_t(node)];
+    Node &state = m_cluster->node(node);
+    const bool primary = node == writeNode();
+    const quint32 version = m_state.version();
+    auto refused = [&](const QString &why) {
+        *error = connectionError(u"QPSQLHA: the session state of this connection could not be "
+                                 "restored on %1 %2"_s.arg(roleName(state), state.address()),
+                                 why);
+        return false;
+    };
+    // A reader that refused this state is asked again once the state changed or a health
+    // interval passed (replication may bring what was missing); meanwhile its reads go
+    // elsewhere. The primary is asked every time: it has no stand-in.
+    if (!primary && link.stateRefused && link.refusedVersion == version
+        && !link.stateRetry.hasExpired())
+        return refused(u"it refused it before"_s);
+
+    // Kept alive until the query is gone, even if the node fails and its link is reset.
+    const QSharedPointer<QSqlDriver> driver = link.driver;
+    QSqlQuery query(driver->createResult());
+    for (const SessionState::Entry &entry : m_state.entries()) {
+        if (entry.version <= link.stateVersion || (entry.primaryOnly && !primary))
+            continue;
+        logStatement(node, entry.sql);
+        bool ok;
+        {
+            const Wait wait(this, node, link.driver.data());
+            if (entry.prepared) {
+                ok = query.prepare(entry.sql);
+                for (int i = 0; ok && i < entry.values.size(); ++i)
+                    query.bindValue(i, entry.values.at(i));
+                ok = ok && query.exec();
+            } else {
+                ok = query.exec(entry.sql);
+            }
+        }
+        if (Q_UNLIKELY(settleTimeouts(node))) {
+            // A hung node: failed like any other call the watchdog cut off.
+            *error = timeoutError(node);
+            return false;
+        }
+        if (ok)
+            continue;
+        const QSqlError failure = query.lastError();
+        state.countError();
+        if (classifyFailure(failure, driver.data()) == Failure::NodeGone) {
+            *error = failure;
+            nodeGone(node, failure);
+            return false;
+        }
+        // The node answers but cannot take this state (a role or schema it does not have, a
+        // setting its version does not know): nothing of this connection may run there without
+        // it. Partly applied is fine: the next try replays from the same version.
+        link.stateRefused = true;
+        link.refusedVersion = version;
+        link.stateRetry = QDeadlineTimer(m_cluster->settings().healthIntervalMs);
+        const QString why = u"%1: %2"_s.arg(entry.sql, failure.databaseText().trimmed());
+        qCWarning(lcRouting).noquote()
+            << "could not restore the session state on" << state.address() << ":" << why;
+        return refused(why);
+    }
+    link.stateVersion = version;
+    link.stateRefused = false;
+    return true;
+}
+
+void Session::recordState(int node, const Classification &classification, QStringView sql,
+                          const QList<QVariant> *values)
+{
+    // The write node ran the statement itself: it stays up to date if it was before.
+    Link &link = m_links[size_t(node)];
+    const bool current = link.stateVersion == m_state.version();
+    m_state.statementSucceeded(classification, sql, values, m_pinned);
+    if (current)
+        link.stateVersion = m_state.version();
+}
+
+void Session::endTransactionState(int node, bool committed)
+{
+    Link &link = m_links[size_t(node)];
+    const bool current = link.stateVersion == m_state.version();
+    m_state.transactionEnded(committed);
+    if (current)
+        link.stateVersion = m_state.version();
+}
+
+QSharedPointer<QSqlDriver> Session::nodeConnection(int node, QSqlError *error)
 {
     Node &state = m_cluster->node(node);
     Link &link = m_links[size_t(node)];
@@ -197,6 +309,8 @@ void Session::loseTransaction()
 {
     m_pinned = false;
     m_transactionLost = true;
+    if (m_state.hasPending())
+        endTransactionState(m_pinnedNode, false);
     m_links[size_t(m_pinnedNode)] = Link();
 }
 
@@ -324,7 +438,10 @@ bool Session::execute(const Classification &classification, QStringView sql,
         }
     }
     quint64 minimumWal = 0;
-    if (classification.isRead() && !m_pinned && ownWritesVisible(&minimumWal)) {
+    // Temporary objects exist on the write node's connection only.
+    if (classification.isRead() && !m_pinned
+        && !(m_state.hasTemporaryObjects() && m_state.usesTemporaryObject(sql))
+        && ownWritesVisible(&minimumWal)) {
         NodeMask tried = 0;
         for (int reader = chooseReader(tried, minimumWal); reader >= 0;
              reader = chooseReader(tried, minimumWal)) {
@@ -332,7 +449,8 @@ bool Session::execute(const Classification &classification, QStringView sql,
             Node &state = m_cluster->node(reader);
             const QSharedPointer<QSqlDriver> driver = connection(reader, error);
             if (!driver) {
-                // connection() marked it failed; the statement moves on.
+                // connection() marked it failed, or it cannot take this session's state; the
+                // statement moves on.
                 state.countRetry();
                 continue;
             }
@@ -383,7 +501,7 @@ bool Session::execute(const Classification &classification, QStringView sql,
         }
     }
     *node = writeNode();
-    return runOnPrimary(sql, attempt, purpose, !classification.isRead(), error);
+    return runOnPrimary(classification, sql, attempt, purpose, error);
 }
 
 bool Session::runAttempt(int node, StatementAttempt &attempt,
@@ -405,9 +523,10 @@ bool Session::runAttempt(int node, StatementAttempt &attempt,
     return ok;
 }
 
-bool Session::runOnPrimary(QStringView sql, StatementAttempt &attempt, Purpose purpose, bool write,
-                           QSqlError *error)
+bool Session::runOnPrimary(const Classification &classification, QStringView sql,
+                           StatementAttempt &attempt, Purpose purpose, QSqlError *error)
 {
+    const bool write = !classification.isRead();
     const int target = writeNode();
     Node &primary = m_cluster->node(target);
     const QSharedPointer<QSqlDriver> driver = connection(target, error);
@@ -417,6 +536,11 @@ bool Session::runOnPrimary(QStringView sql, StatementAttempt &attempt, Purpose p
         primary.countQuery();
         logStatement(target, sql);
     }
+    // Settings changed inside a transaction count from its COMMIT, which an aborted transaction
+    // turns into a ROLLBACK.
+    const bool wasPinned = m_pinned;
+    const bool abortedBefore = wasPinned && m_state.hasPending()
+        && isTransactionFailed(m_links[size_t(target)].connection);
     const bool ok = runAttempt(target, attempt, driver, error);
     if (Q_UNLIKELY(settleTimeouts(target))) {
         // Whether a write was applied is unknown, exactly as with a lost connection.
@@ -456,6 +580,16 @@ bool Session::runOnPrimary(QStringView sql, StatementAttempt &attempt, Purpose p
         m_pinnedNode = target;
     else if (ok && write)
         m_walWanted = true;
+    if (purpose == Purpose::Execute) {
+        if (ok && m_state.mayChange(classification))
+            recordState(target, classification, sql, attempt.preparedValues());
+        if (wasPinned && !m_pinned && m_state.hasPending()) {
+            endTransactionState(target,
+                                ok && !abortedBefore
+                                    && classification.hasFlag(Classification::EndsTransaction)
+                                    && !isRollback(sql));
+        }
+    }
     return ok;
 }
 
@@ -561,13 +695,17 @@ bool Session::commitTransaction(QSqlError *error)
     const QSharedPointer<QSqlDriver> driver = connection(target, error);
     if (!driver)
         return false;
+    const bool aborted = isTransactionFailed(m_links[size_t(target)].connection);
     bool ok;
     {
         const Wait wait(this, target, driver.data());
         ok = driver->commitTransaction();
     }
     *error = finishTransactionCommand(target, ok, driver);
-    return error->type() == QSqlError::NoError;
+    ok = error->type() == QSqlError::NoError;
+    if (!m_pinned && m_state.hasPending())
+        endTransactionState(target, ok && !aborted);
+    return ok;
 }
 
 bool Session::rollbackTransaction(QSqlError *error)
@@ -583,6 +721,8 @@ bool Session::rollbackTransaction(QSqlError *error)
         ok = driver->rollbackTransaction();
     }
     *error = finishTransactionCommand(target, ok, driver);
+    if (!m_pinned && m_state.hasPending())
+        endTransactionState(target, false);
     return error->type() == QSqlError::NoError;
 }
 

@@ -11,13 +11,16 @@
 //
 
 #include "qpsqlhacluster_p.h"
+#include "qpsqlhasessionstate_p.h"
 #include "qpsqlhawatchdog_p.h"
 
+#include <QtCore/qdeadlinetimer.h>
 #include <QtCore/qsharedpointer.h>
 #include <QtSql/qsqldriver.h>
 #include <QtSql/qsqlerror.h>
 
 #include <array>
+#include <functional>
 #include <memory>
 
 typedef struct pg_conn PGconn;
@@ -34,6 +37,9 @@ public:
     // if it failed; *error is left alone on success, so that the statement path never builds a
     // QSqlError (one heap allocation each in Qt 6.4) only to say that nothing went wrong.
     virtual bool run(int node, const QSharedPointer<QSqlDriver> &driver, QSqlError *error) = 0;
+    // The values bound to a prepared statement (null if it was not prepared): a prepared
+    // statement that changed session state is replayed with them.
+    virtual const QList<QVariant> *preparedValues() const;
 };
 
 // One logical connection (one QPSQLHA driver instance): a QPSQL connection per node, made
@@ -113,12 +119,26 @@ public:
     // cluster's write node.
     int writeNode() const { return m_pinned ? m_pinnedNode : m_cluster->writeNode(); }
 
+    // Settings, role, LISTENs and temporary objects of this logical connection.
+    const SessionState &state() const { return m_state; }
+    // Called with the write node's new connection each time one is made (after a failure, too),
+    // before anything runs on it: the driver re-subscribes its notifications there.
+    using ConnectedHandler = std::function<void(const QSharedPointer<QSqlDriver> &)>;
+    void setPrimaryConnectedHandler(ConnectedHandler handler)
+    {
+        m_primaryConnected = std::move(handler);
+    }
+
 private:
     struct Link
     {
         QSharedPointer<QSqlDriver> driver;
         PGconn *connection = nullptr;
         quint32 epoch = 0;
+        quint32 stateVersion = 0; // the session state applied on this connection
+        quint32 refusedVersion = 0; // ...and the one it refused, if stateRefused
+        bool stateRefused = false;
+        QDeadlineTimer stateRetry; // when to ask again after a refusal
         WatchedSocket socket; // for the watchdog; only with a query timeout
     };
 
@@ -149,14 +169,19 @@ private:
     QSqlError timeoutError(int node) const;
 
     QSharedPointer<QSqlDriver> connection(int node, QSqlError *error);
+    QSharedPointer<QSqlDriver> nodeConnection(int node, QSqlError *error);
+    bool restoreState(int node, QSqlError *error);
+    void recordState(int node, const Classification &classification, QStringView sql,
+                     const QList<QVariant> *values);
+    void endTransactionState(int node, bool committed);
     bool connect(int node, QSqlError *error);
     bool transactionSurvives(int node, QSqlError *error);
     void loseTransaction();
     QSqlError transactionLostError() const;
     void nodeGone(int node, const QSqlError &error);
     void nodeGone(int node, const QString &reason);
-    bool runOnPrimary(QStringView sql, StatementAttempt &attempt, Purpose purpose, bool write,
-                      QSqlError *error);
+    bool runOnPrimary(const Classification &classification, QStringView sql,
+                      StatementAttempt &attempt, Purpose purpose, QSqlError *error);
     bool runAttempt(int node, StatementAttempt &attempt, const QSharedPointer<QSqlDriver> &driver,
                     QSqlError *error);
     void checkRole(int node);
@@ -177,6 +202,8 @@ private:
     bool m_transactionLost = false; // ...and that connection died before it ended
     bool m_logQueries = false;
     int m_ownReader = -1; // ReaderAffinity::Connection: the reader this connection keeps
+    SessionState m_state;
+    ConnectedHandler m_primaryConnected;
     int m_queryTimeoutMs = 0;
     std::unique_ptr<WatchSlot> m_watch; // null without a query timeout
     NodeMask m_timedOut = 0; // nodes whose call the watchdog cut off, not yet settled

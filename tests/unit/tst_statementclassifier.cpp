@@ -1,6 +1,7 @@
 // Copyright (C) 2026 The QPSQLHA authors.
 // SPDX-License-Identifier: LGPL-3.0-only
 
+#include <qpsqlhasessionsql_p.h>
 #include <qpsqlhastatementclassifier.h>
 
 #include <QtCore/qrandom.h>
@@ -166,6 +167,16 @@ private slots:
     void truncatedStatements();
     void randomGarbage();
     void reasonNames();
+
+    // Session state helpers (qpsqlhasessionsql_p.h).
+    void sessionStatements_data();
+    void sessionStatements();
+    void temporaryObjectNames_data();
+    void temporaryObjectNames();
+    void droppedObjectNames_data();
+    void droppedObjectNames();
+    void mentionsAnyName_data();
+    void mentionsAnyName();
 
 private:
     const StatementClassifier m_classifier;
@@ -508,6 +519,33 @@ void tst_StatementClassifier::flags_data()
     row("SELECT set_config('a', 'b', false", Primary, WriteFunction, Session);
     row("UPDATE t SET a = set_config('x', 'y', false)", Primary, NotAQuery, Session);
     row("EXPLAIN SELECT set_config('a', 'b', false)", Reader, ReadOnly);
+    // Session state: what lasts beyond the transaction, and only that.
+    row("SET LOCAL ROLE r", Primary, NotAQuery);
+    row("set local time zone 'UTC'", Primary, NotAQuery);
+    row("SET LOCAL application_name = 'x'", Primary, NotAQuery);
+    row("SET application_name = 'x'", Primary, NotAQuery, Session);
+    row("SET SESSION ROLE r", Primary, NotAQuery, Session);
+    row("RESET ROLE", Primary, NotAQuery, Session);
+    row("RESET SESSION AUTHORIZATION", Primary, NotAQuery, Session);
+    row("SET SESSION AUTHORIZATION DEFAULT", Primary, NotAQuery, Session);
+    row("/* c */ SET search_path TO s, public", Primary, NotAQuery, Session);
+    row("SET \"search_path\" = s", Primary, NotAQuery, Session);
+    row("SET myapp.user_id = 42", Primary, NotAQuery, Session);
+    row("SELECT set_config('a', 'b', true)", Primary, WriteFunction);
+    row("SELECT set_config('a', 'b', TRUE)", Primary, WriteFunction);
+    row("select SET_CONFIG('a', 'b', false)", Primary, WriteFunction, Session);
+    row("SELECT set_config('a', 'b', NOT true)", Primary, WriteFunction, Session);
+    row("SELECT 'SET a = 1'", Reader, ReadOnly);
+    row("SELECT set_configuration('a')", Reader, ReadOnly);
+    row("SELECT current_setting('search_path')", Reader, ReadOnly);
+    row("SHOW search_path", Reader, ReadOnly);
+    row("DISCARD PLANS", Primary, NotAQuery, Session);
+    row("CREATE TEMP SEQUENCE s", Primary, NotAQuery, TempTable);
+    row("CREATE TEMPORARY RECURSIVE VIEW v (n) AS SELECT 1", Primary, NotAQuery, TempTable);
+    row("SELECT 1 AS a INTO TEMP t", Primary, SelectInto, TempTable);
+    row("SELECT 1 AS a INTO t", Primary, SelectInto);
+    row("CREATE TABLE temp (a int)", Primary, NotAQuery);
+    row("CREATE UNLOGGED TABLE t (a int)", Primary, NotAQuery);
     row("SELECT 'set_config(''a'', ''b'', false)'", Reader, ReadOnly);
 }
 
@@ -742,6 +780,181 @@ void tst_StatementClassifier::reasonNames()
     QCOMPARE(StatementClassifier::reasonName(ReadOnly), "read-only");
     QCOMPARE(StatementClassifier::reasonName(NotAQuery), "not a query");
     QCOMPARE(StatementClassifier::reasonName(PrimaryHint), "primary hint");
+}
+
+// Each statement as "kind key: text".
+static QStringList describe(const QList<SessionStatement> &statements)
+{
+    static const char *const kinds[]
+        = {"setting",  "role",   "reset all", "discard all", "discard temp",
+           "no state", "listen", "unlisten",  "unlisten all"};
+    QStringList result;
+    for (const SessionStatement &statement : statements) {
+        result.append(u"%1 %2: %3"_s.arg(QLatin1StringView(kinds[statement.kind]), statement.key,
+                                         statement.text));
+    }
+    return result;
+}
+
+void tst_StatementClassifier::sessionStatements_data()
+{
+    QTest::addColumn<QString>("sql");
+    QTest::addColumn<QStringList>("expected");
+    auto add = [](const char *sql, const QStringList &expected) {
+        QTest::addRow("%s", tagFor(QString::fromUtf8(sql)).constData())
+            << QString::fromUtf8(sql) << expected;
+    };
+    add("SET search_path = a", {u"setting search_path: SET search_path = a"_s});
+    add("set Search_Path to a, b ;", {u"setting search_path: set Search_Path to a, b"_s});
+    add("SET SESSION work_mem = '64MB'", {u"setting work_mem: SET SESSION work_mem = '64MB'"_s});
+    add("SET \"Work_Mem\" = '1MB'", {u"setting work_mem: SET \"Work_Mem\" = '1MB'"_s});
+    add("SET myapp.User_Id = 1", {u"setting myapp.user_id: SET myapp.User_Id = 1"_s});
+    add("SET TIME ZONE 'UTC'", {u"setting timezone: SET TIME ZONE 'UTC'"_s});
+    add("SET SCHEMA 'a'", {u"setting search_path: SET SCHEMA 'a'"_s});
+    add("SET NAMES 'UTF8'", {u"setting client_encoding: SET NAMES 'UTF8'"_s});
+    add("SET XML OPTION DOCUMENT", {u"setting xmloption: SET XML OPTION DOCUMENT"_s});
+    add("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
+        {u"setting : SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"_s});
+    add("SET ROLE r", {u"role role: SET ROLE r"_s});
+    add("set session role r", {u"role role: set session role r"_s});
+    add("SET role = 'r'", {u"role role: SET role = 'r'"_s});
+    add("SET SESSION AUTHORIZATION u",
+        {u"role session_authorization: SET SESSION AUTHORIZATION u"_s});
+    add("RESET ROLE", {u"role role: RESET ROLE"_s});
+    add("RESET SESSION AUTHORIZATION",
+        {u"role session_authorization: RESET SESSION AUTHORIZATION"_s});
+    add("SET session_authorization = u",
+        {u"role session_authorization: SET session_authorization = u"_s});
+    add("RESET search_path", {u"setting search_path: RESET search_path"_s});
+    add("RESET ALL", {u"reset all : RESET ALL"_s});
+    add("DISCARD ALL", {u"discard all : DISCARD ALL"_s});
+    add("DISCARD TEMP", {u"discard temp : DISCARD TEMP"_s});
+    add("discard temporary", {u"discard temp : discard temporary"_s});
+    add("DISCARD PLANS", {u"no state : DISCARD PLANS"_s});
+    add("LISTEN Chan", {u"listen listen:chan: LISTEN Chan"_s});
+    add("LISTEN \"Chan\"", {u"listen listen:Chan: LISTEN \"Chan\""_s});
+    add("UNLISTEN chan", {u"unlisten listen:chan: UNLISTEN chan"_s});
+    add("UNLISTEN *", {u"unlisten all : UNLISTEN *"_s});
+    add("SELECT set_config('Search_Path', 'a', false)",
+        {u"setting search_path: SELECT set_config('Search_Path', 'a', false)"_s});
+    add("SELECT pg_catalog.set_config('a.b', $1, false) AS x",
+        {u"setting a.b: SELECT pg_catalog.set_config('a.b', $1, false) AS x"_s});
+    add("SELECT set_config('role', 'r', false)",
+        {u"role role: SELECT set_config('role', 'r', false)"_s});
+    // Not exactly one set_config: the effect is not known, so nothing is superseded by it.
+    add("SELECT set_config('a', 'b', false) FROM t",
+        {u"setting : SELECT set_config('a', 'b', false) FROM t"_s});
+    add("SELECT set_config(name, 'b', false) FROM t",
+        {u"setting : SELECT set_config(name, 'b', false) FROM t"_s});
+    add("SELECT set_config('a', 'b', false), set_config('c', 'd', false)",
+        {u"setting : SELECT set_config('a', 'b', false), set_config('c', 'd', false)"_s});
+    // Only the statements of a string that change session state, each on its own.
+    add("SET a = 1; SELECT 1; SET LOCAL b = 2; RESET c",
+        {u"setting a: SET a = 1"_s, u"setting c: RESET c"_s});
+    add("BEGIN; SET a = 'x;y'; COMMIT", {u"setting a: SET a = 'x;y'"_s});
+    add("/* c */ SET a = 1 -- d\n;", {u"setting a: SET a = 1 -- d"_s});
+    add("SET LOCAL a = 1", {});
+    add("SELECT 1", {});
+    add("SELECT set_config('a', 'b', true)", {});
+}
+
+void tst_StatementClassifier::sessionStatements()
+{
+    QFETCH(QString, sql);
+    QFETCH(QStringList, expected);
+    QCOMPARE(describe(QPsqlHa::sessionStatements(sql)), expected);
+}
+
+void tst_StatementClassifier::temporaryObjectNames_data()
+{
+    QTest::addColumn<QString>("sql");
+    QTest::addColumn<QStringList>("names");
+    auto add = [](const char *sql, const QStringList &names) {
+        QTest::addRow("%s", tagFor(QString::fromUtf8(sql)).constData())
+            << QString::fromUtf8(sql) << names;
+    };
+    add("CREATE TEMP TABLE Items (id int)", {u"items"_s});
+    add("CREATE TEMPORARY TABLE \"Mixed Case\" (id int)", {u"Mixed Case"_s});
+    add("CREATE TEMP TABLE \"a\"\"b\" (id int)", {u"a\"b"_s});
+    add("create global temporary table if not exists t1 (id int)", {u"t1"_s});
+    add("CREATE LOCAL TEMP TABLE t2 AS SELECT 1", {u"t2"_s});
+    add("CREATE TEMP TABLE pg_temp.t3 (id int)", {u"t3"_s});
+    add("CREATE OR REPLACE TEMP VIEW v AS SELECT 1", {u"v"_s});
+    add("CREATE TEMP RECURSIVE VIEW rv (n) AS SELECT 1", {u"rv"_s});
+    add("CREATE TEMPORARY SEQUENCE s", {u"s"_s});
+    add("SELECT 1 AS a INTO TEMP t4", {u"t4"_s});
+    add("SELECT 1 AS a INTO LOCAL TEMPORARY TABLE T5 FROM x", {u"t5"_s});
+    add("CREATE TEMP TABLE a (id int); CREATE TEMP TABLE b (id int); CREATE TABLE c (id int)",
+        {u"a"_s, u"b"_s});
+    add("CREATE TABLE temp (id int)", {});
+    add("SELECT temp FROM t", {});
+    add("SELECT 'CREATE TEMP TABLE x'", {});
+}
+
+void tst_StatementClassifier::temporaryObjectNames()
+{
+    QFETCH(QString, sql);
+    QFETCH(QStringList, names);
+    QCOMPARE(QPsqlHa::temporaryObjectNames(sql), names);
+}
+
+void tst_StatementClassifier::droppedObjectNames_data()
+{
+    QTest::addColumn<QString>("sql");
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<bool>("dropped");
+    QTest::newRow("plain") << u"DROP TABLE items"_s << u"items"_s << true;
+    QTest::newRow("folded") << u"drop table IF EXISTS Items CASCADE"_s << u"items"_s << true;
+    QTest::newRow("list") << u"DROP TABLE a, items, b"_s << u"items"_s << true;
+    QTest::newRow("quoted") << u"DROP TABLE \"Mixed Case\""_s << u"Mixed Case"_s << true;
+    QTest::newRow("quoted other case") << u"DROP TABLE \"Items\""_s << u"items"_s << false;
+    QTest::newRow("pg_temp") << u"DROP TABLE pg_temp.items"_s << u"items"_s << true;
+    QTest::newRow("other schema") << u"DROP TABLE public.items"_s << u"items"_s << false;
+    QTest::newRow("view") << u"DROP VIEW v"_s << u"v"_s << true;
+    QTest::newRow("second statement") << u"SELECT 1; DROP TABLE items"_s << u"items"_s << true;
+    QTest::newRow("not a drop") << u"DELETE FROM items"_s << u"items"_s << false;
+    QTest::newRow("literal") << u"SELECT 'DROP TABLE items'"_s << u"items"_s << false;
+}
+
+void tst_StatementClassifier::droppedObjectNames()
+{
+    QFETCH(QString, sql);
+    QFETCH(QString, name);
+    QFETCH(bool, dropped);
+    QCOMPARE(QPsqlHa::droppedObjectNames(sql).contains(name), dropped);
+}
+
+void tst_StatementClassifier::mentionsAnyName_data()
+{
+    QTest::addColumn<QString>("sql");
+    QTest::addColumn<bool>("mentions");
+    const QStringList names = {u"items"_s, u"Mixed Case"_s};
+    QTest::newRow("plain") << u"SELECT * FROM items"_s << true;
+    QTest::newRow("folded") << u"SELECT * FROM ITEMS"_s << true;
+    QTest::newRow("quoted") << u"SELECT * FROM \"items\""_s << true;
+    QTest::newRow("quoted other case") << u"SELECT * FROM \"Items\""_s << false;
+    QTest::newRow("quoted mixed") << u"SELECT * FROM \"Mixed Case\""_s << true;
+    QTest::newRow("mixed unquoted") << u"SELECT * FROM mixed"_s << false;
+    QTest::newRow("qualified") << u"SELECT i.id FROM public.items i"_s << true;
+    QTest::newRow("join") << u"SELECT 1 FROM a JOIN items USING (id)"_s << true;
+    QTest::newRow("pg_temp") << u"SELECT * FROM pg_temp.other"_s << true;
+    QTest::newRow("pg_temp_3") << u"SELECT * FROM PG_TEMP_3.other"_s << true;
+    QTest::newRow("unicode escape") << u"SELECT * FROM U&\"\\0069tems\""_s << true;
+    QTest::newRow("other") << u"SELECT * FROM items2"_s << false;
+    QTest::newRow("prefix") << u"SELECT * FROM item"_s << false;
+    QTest::newRow("literal") << u"SELECT 'items'"_s << false;
+    QTest::newRow("comment") << u"SELECT 1 /* items */ -- items"_s << false;
+    QTest::newRow("dollar") << u"SELECT $$items$$"_s << false;
+    QTest::newRow("empty") << QString() << false;
+    QTest::newRow("unterminated") << u"SELECT 'items"_s << false;
+}
+
+void tst_StatementClassifier::mentionsAnyName()
+{
+    QFETCH(QString, sql);
+    QFETCH(bool, mentions);
+    const QStringList names = {u"items"_s, u"Mixed Case"_s};
+    QCOMPARE(QPsqlHa::mentionsAnyName(sql, names), mentions);
 }
 
 QTEST_APPLESS_MAIN(tst_StatementClassifier)

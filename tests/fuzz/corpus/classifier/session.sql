@@ -1,0 +1,1 @@
+SET SESSION search_path TO a, public; RESET ALL; SET ROLE r; CREATE TEMP TABLE IF NOT EXISTS pg_temp."T x" (id int); SELECT 1 INTO LOCAL TEMP t2; SELECT pg_catalog.set_config('app.user', $1, false) AS v; DROP TABLE IF EXISTS pg_temp.t2, "T x"; LISTEN "Chan"; UNLISTEN *; DISCARD TEMP
