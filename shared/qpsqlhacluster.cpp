@@ -92,8 +92,14 @@ int Cluster::pickBy(Policy policy, const int *candidates, int count) const noexc
         totalWeight += quint32(node(candidates[i]).weight());
     if (totalWeight == quint32(count) || totalWeight == 0) // all equal: the plain choice
         return candidates[choosePosition(policy, count, m_turn)];
-    quint32 ticket = policy == Policy::RoundRobin ? m_turn.fetchAndAddRelaxed(1) % totalWeight
-                                                  : threadLocalRandom(totalWeight);
+    const quint32 ticket = policy == Policy::RoundRobin ? m_turn.fetchAndAddRelaxed(1) % totalWeight
+                                                        : threadLocalRandom(totalWeight);
+    return candidateOfTicket(candidates, count, ticket);
+}
+
+int Cluster::candidateOfTicket(const int *candidates, int count, quint32 ticket) const noexcept
+{
+    // Each candidate owns as many consecutive tickets as its weight.
     for (int i = 0; i < count; ++i) {
         const quint32 weight = quint32(node(candidates[i]).weight());
         if (ticket < weight)
@@ -122,14 +128,7 @@ int Cluster::assignReader() const noexcept
         totalWeight += quint32(node(candidates[i]).weight());
     if (totalWeight == 0)
         return candidates[m_assignTurn.fetchAndAddRelaxed(1) % quint32(count)];
-    quint32 ticket = m_assignTurn.fetchAndAddRelaxed(1) % totalWeight;
-    for (int i = 0; i < count; ++i) {
-        const quint32 weight = quint32(node(candidates[i]).weight());
-        if (ticket < weight)
-            return candidates[i];
-        ticket -= weight;
-    }
-    return candidates[count - 1];
+    return candidateOfTicket(candidates, count, m_assignTurn.fetchAndAddRelaxed(1) % totalWeight);
 }
 
 int Cluster::addReader(const QString &address, QString *error)

@@ -80,6 +80,7 @@ public:
 
 private:
     int pickBy(Policy policy, const int *candidates, int count) const noexcept;
+    int candidateOfTicket(const int *candidates, int count, quint32 ticket) const noexcept;
 
     const ClusterSettings m_settings;
     const StatementClassifier m_classifier;

@@ -173,6 +173,19 @@ public:
         return true;
     }
 
+    // add-reader, remove-node: the same request and the same answer.
+    bool changeNodes(const QString &command, const QString &cluster, const QString &nodeAddress,
+                     ProcessStatus *status, int timeoutMs)
+    {
+        QJsonObject reply;
+        if (!request({{u"cmd"_s, command}, {u"cluster"_s, cluster}, {u"node"_s, nodeAddress}},
+                     &reply, timeoutMs))
+            return false;
+        if (status)
+            Protocol::processFromJson(reply.value(u"process"_s).toObject(), status);
+        return true;
+    }
+
     ControlClient *q;
     QLocalSocket socket;
     Protocol::LineReader reader;
@@ -257,27 +270,13 @@ bool ControlClient::setNodeOnline(const QString &cluster, const QString &nodeAdd
 bool ControlClient::addReader(const QString &cluster, const QString &nodeAddress,
                               ProcessStatus *status, int timeoutMs)
 {
-    QJsonObject reply;
-    if (!d->request(
-            {{u"cmd"_s, u"add-reader"_s}, {u"cluster"_s, cluster}, {u"node"_s, nodeAddress}},
-            &reply, timeoutMs))
-        return false;
-    if (status)
-        Protocol::processFromJson(reply.value(u"process"_s).toObject(), status);
-    return true;
+    return d->changeNodes(u"add-reader"_s, cluster, nodeAddress, status, timeoutMs);
 }
 
 bool ControlClient::removeNode(const QString &cluster, const QString &nodeAddress,
                                ProcessStatus *status, int timeoutMs)
 {
-    QJsonObject reply;
-    if (!d->request(
-            {{u"cmd"_s, u"remove-node"_s}, {u"cluster"_s, cluster}, {u"node"_s, nodeAddress}},
-            &reply, timeoutMs))
-        return false;
-    if (status)
-        Protocol::processFromJson(reply.value(u"process"_s).toObject(), status);
-    return true;
+    return d->changeNodes(u"remove-node"_s, cluster, nodeAddress, status, timeoutMs);
 }
 
 void ControlClient::subscribe()

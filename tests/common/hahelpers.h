@@ -33,11 +33,11 @@ inline QString uniqueClusterName(const char *prefix)
 
 // A QPSQLHA connection to the test cluster: primary plus both readers unless `readers` says
 // otherwise. Not opened: tests call open() and look at the result.
-inline QSqlDatabase haDatabase(const QString &connectionName, const QString &clusterName,
-                               const QString &extraOptions = QString(),
-                               const QString &readers = TestCluster::instance().readersOption())
+inline QSqlDatabase haDatabaseOn(const TestCluster &cluster, const QString &connectionName,
+                                 const QString &clusterName,
+                                 const QString &extraOptions = QString(),
+                                 const QString &readers = QString())
 {
-    const TestCluster &cluster = TestCluster::instance();
     QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQLHA"), connectionName);
     db.setHostName(cluster.host());
     db.setPort(cluster.port(Node::Primary));
@@ -45,30 +45,20 @@ inline QSqlDatabase haDatabase(const QString &connectionName, const QString &clu
     db.setUserName(cluster.user());
     db.setPassword(cluster.password());
     QString options = QStringLiteral("QPSQLHA_READERS=%1;QPSQLHA_CLUSTER=%2;connect_timeout=3")
-                          .arg(readers, clusterName);
+                          .arg(readers.isNull() ? cluster.readersOption() : readers, clusterName);
     if (!extraOptions.isEmpty())
         options += u';' + extraOptions;
     db.setConnectOptions(options);
     return db;
 }
 
-// The same for another cluster than the shared one (TestCluster::startPrivate()).
-inline QSqlDatabase haDatabaseOn(const TestCluster &cluster, const QString &connectionName,
-                                 const QString &clusterName,
-                                 const QString &extraOptions = QString())
+// The same on the shared test cluster.
+inline QSqlDatabase haDatabase(const QString &connectionName, const QString &clusterName,
+                               const QString &extraOptions = QString(),
+                               const QString &readers = TestCluster::instance().readersOption())
 {
-    QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQLHA"), connectionName);
-    db.setHostName(cluster.host());
-    db.setPort(cluster.port(Node::Primary));
-    db.setDatabaseName(cluster.database());
-    db.setUserName(cluster.user());
-    db.setPassword(cluster.password());
-    QString options = QStringLiteral("QPSQLHA_READERS=%1;QPSQLHA_CLUSTER=%2;connect_timeout=3")
-                          .arg(cluster.readersOption(), clusterName);
-    if (!extraOptions.isEmpty())
-        options += u';' + extraOptions;
-    db.setConnectOptions(options);
-    return db;
+    return haDatabaseOn(TestCluster::instance(), connectionName, clusterName, extraOptions,
+                        readers);
 }
 
 inline QPsqlHa::NodeHandle nodeHandleOn(const TestCluster &cluster, const QString &clusterName,
