@@ -21,10 +21,9 @@ namespace QPsqlHa {
 using namespace Qt::StringLiterals;
 
 constexpr int DebugStatusIntervalMs = 4000;
-// A probe gets about one interval to answer, but never less than a TLS handshake on a busy
-// machine needs, nor so long that a dead node stays "online" for ages.
+// Bounds of a probe's deadline (see probeTimeoutMs()).
 constexpr int MinimumProbeTimeoutMs = 1000;
-constexpr int MaximumProbeTimeoutMs = 10000;
+constexpr int MaximumProbeTimeoutMs = 30000;
 constexpr int MaximumProbeThreads = 32;
 
 // Lives in the health thread; the timers run there. The probes themselves run in a pool, one
@@ -62,8 +61,7 @@ public:
     {
         if (cluster->sessionCount() == 0)
             return;
-        const int timeoutMs = qBound(MinimumProbeTimeoutMs, cluster->settings().healthIntervalMs,
-                                     MaximumProbeTimeoutMs);
+        const int timeoutMs = probeTimeoutMs(cluster->settings());
         for (int i = 0; i < cluster->nodeCount(); ++i) {
             Node *node = &cluster->node(i);
             if (node->isRemoved() || node->state() == NodeState::OfflineByHand)
@@ -87,6 +85,18 @@ public:
     }
 
 private:
+    // A probe that gives up too early marks a healthy node failed: a TLS handshake with SCRAM on
+    // a loaded machine (or under a sanitizer) can take seconds. So it waits as long as a
+    // statement would (QPSQLHA_QUERY_TIMEOUT, else 5 s) and at least one interval. A node that
+    // does not answer costs only its own probe that long: probes run side by side, and hung
+    // statements are cut by the watchdog, not by probes.
+    static int probeTimeoutMs(const ClusterSettings &settings)
+    {
+        const int statementMs = settings.queryTimeoutMs > 0 ? settings.queryTimeoutMs : 5000;
+        return qBound(MinimumProbeTimeoutMs, qMax(settings.healthIntervalMs, statementMs),
+                      MaximumProbeTimeoutMs);
+    }
+
     static void apply(Node &node, const ProbeResult &result)
     {
         if (!result.ok) {
