@@ -362,8 +362,12 @@ bool Session::commitTransaction(QSqlError *error)
         return false;
     }
     const QSharedPointer<QSqlDriver> driver = primaryConnection(error);
-    if (!driver)
+    if (!driver) {
+        // This error is how the application learns that the transaction is gone (the primary
+        // dropped it while idle): what it runs next starts afresh.
+        m_transactionLost = false;
         return false;
+    }
     *error = finishTransactionCommand(driver->commitTransaction(), driver);
     return error->type() == QSqlError::NoError;
 }
@@ -372,8 +376,10 @@ bool Session::rollbackTransaction(QSqlError *error)
 {
     m_transactionLost = false;
     const QSharedPointer<QSqlDriver> driver = primaryConnection(error);
-    if (!driver)
+    if (!driver) {
+        m_transactionLost = false; // rolled back by its server already
         return false;
+    }
     *error = finishTransactionCommand(driver->rollbackTransaction(), driver);
     return error->type() == QSqlError::NoError;
 }
