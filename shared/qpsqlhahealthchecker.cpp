@@ -8,6 +8,7 @@
 #include "qpsqlhanodeconnection_p.h"
 
 #include <QtCore/qelapsedtimer.h>
+#include <QtCore/qmutex.h>
 #include <QtCore/qthread.h>
 #include <QtCore/qtimer.h>
 
@@ -22,6 +23,32 @@ class HealthWorker : public QObject
 {
     Q_OBJECT
 public:
+    // From any thread. The clusters are handed over under a mutex, not captured in a queued
+    // functor: ThreadSanitizer cannot see the locking of Qt's own event queue, but sees this.
+    void request(const QSharedPointer<Cluster> &cluster, bool watch)
+    {
+        {
+            QMutexLocker locker(&m_requestsMutex);
+            m_requests.append({cluster, watch});
+        }
+        QMetaObject::invokeMethod(this, "takeRequests", Qt::QueuedConnection);
+    }
+
+    Q_INVOKABLE void takeRequests()
+    {
+        QList<Request> requests;
+        {
+            QMutexLocker locker(&m_requestsMutex);
+            requests.swap(m_requests);
+        }
+        for (const Request &request : std::as_const(requests)) {
+            if (request.watch)
+                watch(request.cluster);
+            else
+                probeFailedNodes(*request.cluster);
+        }
+    }
+
     void watch(const QSharedPointer<Cluster> &cluster)
     {
         auto *timer = new QTimer(this);
@@ -81,8 +108,16 @@ private:
         }
     }
 
+    struct Request
+    {
+        QSharedPointer<Cluster> cluster;
+        bool watch; // else probe now
+    };
+
     QList<QSharedPointer<Cluster>> m_clusters;
     QTimer *m_statusTimer = nullptr;
+    QMutex m_requestsMutex;
+    QList<Request> m_requests;
 };
 
 HealthChecker &HealthChecker::instance()
@@ -111,15 +146,12 @@ HealthChecker::~HealthChecker()
 
 void HealthChecker::watch(const QSharedPointer<Cluster> &cluster)
 {
-    QMetaObject::invokeMethod(
-        m_worker, [worker = m_worker, cluster] { worker->watch(cluster); }, Qt::QueuedConnection);
+    m_worker->request(cluster, true);
 }
 
 void HealthChecker::probeSoon(const QSharedPointer<Cluster> &cluster)
 {
-    QMetaObject::invokeMethod(
-        m_worker, [worker = m_worker, cluster] { worker->probeFailedNodes(*cluster); },
-        Qt::QueuedConnection);
+    m_worker->request(cluster, false);
 }
 
 } // namespace QPsqlHa
