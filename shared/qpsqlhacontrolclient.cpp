@@ -95,7 +95,7 @@ public:
         const QString event = message.value(u"event"_s).toString();
         if (event == "state"_L1) {
             StateEvent state;
-            state.pid = qint64(message.value(u"pid"_s).toDouble());
+            state.pid = Protocol::integerFromJson(message.value(u"pid"_s));
             state.cluster = message.value(u"cluster"_s).toString();
             Protocol::nodeFromJson(message.value(u"node"_s).toObject(), &state.node);
             state.node.cluster = state.cluster;

@@ -12,6 +12,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
 namespace QPsqlHa {
 
 using namespace Qt::StringLiterals;
@@ -75,6 +79,20 @@ QJsonObject nodeToJson(const NodeStatus &node)
     };
 }
 
+qint64 integerFromJson(const QJsonValue &value, qint64 fallback)
+{
+    constexpr double Largest = 9007199254740992.0; // 2^53
+    const double number = value.toDouble(std::numeric_limits<double>::quiet_NaN());
+    if (std::isnan(number))
+        return fallback;
+    return qint64(std::clamp(number, -Largest, Largest));
+}
+
+quint64 counterFromJson(const QJsonValue &value)
+{
+    return quint64(std::max<qint64>(0, integerFromJson(value)));
+}
+
 bool nodeFromJson(const QJsonObject &object, NodeStatus *node)
 {
     const QString role = object.value(u"role"_s).toString();
@@ -86,9 +104,9 @@ bool nodeFromJson(const QJsonObject &object, NodeStatus *node)
     node->host = object.value(u"host"_s).toString();
     node->port = object.value(u"port"_s).toInt();
     node->role = role == "primary"_L1 ? NodeRole::Primary : NodeRole::Reader;
-    node->queries = quint64(object.value(u"queries"_s).toDouble());
-    node->errors = quint64(object.value(u"errors"_s).toDouble());
-    node->retries = quint64(object.value(u"retries"_s).toDouble());
+    node->queries = counterFromJson(object.value(u"queries"_s));
+    node->errors = counterFromJson(object.value(u"errors"_s));
+    node->retries = counterFromJson(object.value(u"retries"_s));
     node->lastError = object.value(u"lastError"_s).toString();
     node->lastStateChange
         = QDateTime::fromString(object.value(u"lastChange"_s).toString(), Qt::ISODateWithMs);
@@ -120,7 +138,7 @@ bool processFromJson(const QJsonObject &object, ProcessStatus *process)
 {
     if (!object.value(u"pid"_s).isDouble() || !object.value(u"clusters"_s).isArray())
         return false;
-    process->pid = qint64(object.value(u"pid"_s).toDouble());
+    process->pid = integerFromJson(object.value(u"pid"_s));
     process->application = object.value(u"application"_s).toString();
     process->protocol = object.value(u"protocol"_s).toInt();
     process->library = object.value(u"library"_s).toString();

@@ -47,6 +47,12 @@ struct Request
     bool online = true;
 };
 
+// A JSON number as an integer: `fallback` for anything else, and clamped to what a double holds
+// exactly (+-2^53), so that no peer's 1e300 or -5 turns into undefined behaviour on the cast.
+QPSQLHA_EXPORT qint64 integerFromJson(const QJsonValue &value, qint64 fallback = 0);
+// A counter: as above, and never negative.
+QPSQLHA_EXPORT quint64 counterFromJson(const QJsonValue &value);
+
 QPSQLHA_EXPORT QJsonObject nodeToJson(const NodeStatus &node);
 QPSQLHA_EXPORT bool nodeFromJson(const QJsonObject &object, NodeStatus *node);
 QPSQLHA_EXPORT QJsonObject processToJson(const ProcessStatus &process);

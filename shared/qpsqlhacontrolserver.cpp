@@ -7,6 +7,7 @@
 #include "qpsqlhacontrolprotocol_p.h"
 #include "qpsqlhalogging_p.h"
 #include "qpsqlhastatechanges_p.h"
+#include "qpsqlhathreadhandoff_p.h"
 
 #include <QtCore/qdir.h>
 #include <QtCore/qelapsedtimer.h>
@@ -62,7 +63,32 @@ class ControlWorker : public QObject
 {
     Q_OBJECT
 public:
-    bool start(const QString &path, QString *errorMessage)
+    explicit ControlWorker(const QString &path)
+        : m_path(path)
+    { }
+
+    // Called with BlockingQueuedConnection from the thread that starts or ends the server, by
+    // name and without arguments: what goes in and out is in members, handed over explicitly
+    // (see qpsqlhathreadhandoff_p.h), not in Qt's argument copies that ThreadSanitizer cannot
+    // order.
+    Q_INVOKABLE void start()
+    {
+        takeOver(this);
+        m_listening = listen(m_path, &m_problem);
+        handOff(this);
+    }
+    bool isListening() const { return m_listening; }
+    QString problem() const { return m_problem; }
+
+    Q_INVOKABLE void stop()
+    {
+        takeOver(this);
+        shutDown();
+        handOff(this);
+    }
+
+private:
+    bool listen(const QString &path, QString *errorMessage)
     {
         m_server = new QLocalServer(this);
         m_server->setSocketOptions(QLocalServer::UserAccessOption);
@@ -82,7 +108,7 @@ public:
         return true;
     }
 
-    void stop()
+    void shutDown()
     {
         if (!m_server)
             return;
@@ -90,7 +116,10 @@ public:
         m_server->close(); // removes the socket file
     }
 
-private:
+    const QString m_path;
+    bool m_listening = false;
+    QString m_problem;
+
     struct Client
     {
         Protocol::LineReader reader;
@@ -189,6 +218,7 @@ private:
 
     void publishStateChange(const StateChange &change)
     {
+        StateChangeHub::instance().receiving();
         QJsonObject event {
             {u"v"_s, Protocol::Version},
             {u"event"_s, u"state"_s},
@@ -244,8 +274,9 @@ ControlServer::~ControlServer()
     QMutexLocker locker(&m_mutex);
     if (!m_thread)
         return;
-    QMetaObject::invokeMethod(
-        m_worker, [worker = m_worker] { worker->stop(); }, Qt::BlockingQueuedConnection);
+    handOff(m_worker);
+    QMetaObject::invokeMethod(m_worker, "stop", Qt::BlockingQueuedConnection);
+    takeOver(m_worker);
     m_thread->quit();
     m_thread->wait();
     delete m_thread;
@@ -277,15 +308,15 @@ bool ControlServer::ensureRunning(QString *errorMessage)
 
     auto *thread = new QThread;
     thread->setObjectName(u"qpsqlha-control"_s);
-    auto *worker = new ControlWorker;
+    auto *worker = new ControlWorker(path);
     worker->moveToThread(thread);
     QObject::connect(thread, &QThread::finished, worker, &QObject::deleteLater);
     thread->start();
-    bool started = false;
-    QString problem;
-    QMetaObject::invokeMethod(
-        worker, [&] { started = worker->start(path, &problem); }, Qt::BlockingQueuedConnection);
-    if (!started) {
+    handOff(worker);
+    QMetaObject::invokeMethod(worker, "start", Qt::BlockingQueuedConnection);
+    takeOver(worker);
+    if (!worker->isListening()) {
+        const QString problem = worker->problem();
         thread->quit();
         thread->wait();
         delete thread;

@@ -10,6 +10,7 @@
 
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qhash.h>
+#include <QtCore/qmutex.h>
 #include <QtCore/qthread.h>
 #include <QtCore/qthreadpool.h>
 #include <QtCore/qtimer.h>
@@ -34,6 +35,32 @@ class HealthWorker : public QObject
 public:
     HealthWorker() { m_pool.setMaxThreadCount(MaximumProbeThreads); }
     ~HealthWorker() override { m_pool.waitForDone(); }
+
+    // From any thread. The clusters are handed over under a mutex, not captured in a queued
+    // functor: ThreadSanitizer cannot see the locking of Qt's own event queue, but sees this.
+    void request(const QSharedPointer<Cluster> &cluster, bool watch)
+    {
+        {
+            QMutexLocker locker(&m_requestsMutex);
+            m_requests.append({cluster, watch});
+        }
+        QMetaObject::invokeMethod(this, "takeRequests", Qt::QueuedConnection);
+    }
+
+    Q_INVOKABLE void takeRequests()
+    {
+        QList<Request> requests;
+        {
+            QMutexLocker locker(&m_requestsMutex);
+            requests.swap(m_requests);
+        }
+        for (const Request &request : std::as_const(requests)) {
+            if (request.watch)
+                watch(request.cluster);
+            else
+                probeNodes(request.cluster);
+        }
+    }
 
     void watch(const QSharedPointer<Cluster> &cluster)
     {
@@ -147,7 +174,15 @@ private:
         }
     }
 
+    struct Request
+    {
+        QSharedPointer<Cluster> cluster;
+        bool watch; // else probe now
+    };
+
     QList<QSharedPointer<Cluster>> m_clusters;
+    QMutex m_requestsMutex;
+    QList<Request> m_requests;
     QHash<const Node *, std::shared_ptr<NodeProbe>> m_probes;
     QThreadPool m_pool;
     QTimer *m_statusTimer = nullptr;
@@ -179,15 +214,12 @@ HealthChecker::~HealthChecker()
 
 void HealthChecker::watch(const QSharedPointer<Cluster> &cluster)
 {
-    QMetaObject::invokeMethod(
-        m_worker, [worker = m_worker, cluster] { worker->watch(cluster); }, Qt::QueuedConnection);
+    m_worker->request(cluster, true);
 }
 
 void HealthChecker::probeSoon(const QSharedPointer<Cluster> &cluster)
 {
-    QMetaObject::invokeMethod(
-        m_worker, [worker = m_worker, cluster] { worker->probeNodes(cluster); },
-        Qt::QueuedConnection);
+    m_worker->request(cluster, false);
 }
 
 } // namespace QPsqlHa

@@ -693,8 +693,12 @@ bool Session::commitTransaction(QSqlError *error)
     }
     const int target = writeNode();
     const QSharedPointer<QSqlDriver> driver = connection(target, error);
-    if (!driver)
+    if (!driver) {
+        // This error is how the application learns that the transaction is gone (the primary
+        // dropped it while idle): what it runs next starts afresh.
+        m_transactionLost = false;
         return false;
+    }
     const bool aborted = isTransactionFailed(m_links[size_t(target)].connection);
     bool ok;
     {
@@ -713,8 +717,10 @@ bool Session::rollbackTransaction(QSqlError *error)
     m_transactionLost = false;
     const int target = writeNode();
     const QSharedPointer<QSqlDriver> driver = connection(target, error);
-    if (!driver)
+    if (!driver) {
+        m_transactionLost = false; // rolled back by its server already
         return false;
+    }
     bool ok;
     {
         const Wait wait(this, target, driver.data());

@@ -17,8 +17,11 @@ StateChangeHub &StateChangeHub::instance()
 
 void StateChangeHub::publish(const StateChange &change)
 {
-    if (m_listeners.loadAcquire() > 0)
+    if (m_listeners.loadAcquire() > 0) {
+        // Listeners connect queued: the slots run in their threads, never under this lock.
+        QMutexLocker locker(&m_publishing);
         emit changed(change);
+    }
 }
 
 } // namespace QPsqlHa

@@ -641,8 +641,19 @@ Statement scanStatement(Lexer &lexer, Token &token, const QStringList &extraWrit
                 statement.route = Classification::Reader;
                 statement.reason = Classification::ReadOnly;
             }
-            while (!token.isStatementEnd())
+            // Planning CREATE TEMP TABLE ... AS or SELECT ... INTO TEMP sets up the session's
+            // temporary schema, which a standby refuses (25006): found by the property check.
+            if (isKeyword(token, "create") && temporaryTableFollows(lexer))
+                statement.demote(Classification::NotAQuery);
+            Token previous;
+            while (!token.isStatementEnd()) {
+                if (isKeyword(token, "into") && !previous.isSymbol(u'.')
+                    && !isKeyword(previous, "as") && temporaryTableFollows(lexer)) {
+                    statement.demote(Classification::SelectInto);
+                }
+                previous = token;
                 token = lexer.next();
+            }
             return statement;
         }
         explainAnalyze = true;

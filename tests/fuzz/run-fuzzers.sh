@@ -7,9 +7,19 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=${1:-60}
-build=${2:-$root/build-fuzz}
+# Absolute: the harnesses run from their work directory.
+build=$(realpath -m "${2:-$root/build-fuzz}")
 
-command -v clang++ >/dev/null || { echo "run-fuzzers: clang++ is needed (Debian: clang)" >&2; exit 1; }
+bash "$root/scripts/install-deps.sh"
+# clang (with libFuzzer's runtime) is only needed here, so it is installed here.
+if ! command -v clang++ >/dev/null; then
+    sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    echo "run-fuzzers: installing clang"
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+        clang >/dev/null
+fi
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DQPSQLHA_BUILD_FUZZERS=ON -DQPSQLHA_SANITIZE=ON -DQPSQLHA_BUILD_MONITOR=OFF \
     -DQPSQLHA_BUILD_TESTS=OFF -DQPSQLHA_BUILD_EXAMPLES=OFF >/dev/null

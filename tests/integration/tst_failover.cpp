@@ -131,6 +131,8 @@ private slots:
     void preparedReadSurvivesItsNode();
     void primaryDownAndBack();
     void transactionLostWithThePrimary();
+    void transactionLostAtCommitOrRollback_data();
+    void transactionLostAtCommitOrRollback();
     void manualOffline();
     void manualOfflineLetsRunningStatementFinish();
     void callerErrorsNeverMarkNodes();
@@ -344,6 +346,47 @@ void tst_Failover::transactionLostWithThePrimary()
     QCOMPARE(m_test.queryValue(Node::Primary,
                                u"SELECT count(*) FROM failover_writes WHERE v IN (10, 11)"_s),
              u"0"_s);
+}
+
+void tst_Failover::transactionLostAtCommitOrRollback_data()
+{
+    QTest::addColumn<bool>("commit");
+    QTest::newRow("commit") << true;
+    QTest::newRow("rollback") << false;
+}
+
+// The primary goes away while the transaction is idle and another connection of the cluster
+// notices first: commit() or rollback() of this one is told the transaction is lost. That error
+// ends the matter; the next statements must not fail as "lost" too (the soak run found reads
+// failing after a commit() had already said so).
+void tst_Failover::transactionLostAtCommitOrRollback()
+{
+    QFETCH(bool, commit);
+    QVERIFY(m_test.execOn(Node::Primary, u"DELETE FROM failover_writes WHERE v IN (20, 21, 22)"_s));
+    QSqlDatabase db = open();
+    QSqlQuery query(db);
+    QVERIFY(db.transaction());
+    QVERIFY(query.exec(u"INSERT INTO failover_writes (v) VALUES (20)"_s));
+    QVERIFY(m_test.stopNode(Node::Primary));
+    {
+        QSqlDatabase other = haDatabase(u"failover-other"_s, m_cluster,
+                                        u"QPSQLHA_HEALTH_INTERVAL=%1"_s.arg(HealthIntervalMs));
+        QVERIFY(other.open());
+        QSqlQuery write(other);
+        QVERIFY(!write.exec(u"INSERT INTO failover_writes (v) VALUES (22)"_s));
+    }
+    dropDatabase(u"failover-other"_s);
+    QVERIFY(!nodeHandle(m_cluster, Node::Primary).isOnline());
+
+    QVERIFY(!(commit ? db.commit() : db.rollback()));
+    QCOMPARE(db.lastError().type(), QSqlError::ConnectionError);
+    QVERIFY2(query.exec(u"SELECT 1"_s), qPrintable(query.lastError().text()));
+    QVERIFY(m_test.startNode(Node::Primary));
+    QVERIFY2(query.exec(u"INSERT INTO failover_writes (v) VALUES (21)"_s),
+             qPrintable(query.lastError().text()));
+    QCOMPARE(m_test.queryValue(Node::Primary,
+                               u"SELECT count(*) FROM failover_writes WHERE v IN (20, 21, 22)"_s),
+             u"1"_s);
 }
 
 void tst_Failover::manualOffline()

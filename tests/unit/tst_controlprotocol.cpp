@@ -19,6 +19,7 @@ class tst_ControlProtocol : public QObject
 
 private slots:
     void processRoundTrip();
+    void hostileNumbers();
     void stateTexts();
     void requests_data();
     void requests();
@@ -80,6 +81,31 @@ void tst_ControlProtocol::processRoundTrip()
     badNode.insert(u"state"_s, u"sleeping"_s);
     NodeStatus node;
     QVERIFY(!Protocol::nodeFromJson(badNode, &node));
+}
+
+// Numbers from a peer are not trusted: out of range, negative or not numbers at all, they decode
+// clamped or as 0, never through an out-of-range cast (the fuzzer found "pid": 1e73).
+void tst_ControlProtocol::hostileNumbers()
+{
+    QCOMPARE(Protocol::integerFromJson(QJsonValue(1e73)), qint64(1) << 53);
+    QCOMPARE(Protocol::integerFromJson(QJsonValue(-1e300)), -(qint64(1) << 53));
+    QCOMPARE(Protocol::integerFromJson(QJsonValue(42.9)), qint64(42));
+    QCOMPARE(Protocol::integerFromJson(QJsonValue(u"7"_s), -1), qint64(-1));
+    QCOMPARE(Protocol::integerFromJson(QJsonValue(), -1), qint64(-1));
+    QCOMPARE(Protocol::counterFromJson(QJsonValue(-5)), quint64(0));
+    QCOMPARE(Protocol::counterFromJson(QJsonValue(1e20)), quint64(1) << 53);
+
+    const QByteArray wire = "{\"pid\":1e73,\"clusters\":[{\"name\":\"c\",\"nodes\":[{"
+                            "\"address\":\"h:2\",\"port\":2,\"role\":\"reader\","
+                            "\"state\":\"online\",\"queries\":-1e300,\"errors\":1e300,"
+                            "\"retries\":\"x\"}]}]}";
+    ProcessStatus decoded;
+    QVERIFY(Protocol::processFromJson(QJsonDocument::fromJson(wire).object(), &decoded));
+    QCOMPARE(decoded.pid, qint64(1) << 53);
+    const NodeStatus &node = decoded.clusters.first().nodes.first();
+    QCOMPARE(node.queries, quint64(0));
+    QCOMPARE(node.errors, quint64(1) << 53);
+    QCOMPARE(node.retries, quint64(0));
 }
 
 void tst_ControlProtocol::stateTexts()
