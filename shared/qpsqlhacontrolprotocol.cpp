@@ -111,8 +111,8 @@ bool nodeFromJson(const QJsonObject &object, NodeStatus *node)
     node->lastStateChange
         = QDateTime::fromString(object.value(u"lastChange"_s).toString(), Qt::ISODateWithMs);
     // Added in 0.2 of the library; older processes do not send them.
-    node->lagBytes = qint64(object.value(u"lagBytes"_s).toDouble(-1));
-    node->lagMs = qint64(object.value(u"lagMs"_s).toDouble(-1));
+    node->lagBytes = integerFromJson(object.value(u"lagBytes"_s), -1);
+    node->lagMs = integerFromJson(object.value(u"lagMs"_s), -1);
     node->inFlight = object.value(u"inFlight"_s).toInt(0);
     node->weight = object.value(u"weight"_s).toInt(1);
     return true;
