@@ -11,7 +11,7 @@ build=${1:-$root/build-tsan}
 # server (its own thread), the C++ API from several threads, reads on several threads while
 # readers die, the health checker's thread against the routing of the test's thread, and the
 # fault suite when there is one.
-tests=${2:-'^(tst_controlserver|tst_api|tst_failover|tst_routing|tst_open|tst_faults.*)$'}
+tests=${2:-'^(tst_controlserver|tst_watchdog|tst_clusterstate|tst_api|tst_failover|tst_routing|tst_open|tst_topology|tst_hungnodes|tst_sessionstate|faults_.*)$'}
 
 bash "$root/scripts/install-deps.sh"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQPSQLHA_SANITIZE=thread \
