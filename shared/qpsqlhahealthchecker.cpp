@@ -12,10 +12,14 @@
 #include <QtCore/qhash.h>
 #include <QtCore/qmutex.h>
 #include <QtCore/qthread.h>
-#include <QtCore/qthreadpool.h>
 #include <QtCore/qtimer.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
 
 namespace QPsqlHa {
 
@@ -25,7 +29,91 @@ constexpr int DebugStatusIntervalMs = 4000;
 // Bounds of a probe's deadline (see probeTimeoutMs()).
 constexpr int MinimumProbeTimeoutMs = 1000;
 constexpr int MaximumProbeTimeoutMs = 30000;
-constexpr int MaximumProbeThreads = 32;
+
+// One node's prober: a thread of its own that runs a probe when asked and is idle otherwise, so
+// that a node that does not answer delays nobody else's probe. A request while a probe runs is
+// dropped, not queued: a hung node gets one probe at a time. Plain std::thread, mutex and
+// condition variable, so that ThreadSanitizer sees every hand-over (Qt's thread pool is not
+// instrumented in Debian's build).
+class NodeProber
+{
+    Q_DISABLE_COPY_MOVE(NodeProber)
+public:
+    using Done
+        = void (*)(Cluster &cluster, Node &node, const ProbeResult &result, qint64 startedClockMs);
+
+    NodeProber(QSharedPointer<Cluster> cluster, Node *node, Done done)
+        : m_cluster(std::move(cluster))
+        , m_node(node)
+        , m_done(done)
+        , m_thread([this] { run(); })
+    { }
+
+    ~NodeProber()
+    {
+        stop();
+        m_thread.join();
+    }
+
+    // Asks every prober to stop first, so that joining them all takes one probe's tenth of a
+    // second, not one per node.
+    void stop()
+    {
+        {
+            std::lock_guard<std::mutex> locker(m_mutex);
+            m_stopping = true;
+        }
+        m_cancelled.store(true, std::memory_order_relaxed);
+        m_wake.notify_one();
+    }
+
+    void probe(int timeoutMs)
+    {
+        {
+            std::lock_guard<std::mutex> locker(m_mutex);
+            if (m_requested || m_running)
+                return;
+            m_requested = true;
+            m_timeoutMs = timeoutMs;
+        }
+        m_wake.notify_one();
+    }
+
+private:
+    void run()
+    {
+        std::unique_lock<std::mutex> locker(m_mutex);
+        for (;;) {
+            m_wake.wait(locker, [this] { return m_stopping || m_requested; });
+            if (m_stopping)
+                return;
+            m_requested = false;
+            m_running = true;
+            const int timeoutMs = m_timeoutMs;
+            locker.unlock();
+            const qint64 started = watchdogClockMs();
+            const ProbeResult result
+                = m_probe.run(m_node->settings(), m_cluster->settings(), timeoutMs, &m_cancelled);
+            if (!m_cancelled.load(std::memory_order_relaxed))
+                m_done(*m_cluster, *m_node, result, started);
+            locker.lock();
+            m_running = false;
+        }
+    }
+
+    const QSharedPointer<Cluster> m_cluster;
+    Node *const m_node;
+    const Done m_done;
+    NodeProbe m_probe; // used by the prober's thread only
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
+    bool m_stopping = false;
+    bool m_requested = false;
+    bool m_running = false;
+    int m_timeoutMs = 0;
+    std::atomic<bool> m_cancelled {false};
+    std::thread m_thread; // last: starts once everything above exists
+};
 
 // Lives in the health thread; the timers run there. The probes themselves run in a pool, one
 // task per node, so that a node that does not answer delays nobody else's probe.
@@ -33,8 +121,13 @@ class HealthWorker : public QObject
 {
     Q_OBJECT
 public:
-    HealthWorker() { m_pool.setMaxThreadCount(MaximumProbeThreads); }
-    ~HealthWorker() override { m_pool.waitForDone(); }
+    HealthWorker() = default;
+    ~HealthWorker() override
+    {
+        for (const auto &[node, prober] : m_probers)
+            prober->stop();
+        m_probers.clear(); // joins them
+    }
 
     // From any thread. The clusters are handed over under a mutex, not captured in a queued
     // functor: ThreadSanitizer cannot see the locking of Qt's own event queue, but sees this.
@@ -93,21 +186,10 @@ public:
             Node *node = &cluster->node(i);
             if (node->isRemoved() || node->state() == NodeState::OfflineByHand)
                 continue;
-            std::shared_ptr<NodeProbe> &probe = m_probes[node];
-            if (!probe)
-                probe = std::make_shared<NodeProbe>();
-            if (!probe->busy.testAndSetAcquire(0, 1))
-                continue;
-            m_pool.start([cluster, node, probe, timeoutMs] {
-                const qint64 started = watchdogClockMs();
-                const ProbeResult result
-                    = probe->run(node->settings(), cluster->settings(), timeoutMs);
-                if (result.ok)
-                    node->setAnsweredAt(started);
-                apply(*node, result);
-                cluster->reconcile();
-                probe->busy.storeRelease(0);
-            });
+            std::unique_ptr<NodeProber> &prober = m_probers[node];
+            if (!prober)
+                prober = std::make_unique<NodeProber>(cluster, node, &HealthWorker::probed);
+            prober->probe(timeoutMs);
         }
     }
 
@@ -122,6 +204,16 @@ private:
         const int statementMs = settings.queryTimeoutMs > 0 ? settings.queryTimeoutMs : 5000;
         return qBound(MinimumProbeTimeoutMs, qMax(settings.healthIntervalMs, statementMs),
                       MaximumProbeTimeoutMs);
+    }
+
+    // In the node's prober thread.
+    static void probed(Cluster &cluster, Node &node, const ProbeResult &result,
+                       qint64 startedClockMs)
+    {
+        if (result.ok)
+            node.setAnsweredAt(startedClockMs);
+        apply(node, result);
+        cluster.reconcile();
     }
 
     static void apply(Node &node, const ProbeResult &result)
@@ -183,8 +275,7 @@ private:
     QList<QSharedPointer<Cluster>> m_clusters;
     QMutex m_requestsMutex;
     QList<Request> m_requests;
-    QHash<const Node *, std::shared_ptr<NodeProbe>> m_probes;
-    QThreadPool m_pool;
+    std::unordered_map<const Node *, std::unique_ptr<NodeProber>> m_probers;
     QTimer *m_statusTimer = nullptr;
 };
 

@@ -28,31 +28,34 @@ constexpr char ProbeSql[]
       "CASE WHEN pg_is_in_recovery() THEN 0 "
       "ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END";
 
-// Waits until the socket is ready for `events` or the deadline passes.
-bool waitFor(PGconn *connection, short events, const QDeadlineTimer &deadline)
-{
-    const int socket = PQsocket(connection);
-    if (socket < 0)
-        return false;
-    for (;;) {
-        const qint64 remaining = deadline.remainingTime();
-        if (remaining <= 0)
-            return false;
-        pollfd descriptor {socket, events, 0};
-        const int ready = ::poll(&descriptor, 1, int(qMin<qint64>(remaining, 1000)));
-        if (ready > 0)
-            return true;
-        if (ready < 0 && errno != EINTR)
-            return false;
-    }
-}
-
 QString pqMessage(PGconn *connection)
 {
     return QString::fromUtf8(PQerrorMessage(connection)).simplified();
 }
 
 } // namespace
+
+// Waits until the socket is ready for `events`, the deadline passes or the probe is cancelled.
+bool NodeProbe::waitFor(short events, qint64 deadlineMs) const
+{
+    const int socket = PQsocket(m_connection);
+    if (socket < 0)
+        return false;
+    const QDeadlineTimer deadline(deadlineMs);
+    for (;;) {
+        if (m_cancelled && m_cancelled->load(std::memory_order_relaxed))
+            return false;
+        const qint64 remaining = deadline.remainingTime();
+        if (remaining <= 0)
+            return false;
+        pollfd descriptor {socket, events, 0};
+        const int ready = ::poll(&descriptor, 1, int(qMin<qint64>(remaining, 100)));
+        if (ready > 0)
+            return true;
+        if (ready < 0 && errno != EINTR)
+            return false;
+    }
+}
 
 NodeProbe::~NodeProbe()
 {
@@ -114,7 +117,8 @@ bool NodeProbe::connect(const NodeSettings &node, const ClusterSettings &cluster
             close();
             return false;
         }
-        if (!waitFor(m_connection, status == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline)) {
+        if (!waitFor(status == PGRES_POLLING_READING ? POLLIN : POLLOUT,
+                     deadline.remainingTime())) {
             *error = u"no answer within %1 ms while connecting"_s.arg(deadlineMs);
             close();
             return false;
@@ -125,8 +129,10 @@ bool NodeProbe::connect(const NodeSettings &node, const ClusterSettings &cluster
     return true;
 }
 
-ProbeResult NodeProbe::run(const NodeSettings &node, const ClusterSettings &cluster, int timeoutMs)
+ProbeResult NodeProbe::run(const NodeSettings &node, const ClusterSettings &cluster, int timeoutMs,
+                           const std::atomic<bool> *cancelled)
 {
+    m_cancelled = cancelled;
     ProbeResult result;
     if (m_connection && PQstatus(m_connection) != CONNECTION_OK)
         close();
@@ -148,13 +154,13 @@ ProbeResult NodeProbe::run(const NodeSettings &node, const ClusterSettings &clus
             break;
         if (flushed < 0)
             return fail(pqMessage(m_connection));
-        if (!waitFor(m_connection, POLLOUT, deadline))
+        if (!waitFor(POLLOUT, deadline.remainingTime()))
             return fail(u"no answer within %1 ms"_s.arg(timeoutMs));
     }
     bool gotRow = false;
     for (;;) {
         while (PQisBusy(m_connection)) {
-            if (!waitFor(m_connection, POLLIN, deadline))
+            if (!waitFor(POLLIN, deadline.remainingTime()))
                 return fail(u"no answer within %1 ms"_s.arg(timeoutMs));
             if (!PQconsumeInput(m_connection))
                 return fail(pqMessage(m_connection));

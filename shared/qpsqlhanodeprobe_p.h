@@ -12,7 +12,7 @@
 
 #include "qpsqlhaconnectoptions_p.h"
 
-#include <QtCore/qatomic.h>
+#include <atomic>
 
 typedef struct pg_conn PGconn;
 
@@ -31,7 +31,8 @@ struct ProbeResult
 // The health checker's own connection to one node, kept between probes. A probe never waits
 // longer than its timeout, whatever the node does: libpq is driven without blocking (connect
 // and query), so a frozen server or a black-holed address costs one timeout, not a hang.
-// One probe at a time per object: `busy` is claimed by whoever starts one.
+// One probe at a time per object. `cancelled`, when set by another thread, ends a probe within
+// a tenth of a second (the process is shutting down).
 class QPSQLHA_EXPORT NodeProbe
 {
     Q_DISABLE_COPY_MOVE(NodeProbe)
@@ -39,16 +40,17 @@ public:
     NodeProbe() = default;
     ~NodeProbe();
 
-    ProbeResult run(const NodeSettings &node, const ClusterSettings &cluster, int timeoutMs);
-
-    QAtomicInt busy {0};
+    ProbeResult run(const NodeSettings &node, const ClusterSettings &cluster, int timeoutMs,
+                    const std::atomic<bool> *cancelled = nullptr);
 
 private:
     bool connect(const NodeSettings &node, const ClusterSettings &cluster, qint64 deadline,
                  QString *error);
+    bool waitFor(short events, qint64 deadlineMs) const;
     void close();
 
     PGconn *m_connection = nullptr;
+    const std::atomic<bool> *m_cancelled = nullptr;
 };
 
 } // namespace QPsqlHa
