@@ -403,9 +403,11 @@ bool parseConnectionParameters(const ConnectionParameters &parameters, ClusterSe
         }
     }
 
-    for (const auto &[address, weight] : std::as_const(settings->weights)) {
+    for (const std::pair<QString, int> &entry : std::as_const(settings->weights)) {
+        // Not a structured binding: lambdas may capture those only from C++20 on (clang says so).
+        const QString &address = entry.first;
         auto node = std::find_if(settings->nodes.begin() + 1, settings->nodes.end(),
-                                 [&](const NodeSettings &n) {
+                                 [&address](const NodeSettings &n) {
                                      return n.address().compare(address, Qt::CaseInsensitive) == 0;
                                  });
         if (node == settings->nodes.end()) {
@@ -413,7 +415,7 @@ bool parseConnectionParameters(const ConnectionParameters &parameters, ClusterSe
                 = invalidValue(u"QPSQLHA_WEIGHTS"_s, address, u"not one of the readers"_s);
             return false;
         }
-        node->weight = weight;
+        node->weight = entry.second;
     }
 
     if (settings->name.isEmpty())
