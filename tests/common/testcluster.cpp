@@ -5,8 +5,8 @@
 
 #include <QtCore/qcoreapplication.h>
 #include <QtCore/qdeadlinetimer.h>
-#include <QtCore/qdir.h>
 #include <QtCore/qdebug.h>
+#include <QtCore/qdir.h>
 #include <QtCore/qfile.h>
 #include <QtCore/qfileinfo.h>
 #include <QtCore/qhash.h>
@@ -96,8 +96,8 @@ std::unique_ptr<TestCluster> TestCluster::startPrivate()
     // Beside the shared cluster's state directory, so that a crashed run's leftovers are found
     // and cleaned like the fixture's.
     const QString shared = qEnvironmentVariable("QPSQLHA_TEST_CLUSTER_ENV");
-    const QString stateDir = QFileInfo(shared).absolutePath() + QStringLiteral("-private-%1")
-                                 .arg(QCoreApplication::applicationPid());
+    const QString stateDir = QFileInfo(shared).absolutePath()
+        + QStringLiteral("-private-%1").arg(QCoreApplication::applicationPid());
     QProcess process;
     process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
     if (!script.isEmpty()) {
@@ -105,7 +105,8 @@ std::unique_ptr<TestCluster> TestCluster::startPrivate()
         if (!process.waitForFinished(ScriptTimeoutMs) || process.exitCode() != 0)
             qWarning().noquote() << "TestCluster: could not start a private cluster in" << stateDir;
     }
-    std::unique_ptr<TestCluster> cluster(new TestCluster(stateDir + QStringLiteral("/cluster.env")));
+    std::unique_ptr<TestCluster> cluster(
+        new TestCluster(stateDir + QStringLiteral("/cluster.env")));
     cluster->m_ownsCluster = true;
     if (script.isEmpty())
         cluster->m_error = QStringLiteral("QPSQLHA_CLUSTER_SCRIPT is not set");

@@ -5,8 +5,8 @@
 #define QPSQLHA_TESTCLUSTER_H
 
 #include <QtCore/qstring.h>
-#include <memory>
 #include <QtSql/qsqldatabase.h>
+#include <memory>
 
 namespace QPsqlHaTest {
 

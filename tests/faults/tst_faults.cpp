@@ -575,9 +575,9 @@ void tst_Faults::readerPromotedWhilePrimaryGone()
     if (waitUntil([&] { return load.acknowledgedSince(promotedAt) > 0; }, 10000) < 0) {
         load.stop();
         const QList<FaultFailure> failures = load.writeFailures();
-        QFAIL(qPrintable(u"writes still fail 10 s after the promotion: "_s
-                         + (failures.isEmpty() ? u"no write failed"_s
-                                               : failures.last().error.simplified())));
+        QFAIL(qPrintable(
+            u"writes still fail 10 s after the promotion: "_s
+            + (failures.isEmpty() ? u"no write failed"_s : failures.last().error.simplified())));
     }
     const qint64 firstWrite = load.firstAcknowledgedSince(promotedAt);
     qInfo().noquote() << u"first write on the promoted node %1 s after the promotion, %2 s after "

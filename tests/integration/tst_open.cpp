@@ -165,7 +165,9 @@ void tst_Open::unknownLibpqOption()
 
 void tst_Open::libpqOptionsReachEveryNode()
 {
-    QSqlDatabase db = haDatabase(u"open"_s, m_cluster, u"application_name='qpsqlha tests';QPSQLHA_READER_AFFINITY=statement"_s);
+    QSqlDatabase db
+        = haDatabase(u"open"_s, m_cluster,
+                     u"application_name='qpsqlha tests';QPSQLHA_READER_AFFINITY=statement"_s);
     QVERIFY2(db.open(), qPrintable(db.lastError().text()));
     QSqlQuery query(db);
     QSet<int> ports;
@@ -353,9 +355,10 @@ void tst_Open::tlsVerifyFullOnEveryNode()
 {
     // libpq options reach every node: each connection is encrypted and its certificate checked
     // against the CA, host name included.
-    QSqlDatabase db = haDatabase(u"open"_s, m_cluster,
-                                 u"sslmode=verify-full;sslrootcert=%1;QPSQLHA_READER_AFFINITY=statement"_s.arg(
-                                     m_test.sslCa()));
+    QSqlDatabase db
+        = haDatabase(u"open"_s, m_cluster,
+                     u"sslmode=verify-full;sslrootcert=%1;QPSQLHA_READER_AFFINITY=statement"_s.arg(
+                         m_test.sslCa()));
     QVERIFY2(db.open(), qPrintable(db.lastError().text()));
     QSqlQuery query(db);
     const QString sql

@@ -151,10 +151,11 @@ void tst_ConnectOptions::readerAffinity()
 {
     ClusterSettings settings;
     QString error;
-    QVERIFY2(parseConnectionParameters(parameters(QString()), &settings, &error), qPrintable(error));
+    QVERIFY2(parseConnectionParameters(parameters(QString()), &settings, &error),
+             qPrintable(error));
     QCOMPARE(settings.affinity, ReaderAffinity::Connection);
-    QVERIFY2(parseConnectionParameters(parameters(u"qpsqlha_reader_affinity=STATEMENT"_s), &settings,
-                                       &error),
+    QVERIFY2(parseConnectionParameters(parameters(u"qpsqlha_reader_affinity=STATEMENT"_s),
+                                       &settings, &error),
              qPrintable(error));
     QCOMPARE(settings.affinity, ReaderAffinity::Statement);
     QVERIFY2(parseConnectionParameters(parameters(u"QPSQLHA_READER_AFFINITY=connection"_s),
