@@ -5,6 +5,8 @@
 
 #include <utility>
 
+#include <optional>
+
 namespace QPsqlHa {
 
 class ReplicationConfigPrivate : public QSharedData
@@ -13,8 +15,9 @@ public:
     QList<NodeConfig> writeNodes;
     QList<NodeConfig> readNodes;
     int healthInterval = 2000;
-    Policy policy = Policy::Random;
-    ReaderAffinity affinity = ReaderAffinity::Connection;
+    // Unset: QPSQLHA_POLICY / QPSQLHA_READER_AFFINITY in the connect options, else the default.
+    std::optional<Policy> policy;
+    std::optional<ReaderAffinity> affinity;
     QStringList writeFunctions;
     QString connectOptions;
 };
@@ -63,7 +66,7 @@ void ReplicationConfig::setPolicy(Policy policy)
 
 Policy ReplicationConfig::policy() const
 {
-    return d->policy;
+    return d->policy.value_or(Policy::Random);
 }
 
 void ReplicationConfig::setReaderAffinity(ReaderAffinity affinity)
@@ -71,9 +74,19 @@ void ReplicationConfig::setReaderAffinity(ReaderAffinity affinity)
     d->affinity = affinity;
 }
 
+bool ReplicationConfig::hasPolicy() const
+{
+    return d->policy.has_value();
+}
+
+bool ReplicationConfig::hasReaderAffinity() const
+{
+    return d->affinity.has_value();
+}
+
 ReaderAffinity ReplicationConfig::readerAffinity() const
 {
-    return d->affinity;
+    return d->affinity.value_or(ReaderAffinity::Connection);
 }
 
 void ReplicationConfig::setWriteFunctions(const QStringList &names)

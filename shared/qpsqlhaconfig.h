@@ -79,6 +79,9 @@ public:
     Policy policy() const;
     void setReaderAffinity(ReaderAffinity affinity); // default ReaderAffinity::Connection
     ReaderAffinity readerAffinity() const;
+    // Whether the setters were called: if not, the connect options (or the defaults) decide.
+    bool hasPolicy() const;
+    bool hasReaderAffinity() const;
     void setWriteFunctions(const QStringList &names); // QPSQLHA_WRITE_FUNCTIONS
     QStringList writeFunctions() const;
     // Further libpq keywords for every node, `key=value;key=value` (e.g. connect_timeout=3).

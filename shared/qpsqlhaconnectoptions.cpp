@@ -467,8 +467,12 @@ bool clusterSettingsFromConfig(const QString &name, const ReplicationConfig &con
     }
     settings->name = name;
     settings->healthIntervalMs = config.healthInterval();
-    settings->policy = config.policy();
-    settings->affinity = config.readerAffinity();
+    // The setters win over QPSQLHA_POLICY / QPSQLHA_READER_AFFINITY in setConnectOptions(), but
+    // only when they were called: an unset one must not put its default over the option.
+    if (config.hasPolicy())
+        settings->policy = config.policy();
+    if (config.hasReaderAffinity())
+        settings->affinity = config.readerAffinity();
     settings->debug = debug;
     settings->nodes.clear();
 

@@ -162,6 +162,21 @@ void tst_ConnectOptions::readerAffinity()
                                        &settings, &error),
              qPrintable(error));
     QCOMPARE(settings.affinity, ReaderAffinity::Connection);
+
+    // Through the C++ API: the options count unless a setter was called, which then wins.
+    ReplicationConfig config;
+    config.appendWriteNodeConfig({u"w"_s, 9000, u"u"_s, secret, QString(), u"db"_s, false});
+    config.setConnectOptions(u"QPSQLHA_READER_AFFINITY=statement;QPSQLHA_POLICY=least_busy"_s);
+    QVERIFY2(clusterSettingsFromConfig(u"affinity"_s, config, false, &settings, &error),
+             qPrintable(error));
+    QCOMPARE(settings.affinity, ReaderAffinity::Statement);
+    QCOMPARE(settings.policy, Policy::LeastBusy);
+    config.setReaderAffinity(ReaderAffinity::Connection);
+    config.setPolicy(Policy::RoundRobin);
+    QVERIFY2(clusterSettingsFromConfig(u"affinity"_s, config, false, &settings, &error),
+             qPrintable(error));
+    QCOMPARE(settings.affinity, ReaderAffinity::Connection);
+    QCOMPARE(settings.policy, Policy::RoundRobin);
 }
 
 void tst_ConnectOptions::queryTimeout_data()
