@@ -225,6 +225,7 @@ bool QPsqlHaResult::reset(const QString &query)
         m_classifiedBy = nullptr;
     m_sql = query;
     m_isPrepared = false;
+    m_inputsBound = 0;
     return runStatement(Session::Purpose::Execute);
 }
 
@@ -238,10 +239,40 @@ bool QPsqlHaResult::prepare(const QString &query)
         m_classifiedBy = nullptr;
     m_sql = query;
     m_isPrepared = true;
+    m_inputsBound = 0;
     for (NodeQuery &slot : m_nodes)
         slot = NodeQuery();
     m_previous = -1; // its query is gone with the others
     return runStatement(Session::Purpose::Prepare);
+}
+
+// QSqlResult::bindValue() spells the position as a placeholder name (a formatted string) and
+// looks the name up in a hash on every call: more work than routing the statement. Once a
+// position was bound as an input, that entry exists and the value is all that changes, so
+// binding it again only replaces the value. Everything that clears the bindings (prepare(),
+// exec(QString), a named binding) starts over on the full path.
+void QPsqlHaResult::bindValue(int index, const QVariant &value, QSql::ParamType type)
+{
+    const quint64 position = index >= 0 && index < 64 ? quint64(1) << index : 0;
+    QList<QVariant> &values = boundValues();
+    if (type == QSql::In && (m_inputsBound & position) && index < values.size()) {
+        values[index] = value;
+        return;
+    }
+    QSqlResult::bindValue(index, value, type);
+    if (type == QSql::In)
+        m_inputsBound |= position;
+    else
+        m_inputsBound &= ~position;
+}
+
+void QPsqlHaResult::bindValue(const QString &placeholder, const QVariant &value,
+                              QSql::ParamType type)
+{
+    // Makes the binding syntax named: positions go the full way again (which makes it
+    // positional).
+    m_inputsBound = 0;
+    QSqlResult::bindValue(placeholder, value, type);
 }
 
 bool QPsqlHaResult::exec()

@@ -35,6 +35,9 @@ protected:
     bool reset(const QString &query) override;
     bool prepare(const QString &query) override;
     bool exec() override;
+    void bindValue(int index, const QVariant &value, QSql::ParamType type) override;
+    void bindValue(const QString &placeholder, const QVariant &value,
+                   QSql::ParamType type) override;
 
     QVariant data(int field) override;
     bool isNull(int field) override;
@@ -88,6 +91,9 @@ private:
     // builds one only when something failed.
     QSqlError m_error;
     bool m_isPrepared = false;
+    // Positions (below 64) bound as inputs, by position, since the statement was prepared or
+    // run: binding one of them again only replaces its value (see bindValue()).
+    quint64 m_inputsBound = 0;
     QPsqlHa::Session::Purpose m_purpose = QPsqlHa::Session::Purpose::Execute;
     int m_current = -1; // the node whose query holds the current result
     // The node whose query held the previous result and was not finished yet: QPSQL cleans up

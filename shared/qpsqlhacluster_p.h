@@ -70,7 +70,12 @@ public:
     int assignReader() const noexcept;
 
     // Connections (sessions) using the cluster: the health checker idles without any.
-    void attachSession() { m_sessions.ref(); }
+    // Returns the counter stripe the new session writes to (see StripedCounter): given in turn.
+    int attachSession()
+    {
+        m_sessions.ref();
+        return m_nextStripe.fetchAndAddRelaxed(1);
+    }
     void detachSession() { m_sessions.deref(); }
     int sessionCount() const { return m_sessions.loadRelaxed(); }
 
@@ -100,6 +105,7 @@ private:
     mutable QAtomicInteger<quint32> m_turn {0};
     mutable QAtomicInteger<quint32> m_assignTurn {0};
     QAtomicInt m_sessions {0};
+    QAtomicInt m_nextStripe {0};
     QAtomicInt m_debug {0};
 };
 

@@ -11,6 +11,7 @@
 //
 
 #include "qpsqlhaconnectoptions_p.h"
+#include "qpsqlhastripedcounter_p.h"
 
 #include <QtCore/qatomic.h>
 #include <QtCore/qdatetime.h>
@@ -23,6 +24,10 @@ QPSQLHA_EXPORT const char *nodeStateName(NodeState state);
 // One node's shared state. Read on every statement by every thread of the process, so the hot
 // fields are atomics; only the last error text takes a lock, and only when it is written or
 // shown. Every change of state goes through the methods here.
+//
+// What statements read (state, epoch, WAL position) shares no cache line with what they write
+// (the counters, striped per connection: see StripedCounter), so that counting on one core does
+// not make the next statement on another core wait for the line.
 class QPSQLHA_EXPORT Node
 {
     Q_DISABLE_COPY_MOVE(Node)
@@ -59,17 +64,18 @@ public:
     // Operator: OfflineByHand, or back to Online. Returns whether the state changed.
     bool setOfflineByHand(bool offline);
 
-    void countQuery() { m_queries.fetchAndAddRelaxed(1); }
+    // `stripe`: the counting connection's (Session::counterStripe()).
+    void countQuery(int stripe) { m_queries.add(stripe, 1); }
     void countError() { m_errors.fetchAndAddRelaxed(1); }
     void countRetry() { m_retries.fetchAndAddRelaxed(1); }
-    quint64 queries() const { return m_queries.loadRelaxed(); }
+    quint64 queries() const { return m_queries.total(); }
     quint64 errors() const { return m_errors.loadRelaxed(); }
     quint64 retries() const { return m_retries.loadRelaxed(); }
 
     // Statements running on the node in this process (QPSQLHA_POLICY=least_busy).
-    void statementStarted() { m_inFlight.fetchAndAddRelaxed(1); }
-    void statementFinished() { m_inFlight.fetchAndAddRelaxed(-1); }
-    int inFlight() const { return m_inFlight.loadRelaxed(); }
+    void statementStarted(int stripe) { m_inFlight.add(stripe, 1); }
+    void statementFinished(int stripe) { m_inFlight.add(stripe, -1); }
+    int inFlight() const { return int(m_inFlight.total()); }
     // Smoothed response time in microseconds (QPSQLHA_POLICY=fastest); 0 until measured.
     void recordResponseTime(qint64 microseconds);
     qint64 responseTimeUs() const { return m_responseUs.loadRelaxed(); }
@@ -102,21 +108,27 @@ private:
     const QString m_cluster;
     const NodeSettings m_settings;
     const QString m_address;
-    QAtomicInteger<quint8> m_state {quint8(NodeState::Online)};
+
+    // Read by every statement; written when the node changes and by the health checker.
+    alignas(CacheLineSize) QAtomicInteger<quint8> m_state {quint8(NodeState::Online)};
     QAtomicInteger<quint8> m_role;
     QAtomicInteger<quint8> m_removed {0};
-    QAtomicInt m_inFlight {0};
-    QAtomicInteger<qint64> m_responseUs {0};
-    QAtomicInteger<quint64> m_walPosition {0};
+    QAtomicInteger<quint32> m_epoch {0};
     QAtomicInteger<quint32> m_timeline {0};
+    QAtomicInteger<quint64> m_walPosition {0};
     QAtomicInteger<qint64> m_lagBytes {-1};
     QAtomicInteger<qint64> m_lagMs {-1};
     QAtomicInteger<qint64> m_answeredAtMs {0};
-    QAtomicInteger<quint32> m_epoch {0};
-    QAtomicInteger<quint64> m_queries {0};
-    QAtomicInteger<quint64> m_errors {0};
-    QAtomicInteger<quint64> m_retries {0};
     QAtomicInteger<qint64> m_lastChangeMs;
+
+    // Written by every statement.
+    StripedCounter<quint64> m_queries;
+    StripedCounter<qint64> m_inFlight;
+
+    // Written when a statement fails, and (QPSQLHA_POLICY=fastest) after every statement.
+    alignas(CacheLineSize) QAtomicInteger<quint64> m_errors {0};
+    QAtomicInteger<quint64> m_retries {0};
+    QAtomicInteger<qint64> m_responseUs {0};
     mutable QMutex m_lastErrorMutex;
     QString m_lastError;
 };

@@ -57,7 +57,7 @@ Session::Session(const QSharedPointer<Cluster> &cluster, bool logQueries)
 {
     if (m_queryTimeoutMs > 0)
         m_watch = std::make_unique<WatchSlot>();
-    m_cluster->attachSession();
+    m_counterStripe = m_cluster->attachSession();
 }
 
 Session::~Session()
@@ -455,7 +455,7 @@ bool Session::execute(const Classification &classification, QStringView sql,
                 continue;
             }
             if (purpose == Purpose::Execute) {
-                state.countQuery();
+                state.countQuery(m_counterStripe);
                 logStatement(reader, sql);
             }
             if (!m_cluster->isReadable(reader))
@@ -508,7 +508,7 @@ bool Session::runAttempt(int node, StatementAttempt &attempt,
                          const QSharedPointer<QSqlDriver> &driver, QSqlError *error)
 {
     Node &state = m_cluster->node(node);
-    state.statementStarted();
+    state.statementStarted(m_counterStripe);
     bool ok;
     if (m_cluster->settings().policy == Policy::Fastest) {
         // Timed only when the policy needs it: a clock read is not free on every statement.
@@ -519,7 +519,7 @@ bool Session::runAttempt(int node, StatementAttempt &attempt,
     } else {
         ok = attempt.run(node, driver, error);
     }
-    state.statementFinished();
+    state.statementFinished(m_counterStripe);
     return ok;
 }
 
@@ -533,7 +533,7 @@ bool Session::runOnPrimary(const Classification &classification, QStringView sql
     if (!driver)
         return false;
     if (purpose == Purpose::Execute) {
-        primary.countQuery();
+        primary.countQuery(m_counterStripe);
         logStatement(target, sql);
     }
     // Settings changed inside a transaction count from its COMMIT, which an aborted transaction

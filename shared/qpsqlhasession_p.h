@@ -205,6 +205,7 @@ private:
     SessionState m_state;
     ConnectedHandler m_primaryConnected;
     int m_queryTimeoutMs = 0;
+    int m_counterStripe = 0; // where this connection counts its statements on every node
     std::unique_ptr<WatchSlot> m_watch; // null without a query timeout
     NodeMask m_timedOut = 0; // nodes whose call the watchdog cut off, not yet settled
 };

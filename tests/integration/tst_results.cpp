@@ -265,6 +265,7 @@ private slots:
     void preparedBindings_data();
     void preparedBindings();
     void preparedInsertRoundTrip();
+    void rebindingAsQpsqlDoes();
     void driverFeatures();
     void driverMetadata();
     void tableModelRoundTrip();
@@ -1026,6 +1027,92 @@ void tst_Results::preparedBindings()
     QVERIFY(plain.exec());
     COMPARE_STATE(ha, plain, u"named, exec without reading the previous result"_s);
     COMPARE_WALK(ha, plain, u"named, last round"_s);
+}
+
+// Binding a position again takes a short cut in QPSQLHA (only the value is replaced once the
+// position was bound as an input): every way of binding, mixed, must leave what QPSQL leaves.
+void tst_Results::rebindingAsQpsqlDoes()
+{
+    QSqlQuery ha(m_ha);
+    QSqlQuery plain(m_direct);
+    auto both = [&](auto &&step) {
+        step(ha);
+        step(plain);
+    };
+    auto compare = [&](const QString &step, bool ran) {
+        QCOMPARE(ha.boundValues(), plain.boundValues());
+        for (int i = 0; i < plain.boundValues().size(); ++i)
+            QCOMPARE(ha.boundValue(i), plain.boundValue(i));
+        if (!ran)
+            return;
+        QVERIFY2(ha.exec(), qPrintable(step + u": "_s + ha.lastError().text()));
+        QVERIFY2(plain.exec(), qPrintable(step + u": "_s + plain.lastError().text()));
+        QCOMPARE(ha.executedQuery(), plain.executedQuery());
+        COMPARE_WALK(ha, plain, step);
+    };
+    const QString three = u"SELECT ?::int AS a, ?::text AS b, ?::int AS c"_s;
+
+    both([&](QSqlQuery &q) { QVERIFY(q.prepare(three)); });
+    both([](QSqlQuery &q) {
+        q.bindValue(0, 1);
+        q.bindValue(1, u"one"_s);
+        q.bindValue(2, 10);
+    });
+    compare(u"first binding"_s, true);
+    both([](QSqlQuery &q) {
+        q.bindValue(2, 30); // out of order, then the rest
+        q.bindValue(0, 3);
+        q.bindValue(1, u"three"_s);
+    });
+    compare(u"bound again"_s, true);
+    both([](QSqlQuery &q) {
+        q.addBindValue(4);
+        q.addBindValue(u"four"_s);
+        q.addBindValue(QVariant(QMetaType::fromType<int>())); // null
+    });
+    compare(u"addBindValue"_s, true);
+    both([](QSqlQuery &q) {
+        q.bindValue(1, u"five"_s, QSql::InOut); // another type: the full path, both ways
+        q.bindValue(0, 5);
+        q.bindValue(2, 50);
+        q.bindValue(1, u"five"_s, QSql::In);
+    });
+    compare(u"type changed and back"_s, true);
+
+    // A named binding in between makes the syntax named; positions go back to positional.
+    both([](QSqlQuery &q) {
+        q.bindValue(u":x"_s, 99);
+        q.bindValue(0, 6);
+        q.bindValue(1, u"six"_s);
+        q.bindValue(2, 60);
+    });
+    compare(u"after a named binding"_s, false);
+    QCOMPARE(ha.boundValue(u":x"_s), plain.boundValue(u":x"_s));
+
+    // Another statement: fewer placeholders, values start over.
+    both([](QSqlQuery &q) { QVERIFY(q.prepare(u"SELECT ?::int + 1 AS a"_s)); });
+    compare(u"prepared again"_s, false);
+    both([](QSqlQuery &q) { q.bindValue(0, 7); });
+    compare(u"one placeholder"_s, true);
+    both([](QSqlQuery &q) { q.bindValue(0, 8); });
+    compare(u"one placeholder again"_s, true);
+
+    // exec(QString) clears the bindings; binding and preparing work as before afterwards.
+    both([](QSqlQuery &q) { QVERIFY(q.exec(u"SELECT 1"_s)); });
+    compare(u"after exec(QString)"_s, false);
+    both([&](QSqlQuery &q) {
+        QVERIFY(q.prepare(three));
+        q.bindValue(0, 9);
+        q.bindValue(1, u"nine"_s);
+        q.bindValue(2, 90);
+    });
+    compare(u"prepared after exec(QString)"_s, true);
+    both([](QSqlQuery &q) {
+        q.bindValue(0, 10);
+        q.bindValue(1, u"ten"_s);
+        q.bindValue(2, 100);
+    });
+    compare(u"and bound again"_s, true);
 }
 
 void tst_Results::preparedInsertRoundTrip()

@@ -9,7 +9,10 @@
 #include <qpsqlhacluster_p.h>
 
 #include <QtCore/qhash.h>
+
 #include <QtTest/qtest.h>
+#include <thread>
+#include <vector>
 
 using namespace QPsqlHa;
 using namespace Qt::StringLiterals;
@@ -60,6 +63,7 @@ private slots:
     void readYourWritesNeedsReplayedWal();
     void noLagFigureWithoutAnAnswer();
     void readersAddedAndRemoved();
+    void countersAddUpOverStripes();
 };
 
 void tst_ClusterState::readersOnlyNeverThePrimary()
@@ -78,15 +82,15 @@ void tst_ClusterState::readersOnlyNeverThePrimary()
 void tst_ClusterState::leastBusyAvoidsTheBusyReader()
 {
     Cluster cluster(settingsWith(u"QPSQLHA_POLICY=least_busy"_s));
-    cluster.node(1).statementStarted();
+    cluster.node(1).statementStarted(0);
     for (int i = 0; i < 100; ++i)
         QCOMPARE(cluster.pickReader(0), 2);
-    cluster.node(2).statementStarted();
-    cluster.node(2).statementStarted();
+    cluster.node(2).statementStarted(1); // two connections, counting on their own stripes
+    cluster.node(2).statementStarted(2);
     for (int i = 0; i < 100; ++i)
         QCOMPARE(cluster.pickReader(0), 1);
     // All equal: ties are broken at random, both get reads.
-    cluster.node(1).statementStarted();
+    cluster.node(1).statementStarted(0);
     const QHash<int, int> counts = picks(cluster, 1000);
     QVERIFY(counts.value(1) > 300 && counts.value(2) > 300);
 }
@@ -292,6 +296,41 @@ void tst_ClusterState::readersAddedAndRemoved()
     QCOMPARE(picks(cluster, 1000).value(1), 0);
     // Gone for good, but the address can come back as a new node.
     QCOMPARE(cluster.addReader(u"10.0.0.2:5432"_s, &error), 4);
+}
+
+void tst_ClusterState::countersAddUpOverStripes()
+{
+    // Each connection counts on a stripe of its own; the node's figures are the sums, whatever
+    // the stripe numbers (more connections than stripes share them).
+    Cluster cluster(settingsWith(QString()));
+    Node &node = cluster.node(1);
+    for (int stripe = 0; stripe < 21; ++stripe)
+        node.countQuery(stripe);
+    QCOMPARE(node.queries(), quint64(21));
+    node.statementStarted(3);
+    node.statementStarted(12);
+    QCOMPARE(node.inFlight(), 2);
+    node.statementFinished(3);
+    QCOMPARE(node.inFlight(), 1);
+
+    // Concurrent writers, some sharing a stripe: nothing is lost.
+    constexpr int Threads = 12;
+    constexpr int PerThread = 20000;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < Threads; ++t) {
+        threads.emplace_back([&node, t] {
+            for (int i = 0; i < PerThread; ++i) {
+                node.statementStarted(t);
+                node.countQuery(t);
+                node.statementFinished(t);
+            }
+        });
+    }
+    for (std::thread &thread : threads)
+        thread.join();
+    QCOMPARE(node.queries(), quint64(21 + Threads * PerThread));
+    QCOMPARE(node.inFlight(), 1);
+    QCOMPARE(cluster.node(2).queries(), quint64(0));
 }
 
 QTEST_GUILESS_MAIN(tst_ClusterState)

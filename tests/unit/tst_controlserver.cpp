@@ -121,7 +121,7 @@ void tst_ControlServer::listShowsEveryCluster()
     ControlClient client;
     QVERIFY2(client.connectToProcess(ControlServer::instance().socketPath()),
              qPrintable(client.errorString()));
-    m_cluster->node(1).countQuery();
+    m_cluster->node(1).countQuery(0);
     ProcessStatus process;
     QVERIFY2(client.list(&process), qPrintable(client.errorString()));
     QCOMPARE(process.pid, qint64(::getpid()));
@@ -265,7 +265,7 @@ void tst_ControlServer::subscribePushesStateChangesAndCounters()
 
     // Counters come at most once a second, and only when they moved.
     snapshots.clear();
-    m_cluster->node(0).countQuery();
+    m_cluster->node(0).countQuery(0);
     QTRY_VERIFY_WITH_TIMEOUT(snapshots.size() >= 1, 3000);
     const int received = snapshots.size();
     QTest::qWait(2500);
