@@ -64,7 +64,7 @@ public:
     // Operator: OfflineByHand, or back to Online. Returns whether the state changed.
     bool setOfflineByHand(bool offline);
 
-    // `stripe`: the counting connection's (Session::counterStripe()).
+    // `stripe`: the counting connection's, from Cluster::attachSession().
     void countQuery(int stripe) { m_queries.add(stripe, 1); }
     void countError() { m_errors.fetchAndAddRelaxed(1); }
     void countRetry() { m_retries.fetchAndAddRelaxed(1); }

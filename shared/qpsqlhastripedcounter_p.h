@@ -23,9 +23,9 @@ constexpr int CacheLineSize = 64;
 // else lives there (a node's state, read on every statement): on a few busy cores that costs
 // more than the rest of the routing. Here each writer adds to one of several stripes, each on
 // its own cache line, and a reader (status, the least_busy policy) sums them. Connections are
-// given stripes in turn (see Session), so a stripe has one writer as long as there are no more
-// connections than stripes, and a few otherwise; a sum taken while writers run is as exact as
-// one atomic read would be.
+// given stripes in turn (Cluster::attachSession()), so a stripe has one writer as long as there
+// are no more connections than stripes, and a few otherwise; a sum taken while writers run is
+// as exact as one atomic read would be.
 template<typename T> class StripedCounter
 {
     Q_DISABLE_COPY_MOVE(StripedCounter)
