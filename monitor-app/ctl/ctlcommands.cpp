@@ -132,25 +132,6 @@ int runList(const Options &options)
 
 namespace {
 
-// Reaches the processes for a command that changes something. Returns false, with the reason
-// printed, when there is nothing to change anything in.
-bool reachForChange(const Options &options, std::vector<ReachedProcess> *reached)
-{
-    switch (reachProcesses(options, reached)) {
-    case Reach::Some:
-        return true;
-    case Reach::NoProcess:
-        printError(noProcessHint());
-        return false;
-    case Reach::NoSuchPid:
-        return false;
-    case Reach::NoAnswer:
-        printError(u"no process answered; nothing changed"_s);
-        return false;
-    }
-    return false;
-}
-
 // The processes that have options.cluster. When none has, says which clusters exist, so that
 // a typo is obvious, and returns an empty list.
 std::vector<ReachedProcess *> processesWithCluster(const Options &options,
@@ -174,18 +155,42 @@ std::vector<ReachedProcess *> processesWithCluster(const Options &options,
     return withCluster;
 }
 
+// Reaches the processes that have options.cluster, for a command that changes something
+// there. Empty, with the reason printed, when there is nothing to change anything in.
+std::vector<ReachedProcess *> reachCluster(const Options &options,
+                                           std::vector<ReachedProcess> *reached)
+{
+    switch (reachProcesses(options, reached)) {
+    case Reach::Some:
+        return processesWithCluster(options, *reached);
+    case Reach::NoProcess:
+        printError(noProcessHint());
+        break;
+    case Reach::NoSuchPid:
+        break;
+    case Reach::NoAnswer:
+        printError(u"no process answered; nothing changed"_s);
+        break;
+    }
+    return {};
+}
+
+// A node of options.cluster in one process: what a command that changes something acts on.
 struct Target
 {
     ReachedProcess *process;
     QPsqlHa::NodeStatus node;
 };
 
-// The node options.node in each of those processes. When none has it, names the nodes that
-// exist and returns an empty list.
-std::vector<Target> nodeTargets(const Options &options,
-                                const std::vector<ReachedProcess *> &withCluster)
+// Reaches the node options.node in each process that has options.cluster. Empty, with the
+// reason printed, when there is none; the cluster's nodes are named then, so that a typo is
+// obvious.
+std::vector<Target> reachNode(const Options &options, std::vector<ReachedProcess> *reached)
 {
+    const std::vector<ReachedProcess *> withCluster = reachCluster(options, reached);
     std::vector<Target> targets;
+    if (withCluster.empty())
+        return targets;
     QStringList knownNodes;
     for (ReachedProcess *process : withCluster) {
         for (const QPsqlHa::NodeStatus &node :
@@ -203,10 +208,52 @@ std::vector<Target> nodeTargets(const Options &options,
     return targets;
 }
 
+// Reaches each process that has options.cluster, to add the node options.node there. The
+// processes do not list it yet (or one does, and says so when asked to add it), so it is named
+// as given. Empty, with the reason printed, when no process has the cluster.
+std::vector<Target> reachNewNode(const Options &options, std::vector<ReachedProcess> *reached)
+{
+    QPsqlHa::NodeStatus node;
+    node.address = options.node.text;
+    std::vector<Target> targets;
+    for (ReachedProcess *process : reachCluster(options, reached))
+        targets.push_back({process, node});
+    return targets;
+}
+
 QString nodePrefix(const ReachedProcess &process, const QString &cluster, const QString &node)
 {
     return u"%1: cluster %2 node %3: "_s.arg(
         processLabel(process.status.pid, process.status.application), cluster, node);
+}
+
+// What one process answered to a change, printed after the prefix that names process, cluster
+// and node: on standard output if it made the change (or found nothing to change), on standard
+// error if it refused or did not answer.
+struct Answer
+{
+    bool accepted;
+    QString text;
+};
+
+// Sends a change to each target's process in turn and prints each answer. Every process
+// decides for itself (a node may be there already in one and not in another), so a refusal
+// does not stop the others, but any makes the exit status 1.
+template<typename Change>
+int changeEach(const std::vector<Target> &targets, const QString &cluster, Change change)
+{
+    int status = ExitSuccess;
+    for (const Target &target : targets) {
+        const QString prefix = nodePrefix(*target.process, cluster, target.node.address);
+        const Answer answer = change(*target.process->client, target.node);
+        if (answer.accepted) {
+            printLine(prefix + answer.text);
+        } else {
+            printError(prefix + answer.text);
+            status = ExitFailure;
+        }
+    }
+    return status;
 }
 
 // What add-reader reports once the process took the node: it gets no reads until a health
@@ -232,86 +279,48 @@ QString addedLine(const QPsqlHa::ProcessStatus &after, const Options &options)
 int runSetState(const Options &options)
 {
     const bool online = options.command == Command::Online;
-    std::vector<ReachedProcess> reached;
-    if (!reachForChange(options, &reached))
-        return ExitFailure;
-    const std::vector<ReachedProcess *> withCluster = processesWithCluster(options, reached);
-    if (withCluster.empty())
-        return ExitFailure;
-    const std::vector<Target> targets = nodeTargets(options, withCluster);
-    if (targets.empty())
-        return ExitFailure;
-
-    int status = ExitSuccess;
-    for (const Target &target : targets) {
-        ReachedProcess &process = *target.process;
-        const QString prefix = nodePrefix(process, options.cluster, target.node.address);
+    const auto setState = [&](QPsqlHa::ControlClient &client, const QPsqlHa::NodeStatus &node) {
         bool changed = false;
         QPsqlHa::NodeStatus after;
         // The node's own spelling from the listing: the server compares addresses as text.
-        if (!process.client->setNodeOnline(options.cluster, target.node.address, online, &changed,
-                                           &after, options.timeoutMs)) {
-            printError(prefix + u"failed: "_s + process.client->errorString());
-            status = ExitFailure;
-            continue;
+        if (!client.setNodeOnline(options.cluster, node.address, online, &changed, &after,
+                                  options.timeoutMs)) {
+            return Answer {false, u"failed: "_s + client.errorString()};
         }
-        printLine(prefix + stateAfterLine(online, changed, target.node.state, after));
-    }
-    return status;
+        return Answer {true, stateAfterLine(online, changed, node.state, after)};
+    };
+
+    std::vector<ReachedProcess> reached;
+    const std::vector<Target> targets = reachNode(options, &reached);
+    return targets.empty() ? ExitFailure : changeEach(targets, options.cluster, setState);
 }
 
 int runAddReader(const Options &options)
 {
-    std::vector<ReachedProcess> reached;
-    if (!reachForChange(options, &reached))
-        return ExitFailure;
-    const std::vector<ReachedProcess *> withCluster = processesWithCluster(options, reached);
-    if (withCluster.empty())
-        return ExitFailure;
-
-    // Each process decides for itself (the node may be there already in one and not in
-    // another); what each says is printed, and any refusal makes the exit status 1.
-    int status = ExitSuccess;
-    for (ReachedProcess *process : withCluster) {
-        const QString prefix = nodePrefix(*process, options.cluster, options.node.text);
+    const auto addReader = [&](QPsqlHa::ControlClient &client, const QPsqlHa::NodeStatus &node) {
         QPsqlHa::ProcessStatus after;
-        if (!process->client->addReader(options.cluster, options.node.text, &after,
-                                        options.timeoutMs)) {
-            printError(prefix + process->client->errorString());
-            status = ExitFailure;
-            continue;
-        }
-        printLine(prefix + addedLine(after, options));
-    }
-    return status;
+        if (!client.addReader(options.cluster, node.address, &after, options.timeoutMs))
+            return Answer {false, client.errorString()};
+        return Answer {true, addedLine(after, options)};
+    };
+
+    std::vector<ReachedProcess> reached;
+    const std::vector<Target> targets = reachNewNode(options, &reached);
+    return targets.empty() ? ExitFailure : changeEach(targets, options.cluster, addReader);
 }
 
 int runRemoveNode(const Options &options)
 {
-    std::vector<ReachedProcess> reached;
-    if (!reachForChange(options, &reached))
-        return ExitFailure;
-    const std::vector<ReachedProcess *> withCluster = processesWithCluster(options, reached);
-    if (withCluster.empty())
-        return ExitFailure;
-    const std::vector<Target> targets = nodeTargets(options, withCluster);
-    if (targets.empty())
-        return ExitFailure;
-
-    int status = ExitSuccess;
-    for (const Target &target : targets) {
-        ReachedProcess &process = *target.process;
-        const QString prefix = nodePrefix(process, options.cluster, target.node.address);
+    const auto removeNode = [&](QPsqlHa::ControlClient &client, const QPsqlHa::NodeStatus &node) {
         // The process refuses to remove the node taking the writes, and says why.
-        if (!process.client->removeNode(options.cluster, target.node.address, nullptr,
-                                        options.timeoutMs)) {
-            printError(prefix + process.client->errorString());
-            status = ExitFailure;
-            continue;
-        }
-        printLine(prefix + u"removed (statements running on it finish)"_s);
-    }
-    return status;
+        if (!client.removeNode(options.cluster, node.address, nullptr, options.timeoutMs))
+            return Answer {false, client.errorString()};
+        return Answer {true, u"removed (statements running on it finish)"_s};
+    };
+
+    std::vector<ReachedProcess> reached;
+    const std::vector<Target> targets = reachNode(options, &reached);
+    return targets.empty() ? ExitFailure : changeEach(targets, options.cluster, removeNode);
 }
 
 } // namespace QPsqlHaCtl

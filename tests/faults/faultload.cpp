@@ -6,6 +6,7 @@
 #include <hahelpers.h>
 
 #include <QtCore/qset.h>
+#include <QtCore/qthread.h>
 #include <QtSql/qsqlquery.h>
 
 #include <algorithm>
@@ -142,13 +143,12 @@ bool FaultLoad::start(QString *error)
     m_stopped = false;
     m_clock.start();
     for (int i = 0; i < m_options.readers; ++i)
-        m_threads.emplace_back(QThread::create([this, i] { readerLoop(i); }));
+        m_threads.add([this, i] { readerLoop(i); });
     if (m_options.writer)
-        m_threads.emplace_back(QThread::create([this] { writerLoop(); }));
-    for (auto &thread : m_threads)
-        thread->start();
+        m_threads.add([this] { writerLoop(); });
+    m_threads.start();
 
-    const int threads = int(m_threads.size());
+    const int threads = m_threads.size();
     if (waitUntil([&] { return m_ready.loadRelaxed() == threads; }, StartTimeoutMs) < 0) {
         *error = u"only %1 of %2 load threads got going within %3 ms"_s.arg(m_ready.loadRelaxed())
                      .arg(threads)
@@ -172,9 +172,7 @@ void FaultLoad::stop()
     if (m_stopped)
         return;
     m_stop.storeRelaxed(1);
-    for (auto &thread : m_threads)
-        thread->wait();
-    m_threads.clear();
+    m_threads.join();
     m_stopped = true;
 }
 

@@ -5,6 +5,7 @@
 #define QPSQLHA_FAULTLOAD_H
 
 #include <testcluster.h>
+#include <threadgroup.h>
 
 #include <QtCore/qatomic.h>
 #include <QtCore/qelapsedtimer.h>
@@ -13,12 +14,8 @@
 #include <QtCore/qmap.h>
 #include <QtCore/qmutex.h>
 #include <QtCore/qstringlist.h>
-#include <QtCore/qthread.h>
 #include <QtSql/qsqldatabase.h>
 #include <QtSql/qsqlerror.h>
-
-#include <memory>
-#include <vector>
 
 class QSqlQuery;
 
@@ -152,7 +149,7 @@ private:
     QString m_clusterName;
     QString m_connectOptions;
     QElapsedTimer m_clock;
-    std::vector<std::unique_ptr<QThread>> m_threads;
+    ThreadGroup m_threads;
     QAtomicInt m_stop;
     QAtomicInt m_ready;
     QAtomicInteger<qint64> m_nextId {1};

@@ -18,6 +18,7 @@
 
 #include <hahelpers.h>
 #include <testcluster.h>
+#include <threadgroup.h>
 
 #include <QtCore/qthread.h>
 #include <QtSql/qsqlquery.h>
@@ -88,31 +89,6 @@ public:
 
 private:
     std::vector<PGconn *> m_connections;
-};
-
-// Threads of a case's own, started at once and joined by the destructor at the latest.
-class Threads
-{
-public:
-    ~Threads() { join(); }
-    template<typename Function> void add(Function function)
-    {
-        m_threads.emplace_back(QThread::create(std::move(function)));
-    }
-    void start()
-    {
-        for (auto &thread : m_threads)
-            thread->start();
-    }
-    void join()
-    {
-        for (auto &thread : m_threads)
-            thread->wait();
-        m_threads.clear();
-    }
-
-private:
-    std::vector<std::unique_ptr<QThread>> m_threads;
 };
 
 const QString QueryTimeoutOption = u"QPSQLHA_QUERY_TIMEOUT=1000"_s;
@@ -609,7 +585,7 @@ void tst_Faults::connectionChurn48Threads()
     constexpr int DurationMs = 8000;
     QAtomicInt go;
     QAtomicInt opens;
-    Threads threads;
+    ThreadGroup threads;
     for (int t = 0; t < ThreadCount; ++t) {
         threads.add([&, t] {
             while (!go.loadAcquire())
@@ -679,7 +655,7 @@ void tst_Faults::connectionsClosedWhileStatementsRun()
     QAtomicInt closes;
     QAtomicInt wrongNode;
     const int primary = m_test.port(Node::Primary);
-    Threads threads;
+    ThreadGroup threads;
     for (bool onPrimary : {false, true}) {
         threads.add([&, onPrimary] {
             const QString name

@@ -5,15 +5,14 @@
 // reader coming back, the primary down and back, nodes taken offline by hand.
 
 #include <hahelpers.h>
+#include <readload.h>
 #include <testcluster.h>
 
-#include <QtCore/qmutex.h>
 #include <QtCore/qthread.h>
 #include <QtSql/qsqldriver.h>
 #include <QtTest/qtest.h>
 
 #include <memory>
-#include <vector>
 
 using namespace QPsqlHaTest;
 using namespace Qt::StringLiterals;
@@ -21,97 +20,6 @@ using namespace Qt::StringLiterals;
 namespace {
 
 constexpr int HealthIntervalMs = 200;
-
-// Threads reading through their own connections (same cluster) until told to stop.
-class ReadLoad
-{
-public:
-    ReadLoad(const QString &cluster, int threads)
-        : m_cluster(cluster)
-    {
-        for (int i = 0; i < threads; ++i) {
-            m_threads.emplace_back(QThread::create([this, i] { run(i); }));
-            m_threads.back()->start();
-        }
-        // Every worker has opened its connection and read once before the test goes on.
-        waitUntil([this] { return m_ready.loadRelaxed() == int(m_threads.size()); }, 30000);
-    }
-    ~ReadLoad() { stop(); }
-
-    void stop()
-    {
-        m_stop.storeRelaxed(1);
-        for (auto &thread : m_threads)
-            thread->wait();
-    }
-
-    int ok() const { return m_ok.loadRelaxed(); }
-    int failed() const { return m_failed.loadRelaxed(); }
-    int lastPortSeen() const { return m_lastPort.loadRelaxed(); }
-    QString firstError() const
-    {
-        QMutexLocker locker(&m_mutex);
-        return m_firstError;
-    }
-    // Reads served by `port` since the last call.
-    int takeServedBy(int port)
-    {
-        QMutexLocker locker(&m_mutex);
-        return std::exchange(m_perPort[port], 0);
-    }
-
-private:
-    void run(int id)
-    {
-        const QString name = u"load-%1"_s.arg(id);
-        {
-            QSqlDatabase db = haDatabase(name, m_cluster,
-                                         u"QPSQLHA_HEALTH_INTERVAL=%1"_s.arg(HealthIntervalMs));
-            if (!db.open()) {
-                record(-1, db.lastError().text());
-                m_ready.ref();
-                return;
-            }
-            QSqlQuery query(db);
-            bool first = true;
-            while (!m_stop.loadRelaxed()) {
-                const int port
-                    = servedBy(query, u"SELECT inet_server_port() FROM pg_sleep(0.001)"_s);
-                record(port, query.lastError().text());
-                if (first)
-                    m_ready.ref();
-                first = false;
-            }
-        }
-        QSqlDatabase::removeDatabase(name);
-    }
-
-    void record(int port, const QString &error)
-    {
-        if (port > 0) {
-            m_ok.ref();
-            m_lastPort.storeRelaxed(port);
-            QMutexLocker locker(&m_mutex);
-            ++m_perPort[port];
-            return;
-        }
-        m_failed.ref();
-        QMutexLocker locker(&m_mutex);
-        if (m_firstError.isEmpty())
-            m_firstError = error;
-    }
-
-    const QString m_cluster;
-    std::vector<std::unique_ptr<QThread>> m_threads;
-    QAtomicInt m_stop;
-    QAtomicInt m_ready;
-    QAtomicInt m_ok;
-    QAtomicInt m_failed;
-    QAtomicInt m_lastPort;
-    mutable QMutex m_mutex;
-    QHash<int, int> m_perPort;
-    QString m_firstError;
-};
 
 } // namespace
 
@@ -188,7 +96,7 @@ QSqlDatabase tst_Failover::open(const QString &extraOptions)
 
 void tst_Failover::readerKilledUnderConcurrentReads()
 {
-    ReadLoad load(m_cluster, 4);
+    ReadLoad load(m_cluster, 4, u"QPSQLHA_HEALTH_INTERVAL=%1"_s.arg(HealthIntervalMs));
     QTest::qWait(500);
     const int reader1 = m_test.port(Node::Reader1);
     QVERIFY2(load.takeServedBy(reader1) > 0, "reader1 served nothing before the kill");

@@ -7,17 +7,13 @@
 // result that was streaming rows ends with an error that says so.
 
 #include <hahelpers.h>
+#include <readload.h>
 #include <testcluster.h>
 
 #include <QtCore/qelapsedtimer.h>
-#include <QtCore/qmutex.h>
-#include <QtCore/qthread.h>
 #include <QtSql/qsqldriver.h>
 #include <QtSql/qsqlrecord.h>
 #include <QtTest/qtest.h>
-
-#include <memory>
-#include <vector>
 
 using namespace QPsqlHaTest;
 using namespace Qt::StringLiterals;
@@ -50,102 +46,6 @@ void thawAll()
 struct ThawOnExit
 {
     ~ThawOnExit() { thawAll(); }
-};
-
-// Threads reading through connections of their own (one cluster) until told to stop; each read
-// is timed from exec() to its row.
-class TimedReadLoad
-{
-public:
-    TimedReadLoad(const QString &cluster, int threads)
-        : m_cluster(cluster)
-    {
-        for (int i = 0; i < threads; ++i) {
-            m_threads.emplace_back(QThread::create([this, i] { run(i); }));
-            m_threads.back()->start();
-        }
-        waitUntil([this] { return m_ready.loadRelaxed() == int(m_threads.size()); }, 30000);
-    }
-    ~TimedReadLoad() { stop(); }
-
-    void stop()
-    {
-        m_stop.storeRelaxed(1);
-        for (auto &thread : m_threads)
-            thread->wait();
-    }
-
-    int ok() const { return m_ok.loadRelaxed(); }
-    int failed() const { return m_failed.loadRelaxed(); }
-    qint64 worstMs() const { return m_worstMs.loadRelaxed(); }
-    QString firstError() const
-    {
-        QMutexLocker locker(&m_mutex);
-        return m_firstError;
-    }
-    // Reads served by `port` since the last call.
-    int takeServedBy(int port)
-    {
-        QMutexLocker locker(&m_mutex);
-        return std::exchange(m_perPort[port], 0);
-    }
-
-private:
-    void run(int id)
-    {
-        const QString name = u"hung-load-%1"_s.arg(id);
-        {
-            QSqlDatabase db = haDatabase(name, m_cluster,
-                                         hungOptions() + u";QPSQLHA_READER_AFFINITY=statement"_s);
-            if (!db.open()) {
-                record(-1, 0, db.lastError().text());
-                m_ready.ref();
-                return;
-            }
-            QSqlQuery query(db);
-            query.setForwardOnly(true);
-            // The first read opens the connections to the readers: not timed.
-            servedBy(query);
-            m_ready.ref();
-            QElapsedTimer timer;
-            while (!m_stop.loadRelaxed()) {
-                timer.start();
-                const int port
-                    = servedBy(query, u"SELECT inet_server_port() FROM pg_sleep(0.001)"_s);
-                record(port, timer.elapsed(), query.lastError().text());
-            }
-        }
-        QSqlDatabase::removeDatabase(name);
-    }
-
-    void record(int port, qint64 elapsedMs, const QString &error)
-    {
-        for (qint64 worst = m_worstMs.loadRelaxed(); elapsedMs > worst;) {
-            if (m_worstMs.testAndSetRelaxed(worst, elapsedMs, worst))
-                break;
-        }
-        if (port > 0) {
-            m_ok.ref();
-            QMutexLocker locker(&m_mutex);
-            ++m_perPort[port];
-            return;
-        }
-        m_failed.ref();
-        QMutexLocker locker(&m_mutex);
-        if (m_firstError.isEmpty())
-            m_firstError = error;
-    }
-
-    const QString m_cluster;
-    std::vector<std::unique_ptr<QThread>> m_threads;
-    QAtomicInt m_stop;
-    QAtomicInt m_ready;
-    QAtomicInt m_ok;
-    QAtomicInt m_failed;
-    QAtomicInteger<qint64> m_worstMs {0};
-    mutable QMutex m_mutex;
-    QHash<int, int> m_perPort;
-    QString m_firstError;
 };
 
 } // namespace
@@ -221,7 +121,8 @@ QSqlDatabase tst_HungNodes::open(const QString &extraOptions)
 void tst_HungNodes::frozenReaderUnderConcurrentReads()
 {
     const ThawOnExit thaw;
-    TimedReadLoad load(m_cluster, 4);
+    ReadLoad load(m_cluster, 4, hungOptions() + u";QPSQLHA_READER_AFFINITY=statement"_s,
+                  ReadLoad::Fetch::ForwardOnly);
     QTest::qWait(500);
     const int reader1 = m_test.port(Node::Reader1);
     const int reader2 = m_test.port(Node::Reader2);
