@@ -145,9 +145,15 @@ int Cluster::addReader(const QString &address, QString *error)
     }
     QMutexLocker locker(&m_topologyMutex);
     const int count = nodeCount();
-    if (indexOf(reader.address()) >= 0) {
-        *error = u"QPSQLHA: %1 is already a node of cluster '%2'"_s.arg(reader.address(), name());
-        return -1;
+    for (int i = 0; i < count; ++i) {
+        const Node &existing = node(i);
+        if (!existing.isRemoved() && existing.settings().isSameServerAs(reader)) {
+            *error
+                = u"QPSQLHA: %1 is already a node of cluster '%2'"_s.arg(reader.address(), name());
+            if (existing.address() != reader.address())
+                *error += u" (as %1)"_s.arg(existing.address());
+            return -1;
+        }
     }
     if (count >= MaximumNodes) {
         *error = u"QPSQLHA: cluster '%1' has %2 nodes (removed ones included), the most it can "

@@ -308,6 +308,23 @@ QString NodeSettings::address() const
     return u"%1:%2"_s.arg(shownHost).arg(port);
 }
 
+bool NodeSettings::isSameServerAs(const NodeSettings &other) const
+{
+    // A socket directory is a path, where case matters; libpq's default socket (no host) and the
+    // loopback addresses reach the same server in any setup that listens on both.
+    const auto comparable = [](const QString &host) -> QString {
+        if (host.startsWith(u'/'))
+            return host;
+        const QString lowered = host.toLower();
+        if (lowered.isEmpty() || lowered == "localhost"_L1 || lowered == "127.0.0.1"_L1
+            || lowered == "::1"_L1) {
+            return u"localhost"_s;
+        }
+        return lowered;
+    };
+    return port == other.port && comparable(host) == comparable(other.host);
+}
+
 QString ClusterSettings::qpsqlConnectOptions() const
 {
     QString result;

@@ -36,6 +36,12 @@ struct QPSQLHA_EXPORT NodeSettings
 
     // "host:port", "[v6addr]:port": how nodes are named in errors, logs and by the tools.
     QString address() const;
+    // Whether `other` names the same server, as far as the addresses tell without a name lookup:
+    // same port, host names equal but for case, and every spelling of this machine (no host,
+    // localhost, 127.0.0.1, ::1) one host. Names are not resolved: adding a reader answers a
+    // control request, which QHostInfo::fromName() would block without a bound, and what a name
+    // resolves to may change (DNS failover), so two names of one address stay two nodes.
+    bool isSameServerAs(const NodeSettings &other) const;
 };
 
 // One validated cluster description: what the driver, the health checker and the registry use.

@@ -96,6 +96,8 @@ Failure classifyFailure(const QSqlError &error, const QSqlDriver *driver)
         return Failure::NodeGone;
     if (code == "25006"_L1)
         return Failure::ReadOnlyNode;
+    if (code == "55000"_L1)
+        return Failure::NeedsPrimary;
     if (code == "40001"_L1 && error.databaseText().contains("conflict with recovery"_L1))
         return Failure::RecoveryConflict;
     // A lost connection often comes without any SQLSTATE: libpq's own state tells.

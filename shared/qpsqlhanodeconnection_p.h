@@ -25,6 +25,11 @@ enum class Failure : quint8 {
     None,
     NodeGone, // connection lost, SQLSTATE class 08, 57P01-57P03: mark offline, move on
     ReadOnlyNode, // 25006: a write reached a standby; run it on the primary
+    // 55000 (object_not_in_prerequisite_state): what a standby answers to what only a primary
+    // can do (WAL control such as pg_switch_wal(), "recovery is in progress") and to the
+    // session's sequence state (currval() after a nextval() that ran on the primary). A read
+    // refused so runs on the primary; on the primary it is the caller's error.
+    NeedsPrimary,
     RecoveryConflict, // 40001 on a standby: the statement was cancelled by replay; run elsewhere
     StatementError, // the caller's SQL (syntax, constraint, ...): returned as is
 };

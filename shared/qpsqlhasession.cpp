@@ -489,11 +489,13 @@ bool Session::execute(const Classification &classification, QStringView sql,
                                             << error->databaseText().trimmed();
                 continue;
             }
-            if (failure == Failure::ReadOnlyNode) {
-                // The classifier let a write through: the safety net runs it on the primary.
+            if (failure == Failure::ReadOnlyNode || failure == Failure::NeedsPrimary) {
+                // The classifier let through what only the primary runs (a write, WAL control,
+                // the session's sequence state): the safety net runs it there. No row reached
+                // the caller yet, and outside a transaction nothing else depends on this node.
                 qCWarning(lcRouting).noquote()
-                    << "a reader rejected a statement as a write (25006); running it on the "
-                       "primary:"
+                    << u"reader %1 refused a read (SQLSTATE %2); running it on the primary:"_s.arg(
+                           state.address(), error->nativeErrorCode())
                     << sql;
                 break;
             }

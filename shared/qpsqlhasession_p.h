@@ -62,7 +62,8 @@ public:
 
     enum class Purpose { Execute, Prepare };
     // Runs a statement where it belongs. Reads (outside a transaction) go to a reader picked by
-    // the policy and move to another reader, then the primary, when their node is gone; the
+    // the policy and move to another reader, then the primary, when their node is gone; a read a
+    // reader refuses as the primary's business (SQLSTATE 25006 or 55000) runs on the primary; the
     // caller's SQL errors come back unchanged. Everything else runs on the primary and is never
     // retried: if the primary is gone the error is a ConnectionError naming it.
     // On return *node is the node that produced the result or error (-1 if none ran it).

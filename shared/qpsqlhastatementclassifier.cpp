@@ -400,7 +400,10 @@ bool parseExplainOptions(Lexer &lexer, Token &token) noexcept
     return analyze;
 }
 
-bool isBuiltinWriteFunction(QStringView name) noexcept
+// Functions that make a read the primary's: they write or need a transaction ID, hold locks or
+// settings the session keeps in one place, or read what only the primary's connection knows
+// (currval, lastval) or only the primary has (its WAL position).
+bool isBuiltinPrimaryOnlyFunction(QStringView name) noexcept
 {
     const char16_t *s = name.utf16();
     const qsizetype n = name.size();
@@ -409,16 +412,32 @@ bool isBuiltinWriteFunction(QStringView name) noexcept
         || equalsFolded(s, n, "set_config") || equalsFolded(s, n, "pg_notify")
         || equalsFolded(s, n, "txid_current") || equalsFolded(s, n, "txid_current_if_assigned")
         || equalsFolded(s, n, "pg_current_xact_id")
-        || equalsFolded(s, n, "pg_current_xact_id_if_assigned")) {
+        || equalsFolded(s, n, "pg_current_xact_id_if_assigned")
+        || equalsFolded(s, n, "pg_logical_emit_message")) {
         return true;
     }
     // Large objects live in pg_largeobject; even lo_get() needs a descriptor from lo_open(),
     // which only makes sense on the connection that owns it.
     if (startsWithFolded(name, "lo_"))
         return true;
-    // pg_*advisory*lock*: every pg_advisory_[xact_]lock[_shared], pg_try_*, pg_advisory_unlock*.
     if (!startsWithFolded(name, "pg_"))
         return false;
+    // WAL control and the WAL position: a standby answers "recovery is in progress" (SQLSTATE
+    // 55000). The pg_*xlog* names are the spelling before PostgreSQL 10.
+    if (equalsFolded(s, n, "pg_switch_wal") || equalsFolded(s, n, "pg_switch_xlog")
+        || equalsFolded(s, n, "pg_create_restore_point")
+        || equalsFolded(s, n, "pg_log_standby_snapshot") || equalsFolded(s, n, "pg_current_wal_lsn")
+        || equalsFolded(s, n, "pg_current_xlog_location")
+        || equalsFolded(s, n, "pg_current_wal_insert_lsn")
+        || equalsFolded(s, n, "pg_current_xlog_insert_location")
+        || equalsFolded(s, n, "pg_current_wal_flush_lsn")
+        || equalsFolded(s, n, "pg_current_xlog_flush_location")
+        || equalsFolded(s, n, "pg_walfile_name") || equalsFolded(s, n, "pg_xlogfile_name")
+        || equalsFolded(s, n, "pg_walfile_name_offset")
+        || equalsFolded(s, n, "pg_xlogfile_name_offset")) {
+        return true;
+    }
+    // pg_*advisory*lock*: every pg_advisory_[xact_]lock[_shared], pg_try_*, pg_advisory_unlock*.
     const qsizetype afterAdvisory = findFolded(name, 3, "advisory");
     return afterAdvisory >= 0 && findFolded(name, afterAdvisory, "lock") >= 0;
 }
@@ -707,12 +726,12 @@ Statement scanStatement(Lexer &lexer, Token &token, const QStringList &extraWrit
                 }
                 if (read) {
                     // A U&"..." name may spell any function with escapes: do not decode it.
-                    const bool writes = unicodeEscapes || isBuiltinWriteFunction(name)
+                    const bool needsPrimary = unicodeEscapes || isBuiltinPrimaryOnlyFunction(name)
                         || std::any_of(extraWriteFunctions.cbegin(), extraWriteFunctions.cend(),
                                        [name](const QString &function) {
                                            return equalsFolded(name, function);
                                        });
-                    if (writes)
+                    if (needsPrimary)
                         statement.demote(Classification::WriteFunction);
                 }
             }

@@ -30,7 +30,8 @@ struct Classification
         LockingClause, // SELECT ... FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE
         SelectInto, // SELECT ... INTO creates a table
         DataModifying, // INSERT/UPDATE/DELETE/MERGE/... inside a read (e.g. WITH)
-        WriteFunction, // calls nextval, setval, pg_advisory_lock, a configured function...
+        WriteFunction, // calls what only the primary runs: nextval, pg_advisory_lock,
+                       // pg_switch_wal, a configured function...
         ExplainAnalyzeWrite, // EXPLAIN ANALYZE executes a write
     };
 

@@ -121,6 +121,13 @@ inline void reads(Sink &row)
     row("SELECT txid_current_snapshot(), pg_advisory_info(), nextvalue(1), my_nextval('s')", Reader,
         ReadOnly);
     row("SELECT nextval, setval FROM sequences_log", Reader, ReadOnly);
+    // What a standby knows of the WAL: its own replay and receive positions.
+    row("SELECT pg_last_wal_replay_lsn(), pg_last_wal_receive_lsn(), pg_wal_lsn_diff('0/2', "
+        "'0/1'), pg_current_snapshot()",
+        Reader, ReadOnly);
+    // Only the exact names of the WAL functions a standby refuses count.
+    row("SELECT pg_switch_wal_count(), my_pg_current_wal_lsn(), pg_create_restore_points()", Reader,
+        ReadOnly);
     row("SELECT lo_oid FROM blobs", Reader, ReadOnly);
 }
 
@@ -281,6 +288,18 @@ inline void writeFunctions(Sink &row)
     row("SELECT txid_current_if_assigned()", Primary, WriteFunction);
     row("SELECT pg_current_xact_id()", Primary, WriteFunction);
     row("SELECT pg_current_xact_id_if_assigned()", Primary, WriteFunction);
+    row("SELECT pg_logical_emit_message(false, 'p', 'x')", Primary, WriteFunction);
+    // A standby refuses WAL control and the WAL position with 55000, "recovery is in progress".
+    row("SELECT pg_create_restore_point('p')", Primary, WriteFunction);
+    row("SELECT pg_switch_wal()", Primary, WriteFunction);
+    row("SELECT PG_SWITCH_XLOG()", Primary, WriteFunction);
+    row("SELECT pg_current_wal_lsn()", Primary, WriteFunction);
+    row("SELECT pg_catalog.pg_current_wal_insert_lsn()", Primary, WriteFunction);
+    row("SELECT pg_current_wal_flush_lsn() - '0/0'", Primary, WriteFunction);
+    row("SELECT pg_current_xlog_location()", Primary, WriteFunction);
+    row("SELECT pg_walfile_name(pg_last_wal_replay_lsn())", Primary, WriteFunction);
+    row("SELECT * FROM pg_walfile_name_offset('0/1')", Primary, WriteFunction);
+    row("SELECT pg_log_standby_snapshot()", Primary, WriteFunction);
     row("SELECT lo_import('/tmp/x')", Primary, WriteFunction);
     row("SELECT lo_creat(-1)", Primary, WriteFunction);
     row("SELECT LO_UNLINK(42)", Primary, WriteFunction);

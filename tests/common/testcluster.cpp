@@ -160,7 +160,7 @@ TestCluster::TestCluster(const QString &envFile)
         QStringLiteral("PGHA_READER1_PORT"), QStringLiteral("PGHA_READER2_PORT"),
         QStringLiteral("PGHA_DATABASE"),     QStringLiteral("PGHA_USER"),
         QStringLiteral("PGHA_PASSWORD"),     QStringLiteral("PGHA_SSL_CA"),
-        QStringLiteral("PGHA_SSL_OTHER_CA"),
+        QStringLiteral("PGHA_SSL_OTHER_CA"), QStringLiteral("PGHA_SOCKETDIR"),
     };
     QStringList missing;
     for (const QString &key : required) {
@@ -192,6 +192,7 @@ TestCluster::TestCluster(const QString &envFile)
     m_password = values.value(QStringLiteral("PGHA_PASSWORD"));
     m_sslCa = values.value(QStringLiteral("PGHA_SSL_CA"));
     m_sslOtherCa = values.value(QStringLiteral("PGHA_SSL_OTHER_CA"));
+    m_serverSocketDirectory = values.value(QStringLiteral("PGHA_SOCKETDIR"));
     m_valid = true;
 }
 

@@ -39,6 +39,9 @@ public:
     // The CA that signed every node's certificate, and one that signed none of them.
     QString sslCa() const { return m_sslCa; }
     QString sslOtherCa() const { return m_sslOtherCa; }
+    // The directory of every node's Unix-domain socket. A node reached through it is another node
+    // to QPSQLHA than the same server over TCP: nothing in the two addresses tells them apart.
+    QString serverSocketDirectory() const { return m_serverSocketDirectory; }
     // The readers as the driver's option wants them: "127.0.0.1:P1,127.0.0.1:P2".
     QString readersOption() const;
 
@@ -94,6 +97,7 @@ private:
     QString m_password;
     QString m_sslCa;
     QString m_sslOtherCa;
+    QString m_serverSocketDirectory;
 };
 
 } // namespace QPsqlHaTest

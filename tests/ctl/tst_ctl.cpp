@@ -833,8 +833,9 @@ void tst_Ctl::addReaderErrors()
 
 void tst_Ctl::addAndRemoveReader()
 {
-    // reader1 under another name: to QPSQLHA a node of its own (nodes are host:port).
-    const QString added = u"localhost:%1"_s.arg(m_test.port(Node::Reader1));
+    // reader1 through its socket directory: to QPSQLHA a node of its own (nodes are host:port).
+    const QString added
+        = u"%1:%2"_s.arg(m_test.serverSocketDirectory()).arg(m_test.port(Node::Reader1));
     const QString prefix = u"%1: cluster demo node %2: "_s.arg(m_demoLabel, added);
 
     CtlResult result = runCtl({u"add-reader"_s, u"demo"_s, added});
@@ -870,15 +871,20 @@ void tst_Ctl::addAndRemoveReader()
     }
     QVERIFY2(listed, describe(result));
 
-    // Asked twice: refused, nothing changes.
+    // Asked twice, or for reader1 over TCP spelt another way: refused, nothing changes.
     result = runCtl({u"add-reader"_s, u"demo"_s, added});
     QVERIFY2(!result.crashed && result.exitCode == 1, describe(result));
     QVERIFY2(result.err.contains(u"already a node"_s), describe(result));
+    result
+        = runCtl({u"add-reader"_s, u"demo"_s, u"LocalHost:%1"_s.arg(m_test.port(Node::Reader1))});
+    QVERIFY2(!result.crashed && result.exitCode == 1, describe(result));
+    QVERIFY2(result.err.contains(u"already a node"_s)
+                 && result.err.contains(u"(as %1)"_s.arg(readerAddress(Node::Reader1))),
+             describe(result));
     QCOMPARE(listProcesses().first()[u"clusters"_s][0][u"nodes"_s].toArray().size(), 4);
 
-    // Removed (spelled in capitals: host names are case-insensitive): gone from the listing.
-    result = runCtl(
-        {u"remove-node"_s, u"demo"_s, added.toUpper(), u"--pid"_s, QString::number(m_demoPid)});
+    // Removed: gone from the listing.
+    result = runCtl({u"remove-node"_s, u"demo"_s, added, u"--pid"_s, QString::number(m_demoPid)});
     QVERIFY2(!result.crashed && result.exitCode == 0, describe(result));
     QCOMPARE(result.out, prefix + u"removed (statements running on it finish)\n"_s);
     nodes = listProcesses().first()[u"clusters"_s][0][u"nodes"_s].toArray();

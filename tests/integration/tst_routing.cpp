@@ -59,6 +59,8 @@ private slots:
     void sequenceFunctionsOnOneSession();
     void configuredWriteFunction();
     void readOnlySafetyNet();
+    void standbyRefusalSafetyNet_data();
+    void standbyRefusalSafetyNet();
     void apiTransactionPinsToPrimary();
     void rawTransactionPinsToPrimary_data();
     void rawTransactionPinsToPrimary();
@@ -91,6 +93,12 @@ void tst_Routing::initTestCase()
              "CREATE OR REPLACE FUNCTION routing_bump() RETURNS int LANGUAGE sql AS "
              "$$ INSERT INTO routing_items (name) VALUES ('bumped') RETURNING id $$",
              "CREATE OR REPLACE PROCEDURE routing_noop() LANGUAGE sql AS $$ SELECT 1 $$",
+             // Reads to the classifier that a standby refuses with 55000: only the safety net
+             // can route them.
+             "CREATE OR REPLACE FUNCTION routing_wal_position() RETURNS pg_lsn LANGUAGE sql AS "
+             "$$ SELECT pg_current_wal_lsn() $$",
+             "CREATE OR REPLACE FUNCTION routing_current_id() RETURNS bigint LANGUAGE sql AS "
+             "$$ SELECT currval('routing_seq') $$",
          }) {
         QVERIFY2(m_test.execOn(Node::Primary, QString::fromUtf8(sql), &error), qPrintable(error));
     }
@@ -259,6 +267,12 @@ void tst_Routing::primaryForms_data()
     QTest::newRow("txid_current") << u"SELECT txid_current()"_s;
     QTest::newRow("pg_current_xact_id") << u"SELECT pg_current_xact_id()"_s;
     QTest::newRow("large object") << u"SELECT lo_unlink(lo_creat(-1))"_s;
+    // A standby refuses these with 55000, "recovery is in progress".
+    QTest::newRow("restore point") << u"SELECT pg_create_restore_point('routing')"_s;
+    QTest::newRow("switch wal") << u"SELECT pg_switch_wal()"_s;
+    QTest::newRow("wal lsn") << u"SELECT pg_current_wal_lsn()"_s;
+    QTest::newRow("wal insert lsn") << u"SELECT pg_current_wal_insert_lsn()"_s;
+    QTest::newRow("wal flush lsn") << u"SELECT pg_current_wal_flush_lsn()"_s;
     QTest::newRow("hint") << u"/*qpsqlha:primary*/ SELECT 1"_s;
     QTest::newRow("multi-statement") << u"SELECT 1; SELECT 2"_s;
     QTest::newRow("explain analyze of a write")
@@ -330,6 +344,45 @@ void tst_Routing::readOnlySafetyNet()
     QCOMPARE(after.retries, before.retries + 1);
     QCOMPARE(m_test.queryValue(Node::Primary, countSql).toInt(), rowsBefore + 1);
     // A rejected statement is not a dead node.
+    QVERIFY(nodeHandle(m_cluster, Node::Reader1).isOnline());
+    QVERIFY(nodeHandle(m_cluster, Node::Reader2).isOnline());
+}
+
+void tst_Routing::standbyRefusalSafetyNet_data()
+{
+    QTest::addColumn<QString>("setup"); // run first, if any; its value is the one expected
+    QTest::addColumn<QString>("sql");
+    // Only the primary has a WAL position: a standby says "recovery is in progress".
+    QTest::newRow("wal position") << QString() << u"SELECT routing_wal_position()"_s;
+    // The sequence advanced in this session on the primary: a reader's session has no currval.
+    QTest::newRow("currval") << u"SELECT nextval('routing_seq')"_s
+                             << u"SELECT routing_current_id()"_s;
+}
+
+void tst_Routing::standbyRefusalSafetyNet()
+{
+    // The classifier sees a read; the reader refuses it with 55000 and it runs once more on the
+    // primary. The caller sees one success.
+    QFETCH(QString, setup);
+    QFETCH(QString, sql);
+    QSqlDatabase db = open();
+    QSqlQuery query(db);
+    QVariant expected;
+    if (!setup.isEmpty()) {
+        QVERIFY2(query.exec(setup) && query.next(), qPrintable(query.lastError().text()));
+        expected = query.value(0);
+    }
+    const Counts before = counts(m_cluster);
+    QVERIFY2(query.exec(sql), qPrintable(query.lastError().text()));
+    QVERIFY(query.next());
+    QVERIFY(!query.value(0).isNull());
+    if (expected.isValid())
+        QCOMPARE(query.value(0).toLongLong(), expected.toLongLong());
+    const Counts after = counts(m_cluster);
+    QCOMPARE(after.reader1 + after.reader2, before.reader1 + before.reader2 + 1);
+    QCOMPARE(after.primary, before.primary + 1);
+    QCOMPARE(after.retries, before.retries + 1);
+    // A refused statement is not a dead node.
     QVERIFY(nodeHandle(m_cluster, Node::Reader1).isOnline());
     QVERIFY(nodeHandle(m_cluster, Node::Reader2).isOnline());
 }

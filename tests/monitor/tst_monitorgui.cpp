@@ -393,9 +393,10 @@ void tst_MonitorGui::lagIsShown()
 
 void tst_MonitorGui::nodesAddedAndRemovedAtRunTime()
 {
-    // What `qpsqlha-ctl add-reader` / `remove-node` do, from another client: reader1 under a
-    // name of its own is a fourth node.
-    const QString added = u"localhost:%1"_s.arg(m_cluster.port(Node::Reader1));
+    // What `qpsqlha-ctl add-reader` / `remove-node` do, from another client: reader1 through its
+    // socket directory is a fourth node.
+    const QString added
+        = u"%1:%2"_s.arg(m_cluster.serverSocketDirectory()).arg(m_cluster.port(Node::Reader1));
     MonitorModel *model = m_window->model();
     QTreeView *view = m_window->nodeView();
     const QModelIndex cluster = model->clusterIndex(m_pid, u"demo"_s);

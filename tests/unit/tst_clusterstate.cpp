@@ -19,11 +19,11 @@ using namespace Qt::StringLiterals;
 
 namespace {
 
-ClusterSettings settingsWith(const QString &options)
+ClusterSettings settingsWith(const QString &options, const QString &primaryHost = u"10.0.0.1"_s)
 {
     ClusterSettings settings;
     ConnectionParameters parameters;
-    parameters.host = u"10.0.0.1"_s;
+    parameters.host = primaryHost;
     parameters.port = 5432;
     parameters.database = u"app"_s;
     parameters.user = u"app"_s;
@@ -63,6 +63,9 @@ private slots:
     void readYourWritesNeedsReplayedWal();
     void noLagFigureWithoutAnAnswer();
     void readersAddedAndRemoved();
+    void readerAddressesCompareAsServers();
+    void sameServer_data();
+    void sameServer();
     void countersAddUpOverStripes();
 };
 
@@ -296,6 +299,70 @@ void tst_ClusterState::readersAddedAndRemoved()
     QCOMPARE(picks(cluster, 1000).value(1), 0);
     // Gone for good, but the address can come back as a new node.
     QCOMPARE(cluster.addReader(u"10.0.0.2:5432"_s, &error), 4);
+}
+
+void tst_ClusterState::readerAddressesCompareAsServers()
+{
+    Cluster cluster(settingsWith(QString(), u"localhost"_s));
+    QString error;
+    for (const QString &primary :
+         {u"localhost"_s, u"LocalHost:5432"_s, u"127.0.0.1:5432"_s, u"[::1]:5432"_s, u"[::1]"_s}) {
+        QCOMPARE(cluster.addReader(primary, &error), -1);
+        QVERIFY2(error.contains(u"already a node"_s), qPrintable(error));
+        QVERIFY2(error.contains(u"localhost:5432"_s), qPrintable(error));
+    }
+    QCOMPARE(cluster.addReader(u"127.0.0.1:5433"_s, &error), 3);
+    QCOMPARE(cluster.addReader(u"[::1]:5433"_s, &error), -1);
+    QVERIFY2(error.contains(u"(as 127.0.0.1:5433)"_s), qPrintable(error));
+    QCOMPARE(cluster.addReader(u"Db.Example.com"_s, &error), 4);
+    QCOMPARE(cluster.addReader(u"db.example.COM:5432"_s, &error), -1);
+    QVERIFY2(error.contains(u"(as Db.Example.com:5432)"_s), qPrintable(error));
+    // remove-node names a node by its address; host names compare without case there too.
+    QVERIFY(cluster.removeNode(u"DB.EXAMPLE.COM:5432"_s, &error));
+    // A removed reader's address can come back, spelt any way.
+    QVERIFY(cluster.removeNode(u"127.0.0.1:5433"_s, &error));
+    QCOMPARE(cluster.addReader(u"localhost:5433"_s, &error), 5);
+}
+
+void tst_ClusterState::sameServer_data()
+{
+    QTest::addColumn<QString>("host");
+    QTest::addColumn<int>("port");
+    QTest::addColumn<QString>("otherHost");
+    QTest::addColumn<int>("otherPort");
+    QTest::addColumn<bool>("same");
+    QTest::newRow("same text") << u"10.0.0.1"_s << 5432 << u"10.0.0.1"_s << 5432 << true;
+    QTest::newRow("other port") << u"10.0.0.1"_s << 5432 << u"10.0.0.1"_s << 5433 << false;
+    QTest::newRow("name case") << u"DB1.example.com"_s << 5432 << u"db1.EXAMPLE.com"_s << 5432
+                               << true;
+    QTest::newRow("localhost, 127.0.0.1")
+        << u"localhost"_s << 5432 << u"127.0.0.1"_s << 5432 << true;
+    QTest::newRow("127.0.0.1, ::1") << u"127.0.0.1"_s << 5432 << u"::1"_s << 5432 << true;
+    QTest::newRow("no host, localhost") << QString() << 5432 << u"localhost"_s << 5432 << true;
+    QTest::newRow("another loopback address")
+        << u"127.0.0.1"_s << 5432 << u"127.0.0.2"_s << 5432 << false;
+    // Names are not resolved, even the ones that stand for this machine.
+    QTest::newRow("name, address") << u"db1"_s << 5432 << u"10.0.0.1"_s << 5432 << false;
+    QTest::newRow("socket directory case") << u"/run/PG"_s << 5432 << u"/run/pg"_s << 5432 << false;
+    QTest::newRow("socket directory")
+        << u"/run/postgresql"_s << 5432 << u"/run/postgresql"_s << 5432 << true;
+}
+
+void tst_ClusterState::sameServer()
+{
+    QFETCH(QString, host);
+    QFETCH(int, port);
+    QFETCH(QString, otherHost);
+    QFETCH(int, otherPort);
+    QFETCH(bool, same);
+    NodeSettings node;
+    node.host = host;
+    node.port = port;
+    NodeSettings other;
+    other.host = otherHost;
+    other.port = otherPort;
+    QCOMPARE(node.isSameServerAs(other), same);
+    QCOMPARE(other.isSameServerAs(node), same);
 }
 
 void tst_ClusterState::countersAddUpOverStripes()
