@@ -33,6 +33,18 @@ int Cluster::indexOf(const QString &address) const
         if (!node(i).isRemoved() && node(i).address().compare(address, Qt::CaseInsensitive) == 0)
             return i;
     }
+    // Not as it is spelt in the cluster: the same server under another name for the host
+    // (localhost for 127.0.0.1, a port left out), as addReader() compares them.
+    NodeSettings wanted;
+    QString problem;
+    if (!parseNodeAddress(address, node(PrimaryIndex).settings().port, &wanted.host, &wanted.port,
+                          &problem)) {
+        return -1;
+    }
+    for (int i = 0; i < nodeCount(); ++i) {
+        if (!node(i).isRemoved() && node(i).settings().isSameServerAs(wanted))
+            return i;
+    }
     return -1;
 }
 

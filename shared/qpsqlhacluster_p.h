@@ -46,7 +46,8 @@ public:
     // The node writes go to now: the configured primary, or the reader that was promoted.
     int writeNode() const { return m_writeNode.loadAcquire(); }
     Node &primary() const { return node(writeNode()); }
-    // The node of that address that has not been removed, or -1.
+    // The node of that address that has not been removed, or -1. The address may name the
+    // server differently (NodeSettings::isSameServerAs()).
     int indexOf(const QString &address) const;
 
     // An online reader not in `excluded`, chosen by the policy; -1 if there is none.

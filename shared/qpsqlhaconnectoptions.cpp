@@ -285,8 +285,10 @@ bool addNode(ClusterSettings *settings, NodeSettings node, QString *errorMessage
 {
     const QString address = node.address();
     for (const NodeSettings &existing : std::as_const(settings->nodes)) {
-        if (existing.address() == address) {
+        if (existing.isSameServerAs(node)) {
             *errorMessage = u"QPSQLHA: node %1 is listed twice"_s.arg(address);
+            if (existing.address() != address)
+                *errorMessage += u" (as %1)"_s.arg(existing.address());
             return false;
         }
     }
@@ -423,10 +425,13 @@ bool parseConnectionParameters(const ConnectionParameters &parameters, ClusterSe
     for (const std::pair<QString, int> &entry : std::as_const(settings->weights)) {
         // Not a structured binding: lambdas may capture those only from C++20 on (clang says so).
         const QString &address = entry.first;
-        auto node = std::find_if(settings->nodes.begin() + 1, settings->nodes.end(),
-                                 [&address](const NodeSettings &n) {
-                                     return n.address().compare(address, Qt::CaseInsensitive) == 0;
-                                 });
+        // The reader may be spelt another way in QPSQLHA_READERS (localhost, 127.0.0.1).
+        NodeSettings weighted;
+        QString problem;
+        parseNodeAddress(address, -1, &weighted.host, &weighted.port, &problem); // checked above
+        auto node = std::find_if(
+            settings->nodes.begin() + 1, settings->nodes.end(),
+            [&weighted](const NodeSettings &n) { return n.isSameServerAs(weighted); });
         if (node == settings->nodes.end()) {
             *errorMessage
                 = invalidValue(u"QPSQLHA_WEIGHTS"_s, address, u"not one of the readers"_s);

@@ -319,8 +319,15 @@ void tst_ClusterState::readerAddressesCompareAsServers()
     QVERIFY2(error.contains(u"(as Db.Example.com:5432)"_s), qPrintable(error));
     // remove-node names a node by its address; host names compare without case there too.
     QVERIFY(cluster.removeNode(u"DB.EXAMPLE.COM:5432"_s, &error));
+    // ...and the server can be named another way (what ctl offline/online and the API use too).
+    QCOMPARE(cluster.indexOf(u"localhost:5433"_s), 3);
+    QCOMPARE(cluster.indexOf(u"[::1]:5433"_s), 3);
+    QCOMPARE(cluster.indexOf(u"127.0.0.1"_s), 0); // the primary's port when none is given
+    QCOMPARE(cluster.indexOf(u"127.0.0.1:5434"_s), -1);
+    QCOMPARE(cluster.indexOf(u"not an address:x"_s), -1);
     // A removed reader's address can come back, spelt any way.
-    QVERIFY(cluster.removeNode(u"127.0.0.1:5433"_s, &error));
+    QVERIFY(cluster.removeNode(u"localhost:5433"_s, &error));
+    QCOMPARE(cluster.indexOf(u"127.0.0.1:5433"_s), -1);
     QCOMPARE(cluster.addReader(u"localhost:5433"_s, &error), 5);
 }
 

@@ -31,6 +31,7 @@ private slots:
     void options_data();
     void options();
     void readerAffinity();
+    void weightsNameReadersAnyWay();
     void queryTimeout_data();
     void queryTimeout();
     void invalid_data();
@@ -179,6 +180,25 @@ void tst_ConnectOptions::readerAffinity()
     QCOMPARE(settings.policy, Policy::RoundRobin);
 }
 
+void tst_ConnectOptions::weightsNameReadersAnyWay()
+{
+    // A weight belongs to the server, however QPSQLHA_READERS and QPSQLHA_WEIGHTS spell it.
+    ClusterSettings settings;
+    QString error;
+    QVERIFY2(parseConnectionParameters(
+                 parameters(u"QPSQLHA_READERS=127.0.0.1:5433,Db2.Example.com:5434;"
+                            "QPSQLHA_WEIGHTS=localhost:5433=3,db2.example.COM:5434=0"_s),
+                 &settings, &error),
+             qPrintable(error));
+    QCOMPARE(settings.nodes.size(), 3);
+    QCOMPARE(settings.nodes.at(1).weight, 3);
+    QCOMPARE(settings.nodes.at(2).weight, 0);
+    QVERIFY(!parseConnectionParameters(
+        parameters(u"QPSQLHA_READERS=127.0.0.1:5433;QPSQLHA_WEIGHTS=127.0.0.1:5434=2"_s), &settings,
+        &error));
+    QVERIFY2(error.contains(u"not one of the readers"_s), qPrintable(error));
+}
+
 void tst_ConnectOptions::queryTimeout_data()
 {
     QTest::addColumn<QString>("options");
@@ -263,6 +283,12 @@ void tst_ConnectOptions::invalid_data()
         << u"QPSQLHA_READERS=a:1,a:1"_s << QStringList {u"a:1"_s, u"twice"_s};
     QTest::newRow("reader is primary")
         << u"QPSQLHA_READERS=10.0.0.1:5432"_s << QStringList {u"10.0.0.1:5432"_s, u"twice"_s};
+    QTest::newRow("duplicate reader spelt another way")
+        << u"QPSQLHA_READERS=localhost:5433,[::1]:5433"_s
+        << QStringList {u"[::1]:5433"_s, u"twice"_s, u"(as localhost:5433)"_s};
+    QTest::newRow("duplicate reader, case of the host")
+        << u"QPSQLHA_READERS=db1.example.com,DB1.example.com"_s
+        << QStringList {u"twice"_s, u"(as db1.example.com:5432)"_s};
     QTest::newRow("no equals") << u"sslmode"_s << QStringList {u"sslmode"_s, u"key=value"_s};
     QTest::newRow("unknown libpq keyword") << u"sslmood=disable"_s << QStringList {u"sslmood"_s};
     QTest::newRow("host in options") << u"host=10.9.9.9"_s << QStringList {u"host"_s};
