@@ -16,7 +16,7 @@
 #   benchmark-chart.png      chart made from that JSON (gnuplot)
 #
 # Environment (all optional):
-#   BENCH_ROUNDS=5        rounds per case (medians are over these)
+#   BENCH_ROUNDS=7        rounds per case (medians are over these)
 #   BENCH_DURATION=4      measured seconds per run of the throughput cases (after 1 s warm-up)
 #   BENCH_STATE=/tmp/qpsqlha-bench-state   pgcluster.sh state directory
 #   BENCH_OUT_DIR=<repo>/docs
@@ -36,7 +36,7 @@ BENCH=$BUILD_DIR/bin/bench_ha
 CLUSTER="$REPO/tests/cluster/pgcluster.sh"
 STATE=${BENCH_STATE:-/tmp/qpsqlha-bench-state}
 OUT_DIR=${BENCH_OUT_DIR:-$REPO/docs}
-ROUNDS=${BENCH_ROUNDS:-5}
+ROUNDS=${BENCH_ROUNDS:-7}
 PIN_READERS=${BENCH_PIN_READERS:-1}
 DURATION=${BENCH_DURATION:-4}
 WARMUP=1

@@ -146,6 +146,24 @@ def main():
               and ha_kb <= memory_limit),
     ]
 
+    # The same ratio per round: direct and ha run one after the other, so a round's ratio is
+    # untouched by the machine getting slower or faster between rounds (this VM does, by up to
+    # 10 % within minutes). Shown beside the ratio of medians, which the targets use.
+    def paired(case):
+        by_round = {}
+        for run in runs:
+            rate = run["figures"].get("rate")
+            if run["case"] == case and rate is not None:
+                by_round.setdefault(run["round"], {})[run["target"]] = rate
+        ratios = [r["ha"] / r["direct"] for r in by_round.values()
+                  if r.get("direct") and r.get("ha") is not None]
+        if not ratios:
+            return None
+        return {"median": statistics.median(ratios), "min": min(ratios), "max": max(ratios),
+                "per_round": ratios}
+
+    paired_ratios = {case: paired(case) for case in ("read1", "read8", "read8_simple", "mixed")}
+
     results = {
         "machine": machine,
         "method": (
@@ -156,6 +174,7 @@ def main():
             "client picks one at random per read."),
         "table": table,
         "targets": targets,
+        "paired_ha_direct": paired_ratios,
         "medians": cases,
         "runs": runs,
     }
@@ -176,6 +195,12 @@ def main():
     for t in targets:
         print(f"  [{'met' if t['met'] else 'NOT met'}] {t['target']}: {fmt(t['value'])}"
               + ("" if t["limit"] is None else f" (limit {fmt(t['limit'])})"))
+    print()
+    print("  ha/direct per round (each round's ha run against the direct run before it):")
+    for case, p in paired_ratios.items():
+        if p is not None:
+            print(f"    {case:<13} median {p['median']:.2f}, range {p['min']:.2f}-{p['max']:.2f}: "
+                  + " ".join(f"{r:.2f}" for r in p["per_round"]))
 
 
 def markdown(results_path):
