@@ -52,6 +52,13 @@ void SessionState::removeKey(const QString &key)
                     m_entries.end());
 }
 
+void SessionState::removeKind(SessionStatement::Kind kind)
+{
+    m_entries.erase(std::remove_if(m_entries.begin(), m_entries.end(),
+                                   [kind](const Entry &entry) { return entry.kind == kind; }),
+                    m_entries.end());
+}
+
 void SessionState::append(const SessionStatement &statement, const QList<QVariant> *values,
                           bool primaryOnly)
 {
@@ -102,11 +109,7 @@ void SessionState::apply(quint8 flags, QStringView sql, const QList<QVariant> *v
                 break;
             case SessionStatement::ResetAll:
                 // RESET ALL leaves the role, the session authorization and LISTENs alone.
-                m_entries.erase(std::remove_if(m_entries.begin(), m_entries.end(),
-                                               [](const Entry &entry) {
-                                                   return entry.kind == SessionStatement::Setting;
-                                               }),
-                                m_entries.end());
+                removeKind(SessionStatement::Setting);
                 append(statement, nullptr, false);
                 break;
             case SessionStatement::DiscardAll:
@@ -128,11 +131,7 @@ void SessionState::apply(quint8 flags, QStringView sql, const QList<QVariant> *v
                 removeKey(statement.key);
                 break;
             case SessionStatement::UnlistenAll:
-                m_entries.erase(std::remove_if(m_entries.begin(), m_entries.end(),
-                                               [](const Entry &entry) {
-                                                   return entry.kind == SessionStatement::Listen;
-                                               }),
-                                m_entries.end());
+                removeKind(SessionStatement::Listen);
                 break;
             }
         }

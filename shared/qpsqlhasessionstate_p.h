@@ -87,6 +87,7 @@ private:
     void apply(quint8 flags, QStringView sql, const QList<QVariant> *values);
     void append(const SessionStatement &statement, const QList<QVariant> *values, bool primaryOnly);
     void removeKey(const QString &key);
+    void removeKind(SessionStatement::Kind kind);
 
     std::vector<Entry> m_entries;
     std::vector<Pending> m_pending;

@@ -26,23 +26,6 @@ const QString ReadSql = u"SELECT inet_server_port()"_s;
 
 QAtomicInt connectionSerial; // connection names are process-wide
 
-// haDatabase() for the shared cluster; the same for a private one, whose ports it cannot know.
-QSqlDatabase faultDatabase(const TestCluster &cluster, const QString &connectionName,
-                           const QString &clusterName, const QString &options)
-{
-    if (&cluster == &TestCluster::instance())
-        return haDatabase(connectionName, clusterName, options);
-    QSqlDatabase db = QSqlDatabase::addDatabase(u"QPSQLHA"_s, connectionName);
-    db.setHostName(cluster.host());
-    db.setPort(cluster.port(Node::Primary));
-    db.setDatabaseName(cluster.database());
-    db.setUserName(cluster.user());
-    db.setPassword(cluster.password());
-    db.setConnectOptions(u"QPSQLHA_READERS=%1;QPSQLHA_CLUSTER=%2;connect_timeout=3;%3"_s.arg(
-        cluster.readersOption(), clusterName, options));
-    return db;
-}
-
 void addProblem(QStringList *problems, qint64 *counter, const QString &text)
 {
     ++*counter;
@@ -120,7 +103,7 @@ bool FaultLoad::prepareTable(const TestCluster &cluster, Node node, const QStrin
 
 QSqlDatabase FaultLoad::addDatabase(const QString &connectionName) const
 {
-    return faultDatabase(*m_cluster, connectionName, m_clusterName, m_connectOptions);
+    return haDatabaseOn(*m_cluster, connectionName, m_clusterName, m_connectOptions);
 }
 
 QString FaultLoad::uniqueConnectionName(const QString &what)

@@ -18,6 +18,7 @@
 // Printed: statements and failures by cause, faults injected, acknowledged writes lost, and
 // memory growth (VmRSS after the warm-up against VmRSS at the end, before disconnecting).
 
+#include "hahelpers.h"
 #include "testcluster.h"
 
 #include <qpsqlhaapi.h>
@@ -158,20 +159,11 @@ private:
 
 QSqlDatabase addHaDatabase(const QString &connection, const Settings &settings)
 {
-    const TestCluster &cluster = TestCluster::instance();
-    QSqlDatabase db = QSqlDatabase::addDatabase(u"QPSQLHA"_s, connection);
-    db.setHostName(cluster.host());
-    db.setPort(cluster.port(Node::Primary));
-    db.setDatabaseName(cluster.database());
-    db.setUserName(cluster.user());
-    db.setPassword(cluster.password());
-    QString options = u"QPSQLHA_READERS=%1;QPSQLHA_CLUSTER=%2;QPSQLHA_HEALTH_INTERVAL=500;"
-                      "connect_timeout=3;sslmode=disable;application_name=%3"_s.arg(
-                          cluster.readersOption(), clusterName, applicationName);
+    QString options
+        = u"QPSQLHA_HEALTH_INTERVAL=500;sslmode=disable;application_name=%1"_s.arg(applicationName);
     if (!settings.extraOptions.isEmpty())
         options += u';' + settings.extraOptions;
-    db.setConnectOptions(options);
-    return db;
+    return haDatabaseOn(TestCluster::instance(), connection, clusterName, options);
 }
 
 void worker(int index, const Settings &settings, const std::atomic<bool> &stop, Totals &totals)
