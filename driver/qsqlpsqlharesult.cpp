@@ -8,6 +8,8 @@
 #include <QtSql/qsqlerror.h>
 #include <QtSql/qsqlrecord.h>
 
+#include <algorithm>
+
 QT_BEGIN_NAMESPACE
 
 using namespace QPsqlHa;
@@ -113,28 +115,16 @@ bool QPsqlHaResult::run(int node, const QSharedPointer<QSqlDriver> &driver, QSql
     if (m_purpose == Session::Purpose::Prepare)
         return true;
     const QList<QVariant> &values = boundValues();
-    bool copied = false;
-    if (slot.bound) {
-        // QSqlResult::bindValue() builds the placeholder's name (a string) and looks it up on
-        // every call. Once each position was bound as an input, binding it again only replaces
-        // the value, so the values are copied straight into the node query's list.
-        QList<QVariant> &nodeValues = boundValuesOf(query.result());
-        if (nodeValues.size() == values.size()) {
-            copied = true;
-            for (int i = 0; copied && i < values.size(); ++i)
-                copied = bindValueType(i) == QSql::In;
-            for (int i = 0; copied && i < values.size(); ++i)
-                nodeValues[i] = values.at(i);
-        }
-    }
-    if (!copied) {
-        bool allInputs = true;
-        for (int i = 0; i < values.size(); ++i) {
-            const QSql::ParamType type = bindValueType(i);
-            allInputs = allInputs && type == QSql::In;
-            query.bindValue(i, values.at(i), type);
-        }
-        slot.bound = allInputs;
+    const bool inputsOnly = onlyInputsBound(values.size());
+    QList<QVariant> &nodeValues = boundValuesOf(query.result());
+    if (slot.bound && inputsOnly && nodeValues.size() == values.size()) {
+        // The node query's positions all exist as inputs already: only the values change (the
+        // short cut of bindValue(), taken on the node query's list directly).
+        std::copy(values.cbegin(), values.cend(), nodeValues.begin());
+    } else {
+        for (int i = 0; i < values.size(); ++i)
+            query.bindValue(i, values.at(i), bindValueType(i));
+        slot.bound = inputsOnly;
     }
     const Session::Wait wait = watch(node);
     return query.exec() || failed();
@@ -264,6 +254,20 @@ void QPsqlHaResult::bindValue(int index, const QVariant &value, QSql::ParamType 
         m_inputsBound |= position;
     else
         m_inputsBound &= ~position;
+}
+
+bool QPsqlHaResult::onlyInputsBound(int count) const
+{
+    if (count <= 64) {
+        const quint64 all = count == 64 ? ~quint64(0) : (quint64(1) << count) - 1;
+        if ((m_inputsBound & all) == all)
+            return true; // the usual case, known without asking Qt
+    }
+    for (int i = 0; i < count; ++i) {
+        if (bindValueType(i) != QSql::In)
+            return false;
+    }
+    return true;
 }
 
 void QPsqlHaResult::bindValue(const QString &placeholder, const QVariant &value,

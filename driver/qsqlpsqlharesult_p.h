@@ -60,13 +60,15 @@ private:
         QSharedPointer<QSqlDriver> driver;
         std::optional<QSqlQuery> query; // engaged on first use of the node
         bool prepared = false;
-        // Every placeholder was bound once (all as QSql::In) since the prepare: later
-        // executions only copy the values (see run()).
+        // Every position was bound once, all as QSql::In, since the prepare: later executions
+        // only copy the values (see run()).
         bool bound = false;
     };
 
     bool run(int node, const QSharedPointer<QSqlDriver> &driver, QSqlError *error) override;
     const QList<QVariant> *preparedValues() const override;
+    // Whether positions 0..count-1 are all bound as inputs (QSql::In).
+    bool onlyInputsBound(int count) const;
     bool runStatement(QPsqlHa::Session::Purpose purpose);
     void classify(QPsqlHa::Session *session, const QString &sql);
     QSqlQuery *current();
