@@ -200,10 +200,13 @@ void QPsqlHaResult::classify(Session *session, const QString &sql)
     // Called before m_sql takes the new text: the same text with the same classifier keeps its
     // classification (the classifier is a pure function of both).
     const StatementClassifier *classifier = &session->cluster().classifier();
-    if (classifier == m_classifiedBy && sql == m_sql)
+    const bool standardStrings = session->standardConformingStrings();
+    if (classifier == m_classifiedBy && standardStrings == m_classifiedStandardStrings
+        && sql == m_sql)
         return;
-    m_classification = classifier->classify(sql);
+    m_classification = session->classify(sql);
     m_classifiedBy = classifier;
+    m_classifiedStandardStrings = standardStrings;
 }
 
 bool QPsqlHaResult::reset(const QString &query)

@@ -88,6 +88,7 @@ private:
     // (a loop over exec(sql), prepare() of the same statement) does not classify it again.
     // Clusters live as long as the process, so the address identifies the classifier.
     const QPsqlHa::StatementClassifier *m_classifiedBy = nullptr;
+    bool m_classifiedStandardStrings = true; // ...with standard_conforming_strings on or off
     QString m_sql; // what the node queries run (placeholders already as '?')
     // Reused for every statement: in Qt 6.4 each QSqlError allocates, so the statement path
     // builds one only when something failed.

@@ -91,19 +91,23 @@ Failure classifyFailure(const QSqlError &error, const QSqlDriver *driver)
 {
     if (error.type() == QSqlError::NoError)
         return Failure::None;
+    // A node is gone when its connection is, as libpq sees it: never because of what the server
+    // said over a working connection. dblink and postgres_fdw report an unreachable remote
+    // server as 08001, and that is the caller's error, not ours. A server that really shuts
+    // down or terminates the backend (57P01-57P03) also closes the socket, which libpq has
+    // seen by the time the statement returns.
     const QString code = error.nativeErrorCode();
-    if (code.startsWith("08"_L1) || code == "57P01"_L1 || code == "57P02"_L1 || code == "57P03"_L1)
+    // Replay on a standby cancels a query, or ends its session, that stands in its way: the
+    // server is well and the statement can run elsewhere (a broken link is made anew on its
+    // next use).
+    if (code == "40001"_L1 && error.databaseText().contains("conflict with recovery"_L1))
+        return Failure::RecoveryConflict;
+    if (!driver || !driver->isOpen() || isConnectionBroken(nativeConnection(driver)))
         return Failure::NodeGone;
     if (code == "25006"_L1)
         return Failure::ReadOnlyNode;
     if (code == "55000"_L1)
         return Failure::NeedsPrimary;
-    if (code == "40001"_L1 && error.databaseText().contains("conflict with recovery"_L1))
-        return Failure::RecoveryConflict;
-    // A lost connection often comes without any SQLSTATE: libpq's own state tells.
-    if (code.isEmpty()
-        && (!driver || !driver->isOpen() || isConnectionBroken(nativeConnection(driver))))
-        return Failure::NodeGone;
     return Failure::StatementError;
 }
 
@@ -146,6 +150,19 @@ bool isInTransaction(PGconn *connection)
 bool isTransactionFailed(PGconn *connection)
 {
     return connection && PQtransactionStatus(connection) == PQTRANS_INERROR;
+}
+
+bool isTransactionBlockOpen(PGconn *connection)
+{
+    if (!connection)
+        return false;
+    const PGTransactionStatusType status = PQtransactionStatus(connection);
+    return status == PQTRANS_INTRANS || status == PQTRANS_INERROR;
+}
+
+const char *reportedSetting(PGconn *connection, const char *name)
+{
+    return connection ? PQparameterStatus(connection, name) : nullptr;
 }
 
 } // namespace QPsqlHa

@@ -23,7 +23,7 @@ namespace QPsqlHa {
 // What a failed statement or connection attempt says about the node it ran on.
 enum class Failure : quint8 {
     None,
-    NodeGone, // connection lost, SQLSTATE class 08, 57P01-57P03: mark offline, move on
+    NodeGone, // the connection is lost (libpq says so, or there is none): mark offline, move on
     ReadOnlyNode, // 25006: a write reached a standby; run it on the primary
     // 55000 (object_not_in_prerequisite_state): what a standby answers to what only a primary
     // can do (WAL control such as pg_switch_wal(), "recovery is in progress") and to the
@@ -55,6 +55,11 @@ QPSQLHA_EXPORT bool isConnectionBroken(PGconn *connection);
 QPSQLHA_EXPORT bool isInTransaction(PGconn *connection);
 // Whether that transaction failed, so that its COMMIT will roll it back.
 QPSQLHA_EXPORT bool isTransactionFailed(PGconn *connection);
+// Whether a transaction block is open or failed on the connection (not: a command is running).
+QPSQLHA_EXPORT bool isTransactionBlockOpen(PGconn *connection);
+// The server's value of a reported setting (standard_conforming_strings, in_hot_standby, ...),
+// or null if the server did not report it.
+QPSQLHA_EXPORT const char *reportedSetting(PGconn *connection, const char *name);
 
 } // namespace QPsqlHa
 

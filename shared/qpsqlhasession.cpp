@@ -120,6 +120,8 @@ bool Session::connect(int node, QSqlError *error)
         // A new server session: the old one's temporary objects are gone, and its
         // notification subscriptions must be made again (settings: restoreState()).
         m_state.primaryConnectionReplaced();
+        m_temporaryLookupWanted = false;
+        followReportedSettings(link.connection);
         if (m_primaryConnected)
             m_primaryConnected(link.driver);
     }
@@ -142,6 +144,100 @@ void Session::checkRole(int node)
     state.setRole(role);
     m_cluster->reconcile();
     HealthChecker::instance().probeSoon(m_cluster);
+}
+
+Session::RoleCheck Session::checkWriteRole(int node)
+{
+    // One round trip of our own on the connection that got the 25006, if it is idle (outside a
+    // transaction block it is); otherwise what the server reported on its own.
+    const Link &link = m_links[size_t(node)];
+    PGconn *connection = link.connection;
+    if (connection && PQtransactionStatus(connection) == PQTRANS_IDLE) {
+        PGresult *answer;
+        {
+            const Wait wait(this, node, link.driver.data());
+            answer = PQexec(connection, "SELECT pg_catalog.pg_is_in_recovery()");
+        }
+        const bool answered = PQresultStatus(answer) == PGRES_TUPLES_OK && PQntuples(answer) == 1;
+        const bool inRecovery = answered && qstrcmp(PQgetvalue(answer, 0, 0), "t") == 0;
+        PQclear(answer);
+        if (Q_UNLIKELY(settleTimeouts(node)))
+            return RoleCheck::NoAnswer;
+        if (answered)
+            return inRecovery ? RoleCheck::Standby : RoleCheck::Primary;
+    }
+    const char *standby = reportedSetting(connection, "in_hot_standby");
+    return standby && qstrcmp(standby, "on") == 0 ? RoleCheck::Standby : RoleCheck::Primary;
+}
+
+void Session::followReportedSettings(PGconn *connection)
+{
+    // Reported by every server since 8.1 on connect and whenever it changes (SET, RESET,
+    // set_config(), a function's SET clause, the end of a transaction): the classifier reads
+    // literals as the server reads them. The readers replay the primary's settings.
+    if (const char *value = reportedSetting(connection, "standard_conforming_strings"))
+        m_standardStrings = qstrcmp(value, "off") != 0;
+}
+
+bool Session::lookUpTemporaryObjects()
+{
+    // Only when the primary's connection is idle (a result still being read must not be
+    // disturbed, and inside a transaction reads stay on the primary anyway); until then reads
+    // stay on the primary.
+    const int target = writeNode();
+    const Link &link = m_links[size_t(target)];
+    PGconn *connection = link.connection;
+    if (!connection || PQtransactionStatus(connection) != PQTRANS_IDLE)
+        return false;
+    PGresult *answer;
+    {
+        const Wait wait(this, target, link.driver.data());
+        // Relations and types are looked up in the temporary schema first; functions and
+        // operators never are (they are only reached as pg_temp.name, which the text shows).
+        answer = PQexec(connection,
+                        "SELECT relname FROM pg_catalog.pg_class"
+                        " WHERE relnamespace = pg_catalog.pg_my_temp_schema()"
+                        " UNION SELECT typname FROM pg_catalog.pg_type"
+                        " WHERE typnamespace = pg_catalog.pg_my_temp_schema()");
+    }
+    const bool answered = PQresultStatus(answer) == PGRES_TUPLES_OK;
+    QStringList names;
+    if (answered) {
+        const int rows = PQntuples(answer);
+        names.reserve(rows);
+        for (int row = 0; row < rows; ++row)
+            names.append(QString::fromUtf8(PQgetvalue(answer, row, 0)));
+    }
+    PQclear(answer);
+    if (Q_UNLIKELY(settleTimeouts(target)) || !answered)
+        return false;
+    m_state.setTemporaryObjects(names);
+    m_temporaryLookupWanted = false;
+    return true;
+}
+
+bool Session::leftInTransaction(int reader, QStringView sql)
+{
+    Link &link = m_links[size_t(reader)];
+    qCWarning(lcRouting).noquote()
+        << u"reader %1 was left in a transaction by a statement taken for a read; rolled back "
+           "there%2"_s.arg(m_cluster->node(reader).address(),
+                           sql.isNull() ? QString() : u", running it on the primary:"_s)
+        << sql;
+    PGresult *answer;
+    {
+        const Wait wait(this, reader, link.driver.data());
+        answer = PQexec(link.connection, "ROLLBACK");
+    }
+    PQclear(answer);
+    if (Q_UNLIKELY(settleTimeouts(reader)))
+        return false;
+    // A connection that still cannot leave it is dropped and made anew on its next use.
+    if (isTransactionBlockOpen(link.connection)) {
+        link = Link();
+        return false;
+    }
+    return true;
 }
 
 QSharedPointer<QSqlDriver> Session::connection(int node, QSqlError *error)
@@ -439,7 +535,7 @@ bool Session::execute(const Classification &classification, QStringView sql,
     }
     quint64 minimumWal = 0;
     // Temporary objects exist on the write node's connection only.
-    if (classification.isRead() && !m_pinned
+    if (classification.isRead() && !m_pinned && temporaryObjectsKnown()
         && !(m_state.hasTemporaryObjects() && m_state.usesTemporaryObject(sql))
         && ownWritesVisible(&minimumWal)) {
         NodeMask tried = 0;
@@ -460,6 +556,11 @@ bool Session::execute(const Classification &classification, QStringView sql,
             }
             if (!m_cluster->isReadable(reader))
                 continue; // connecting showed it is a primary now
+            // A forward-only result of a misrouted read may have left it in a transaction only
+            // once all of its rows were read: that transaction goes before anything else runs.
+            if (Q_UNLIKELY(isTransactionBlockOpen(m_links[size_t(reader)].connection))
+                && !leftInTransaction(reader, QStringView()))
+                continue;
             const bool ok = runAttempt(reader, attempt, driver, error);
             if (Q_UNLIKELY(settleTimeouts(reader))) {
                 // Cut off by the watchdog (even if it ended as the socket went): the node is
@@ -470,6 +571,14 @@ bool Session::execute(const Classification &classification, QStringView sql,
                 qCInfo(lcRouting).noquote()
                     << "read moved off" << state.address() << ":" << state.lastError();
                 continue;
+            }
+            // The server read the text otherwise than the classifier did (a statement hidden
+            // in what looked like a literal): a reader's connection never keeps a transaction,
+            // and the statement belongs to the primary.
+            if (Q_UNLIKELY(isTransactionBlockOpen(m_links[size_t(reader)].connection))) {
+                leftInTransaction(reader, sql);
+                m_temporaryLookupWanted = true;
+                break;
             }
             if (ok) {
                 *node = reader;
@@ -497,6 +606,9 @@ bool Session::execute(const Classification &classification, QStringView sql,
                     << u"reader %1 refused a read (SQLSTATE %2); running it on the primary:"_s.arg(
                            state.address(), error->nativeErrorCode())
                     << sql;
+                // It may have created something only the primary keeps (a function making a
+                // temporary table).
+                m_temporaryLookupWanted = true;
                 break;
             }
             // A recovery conflict cancelled it; another node can run it.
@@ -561,8 +673,17 @@ bool Session::runOnPrimary(const Classification &classification, QStringView sql
             return false;
         case Failure::ReadOnlyNode:
             // The primary became a standby (switchover, failover elsewhere): find the new one
-            // now. This write is not replayed there; the caller decides.
+            // now. This write is not replayed there; the caller decides. A session made
+            // read-only by its own settings (default_transaction_read_only) gets the server's
+            // 25006 as it is: only the server's own answer to a role check demotes it.
             if (!m_pinned) {
+                const RoleCheck role = checkWriteRole(target);
+                if (role == RoleCheck::NoAnswer) {
+                    *error = timeoutError(target);
+                    return false;
+                }
+                if (role == RoleCheck::Primary)
+                    break;
                 primary.setRole(NodeRole::Reader);
                 m_cluster->reconcile();
                 HealthChecker::instance().probeSoon(m_cluster);
@@ -577,12 +698,18 @@ bool Session::runOnPrimary(const Classification &classification, QStringView sql
             break;
         }
     }
-    m_pinned = isInTransaction(m_links[size_t(target)].connection);
+    PGconn *connection = m_links[size_t(target)].connection;
+    m_pinned = isInTransaction(connection);
     if (m_pinned)
         m_pinnedNode = target;
     else if (ok && write)
         m_walWanted = true;
+    followReportedSettings(connection);
     if (purpose == Purpose::Execute) {
+        if (ok
+            && (classification.hasFlag(Classification::DefinesObjects)
+                || classification.reason == Classification::SelectInto))
+            m_temporaryLookupWanted = true;
         if (ok && m_state.mayChange(classification))
             recordState(target, classification, sql, attempt.preparedValues());
         if (wasPinned && !m_pinned && m_state.hasPending()) {
@@ -652,6 +779,8 @@ QSqlError Session::finishTransactionCommand(int target, bool ok,
     Link &link = m_links[size_t(target)];
     const bool wasPinned = m_pinned;
     m_pinned = isInTransaction(link.connection);
+    // SET LOCAL, and SET inside a transaction that rolls back, end with it.
+    followReportedSettings(link.connection);
     if (m_pinned)
         m_pinnedNode = target;
     if (ok) {

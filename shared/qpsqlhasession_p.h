@@ -58,7 +58,13 @@ public:
     bool open(QSqlError *error);
 
     Cluster &cluster() const { return *m_cluster; }
-    Classification classify(QStringView sql) const { return m_cluster->classifier().classify(sql); }
+    // Classifies as the server will read it: string literals follow the session's
+    // standard_conforming_strings, as the primary last reported it.
+    Classification classify(QStringView sql) const
+    {
+        return m_cluster->classifier().classify(sql, m_standardStrings);
+    }
+    bool standardConformingStrings() const { return m_standardStrings; }
 
     enum class Purpose { Execute, Prepare };
     // Runs a statement where it belongs. Reads (outside a transaction) go to a reader picked by
@@ -186,6 +192,17 @@ private:
     bool runAttempt(int node, StatementAttempt &attempt, const QSharedPointer<QSqlDriver> &driver,
                     QSqlError *error);
     void checkRole(int node);
+    enum class RoleCheck { Primary, Standby, NoAnswer };
+    RoleCheck checkWriteRole(int node);
+    void followReportedSettings(PGconn *connection);
+    bool temporaryObjectsKnown()
+    {
+        return Q_LIKELY(!m_temporaryLookupWanted) || lookUpTemporaryObjects();
+    }
+    bool lookUpTemporaryObjects();
+    // Rolls back the transaction a read left open on a reader (sql: the read, if it is to run
+    // on the primary instead); returns whether the reader's connection is usable again.
+    bool leftInTransaction(int reader, QStringView sql);
     bool ownWritesVisible(quint64 *minimumWal);
     QSqlError finishTransactionCommand(int target, bool ok,
                                        const QSharedPointer<QSqlDriver> &driver);
@@ -203,6 +220,12 @@ private:
     bool m_transactionLost = false; // ...and that connection died before it ended
     bool m_logQueries = false;
     int m_ownReader = -1; // ReaderAffinity::Connection: the reader this connection keeps
+    // standard_conforming_strings of this session (as the primary reports it): where a string
+    // literal ends, for the classifier.
+    bool m_standardStrings = true;
+    // A statement that may have created or renamed a temporary object ran on the primary: ask
+    // the server for the session's temporary objects before the next read leaves the primary.
+    bool m_temporaryLookupWanted = false;
     SessionState m_state;
     ConnectedHandler m_primaryConnected;
     int m_queryTimeoutMs = 0;

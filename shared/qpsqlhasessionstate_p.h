@@ -71,6 +71,9 @@ public:
     void primaryConnectionReplaced() { m_temporary.clear(); }
 
     bool hasTemporaryObjects() const noexcept { return !m_temporary.isEmpty(); }
+    // What the server lists in the session's temporary schema: replaces what was read from the
+    // statements' text.
+    void setTemporaryObjects(const QStringList &names) { m_temporary = names; }
     const QStringList &temporaryObjects() const noexcept { return m_temporary; }
     // Whether a read must stay on the primary because it may use a temporary object.
     bool usesTemporaryObject(QStringView sql) const;

@@ -511,7 +511,11 @@ bool utilityFlags(Lexer ahead, const Token &keyword, Statement &statement) noexc
         statement.flags |= Classification::ChangesSessionState;
     } else if (isKeyword(keyword, "listen") || isKeyword(keyword, "unlisten")) {
         statement.flags |= Classification::Listens;
+    } else if (isKeyword(keyword, "alter") || isKeyword(keyword, "do") || isKeyword(keyword, "call")
+               || isKeyword(keyword, "import")) {
+        statement.flags |= Classification::DefinesObjects;
     } else if (isKeyword(keyword, "create")) {
+        statement.flags |= Classification::DefinesObjects;
         Token token = ahead.next();
         if (isKeyword(token, "or")) {
             ahead.next(); // REPLACE
@@ -766,8 +770,10 @@ StatementClassifier::StatementClassifier(const QStringList &extraWriteFunctions)
 // Flags describe the whole string: session flags of all statements are combined, and the
 // transaction flags are those of the last statement that begins or ends a transaction, i.e.
 // the state the session is left in.
-Classification StatementClassifier::classify(QStringView sql) const noexcept
+Classification StatementClassifier::classify(QStringView sql,
+                                             bool standardConformingStrings) const noexcept
 {
+    Q_UNUSED(standardConformingStrings); // FIXME(lead): helper branch `opts` implements it
     Lexer lexer(sql);
     Classification result;
     quint8 sessionFlags = Classification::NoFlags;

@@ -44,6 +44,10 @@ struct Classification
                                     // AUTHORIZATION, set_config(..., false), DISCARD
         CreatesTempTable = 0x08, // CREATE TEMP/TEMPORARY TABLE
         Listens = 0x10, // LISTEN / UNLISTEN
+        // CREATE, ALTER, DO, CALL, IMPORT: may have created or renamed a temporary object under
+        // a name the text does not show (CREATE TABLE pg_temp.t, a view over a temporary
+        // table, a serial column's sequence, a function body). The session asks the server.
+        DefinesObjects = 0x20,
     };
 
     Route route = Primary;
@@ -61,7 +65,7 @@ public:
     // SELECT a write, in addition to the built-in list (QPSQLHA_WRITE_FUNCTIONS).
     explicit StatementClassifier(const QStringList &extraWriteFunctions = {});
 
-    Classification classify(QStringView sql) const noexcept;
+    Classification classify(QStringView sql, bool standardConformingStrings = true) const noexcept;
 
     const QStringList &extraWriteFunctions() const noexcept { return m_extraWriteFunctions; }
 
