@@ -390,8 +390,13 @@ QSqlRecord QPsqlHaResult::record() const
     if (!query || !isActive())
         return QSqlRecord();
     // QSqlQuery::record() fills in the values of the node query's row, which need not be ours
-    // (after seek(-1) it still is on its last row): QPSQL's record() has none.
-    QSqlRecord record = query->record();
+    // (after seek(-1) it still is on its last row): QPSQL's record() has none. For a scrollable
+    // result QPSQL asks the node's catalog for each field's table name: a blocking call.
+    QSqlRecord record;
+    {
+        const Session::Wait wait = watch(m_current);
+        record = query->record();
+    }
     record.clearValues();
     return record;
 }

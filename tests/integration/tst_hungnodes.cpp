@@ -11,9 +11,14 @@
 #include <testcluster.h>
 
 #include <QtCore/qelapsedtimer.h>
+#include <QtSql/qsqlfield.h>
+#include <QtSql/qsqlindex.h>
+
 #include <QtSql/qsqldriver.h>
 #include <QtSql/qsqlrecord.h>
 #include <QtTest/qtest.h>
+#include <atomic>
+#include <thread>
 
 using namespace QPsqlHaTest;
 using namespace Qt::StringLiterals;
@@ -67,6 +72,8 @@ private slots:
     void transactionAndCatalogOnAFrozenPrimary();
     void connectingToAFrozenNodeIsBounded();
     void slowStatementOnAHealthyNodeRunsOn();
+    void everyEntryPointIsBoundedOnAFrozenNode_data();
+    void everyEntryPointIsBoundedOnAFrozenNode();
 
 private:
     QSqlDatabase open(const QString &extraOptions = QString());
@@ -387,6 +394,120 @@ void tst_HungNodes::slowStatementOnAHealthyNodeRunsOn()
     QVERIFY2(query.exec(u"/*qpsqlha:primary*/ SELECT pg_sleep(2.5)"_s),
              qPrintable(query.lastError().text()));
     QCOMPARE(nodeHandle(m_cluster, Node::Primary).state(), QPsqlHa::NodeState::Online);
+}
+
+void tst_HungNodes::everyEntryPointIsBoundedOnAFrozenNode_data()
+{
+    // Each public entry point that may reach a node's connection, with the node it reaches
+    // frozen after the set-up: no call may wait for it past the query timeout. A call that is
+    // not watched waits until the node is thawed (after ThawAfterMs), which the bound catches.
+    QTest::addColumn<int>("entry");
+    QTest::newRow("record() of a scrollable read") << 0;
+    QTest::newRow("lastInsertId()") << 1;
+    QTest::newRow("tables()") << 2;
+    QTest::newRow("primaryIndex()") << 3;
+    QTest::newRow("record(table)") << 4;
+    QTest::newRow("formatValue()") << 5;
+    QTest::newRow("escapeIdentifier()") << 6;
+    QTest::newRow("next() of a forward-only read") << 7;
+    QTest::newRow("exec() of a prepared read") << 8;
+    QTest::newRow("transaction()") << 9;
+    QTest::newRow("finish()") << 10;
+}
+
+void tst_HungNodes::everyEntryPointIsBoundedOnAFrozenNode()
+{
+    QFETCH(int, entry);
+    constexpr int ThawAfterMs = 8000;
+    constexpr int BoundMs = WorstLatencyBoundMs + 2000; // + a reconnection's connect_timeout
+    const ThawOnExit thaw;
+    QSqlDatabase db = open(u"QPSQLHA_READERS=%1"_s.arg(
+        m_test.readersOption().section(u',', 0, 0))); // one reader: the read's node is known
+    QVERIFY(db.isOpen());
+    QSqlQuery query(db);
+    Node frozen = Node::Primary;
+    switch (entry) {
+    case 0:
+        QVERIFY(query.exec(u"SELECT id, v, inet_server_port() FROM hung_writes"_s));
+        frozen = Node::Reader1;
+        break;
+    case 1:
+        QVERIFY(query.exec(u"INSERT INTO hung_writes (v) VALUES (20)"_s));
+        break;
+    case 7:
+        query.setForwardOnly(true);
+        QVERIFY(query.exec(u"SELECT g FROM generate_series(1, 100000) AS g"_s));
+        QVERIFY(query.next());
+        frozen = Node::Reader1;
+        break;
+    case 8:
+        QVERIFY(query.prepare(u"SELECT v FROM hung_writes WHERE id = ?"_s));
+        query.addBindValue(1);
+        QVERIFY(query.exec());
+        frozen = Node::Reader1;
+        break;
+    case 10:
+        QVERIFY(query.exec(u"SELECT id FROM hung_writes"_s));
+        frozen = Node::Reader1;
+        break;
+    default:
+        break;
+    }
+    QVERIFY(m_test.freeze(frozen));
+    std::atomic<bool> done = false;
+    std::thread thawer([&] {
+        for (int waited = 0; waited < ThawAfterMs && !done; waited += 50)
+            QThread::msleep(50);
+        m_test.thaw(frozen);
+    });
+    QElapsedTimer timer;
+    timer.start();
+    switch (entry) {
+    case 0:
+        query.record();
+        break;
+    case 1:
+        query.lastInsertId();
+        break;
+    case 2:
+        db.tables();
+        break;
+    case 3:
+        db.primaryIndex(u"hung_writes"_s);
+        break;
+    case 4:
+        db.record(u"hung_writes"_s);
+        break;
+    case 5: {
+        QSqlField field(u"v"_s, QMetaType(QMetaType::QString));
+        field.setValue(u"it's"_s);
+        db.driver()->formatValue(field);
+        break;
+    }
+    case 6:
+        db.driver()->escapeIdentifier(u"hung_writes"_s, QSqlDriver::TableName);
+        break;
+    case 7:
+        while (query.next()) { }
+        break;
+    case 8:
+        query.addBindValue(1);
+        query.exec();
+        break;
+    case 9:
+        if (db.transaction())
+            db.rollback();
+        break;
+    case 10:
+        query.finish();
+        break;
+    }
+    const qint64 elapsed = timer.elapsed();
+    done = true;
+    thawer.join();
+    qInfo("%s with %s frozen returned after %lld ms", QTest::currentDataTag(),
+          qPrintable(TestCluster::nodeName(frozen)), elapsed);
+    QVERIFY2(elapsed < BoundMs, qPrintable(QString::number(elapsed)));
 }
 
 QTEST_GUILESS_MAIN(tst_HungNodes)
