@@ -13,13 +13,14 @@ namespace QPsqlHa {
 
 using namespace Qt::StringLiterals;
 
-Cluster::Cluster(const ClusterSettings &settings)
+Cluster::Cluster(const ClusterSettings &settings, std::shared_ptr<ServerHealthBook> servers)
     : m_settings(settings)
     , m_classifier(settings.writeFunctions)
+    , m_servers(std::move(servers))
 {
     m_ownedNodes.reserve(size_t(settings.nodes.size()));
     for (const NodeSettings &node : settings.nodes) {
-        m_ownedNodes.push_back(std::make_unique<Node>(settings.name, node));
+        m_ownedNodes.push_back(std::make_unique<Node>(settings.name, node, m_servers->of(node)));
         m_nodes[m_ownedNodes.size() - 1] = m_ownedNodes.back().get();
     }
     m_nodeCount.storeRelease(int(m_ownedNodes.size()));
@@ -173,10 +174,11 @@ int Cluster::addReader(const QString &address, QString *error)
                      .arg(count);
         return -1;
     }
-    m_ownedNodes.push_back(std::make_unique<Node>(name(), reader));
+    m_ownedNodes.push_back(std::make_unique<Node>(name(), reader, m_servers->of(reader)));
     m_nodes[count] = m_ownedNodes.back().get();
-    // Until its first probe says what it is, it gets no reads.
-    m_nodes[count]->markFailed(u"added; waiting for the first probe"_s);
+    // Until its first probe says what it is, it gets no reads. Nothing is known against the
+    // server, so other clusters listing it keep using it.
+    m_nodes[count]->holdUntilProbed(u"added; waiting for the first probe"_s);
     m_nodeCount.storeRelease(count + 1);
     qCInfo(lcHealth).noquote() << "cluster" << name() << ": reader" << reader.address() << "added";
     // Clusters made outside the registry (tests) have no health checker to wake.
@@ -339,30 +341,63 @@ ClusterRegistry &ClusterRegistry::instance()
     return registry;
 }
 
+ClusterRegistry::ClusterRegistry()
+    : m_servers(std::make_shared<ServerHealthBook>())
+{ }
+
 QSharedPointer<Cluster> ClusterRegistry::acquire(const ClusterSettings &settings,
                                                  QString *errorMessage)
 {
     QSharedPointer<Cluster> cluster;
+    bool created = false;
     {
         QMutexLocker locker(&m_mutex);
-        cluster = m_clusters.value(settings.name);
-        if (cluster) {
-            const QString conflict = settingsConflict(cluster->settings(), settings);
-            if (!conflict.isEmpty()) {
-                *errorMessage = u"QPSQLHA: cluster '%1' is already in use in this process with %2; "
-                                "give this connection its own QPSQLHA_CLUSTER name"_s.arg(
-                                    settings.name, conflict);
-                return {};
+        if (settings.nameGiven) {
+            cluster = m_clusters.value(settings.name);
+            if (cluster) {
+                const QString conflict = settingsConflict(cluster->settings(), settings);
+                if (!conflict.isEmpty()) {
+                    *errorMessage
+                        = u"QPSQLHA: cluster '%1' is already in use in this process with %2; "
+                          "give this connection its own QPSQLHA_CLUSTER name"_s.arg(settings.name,
+                                                                                    conflict);
+                    return {};
+                }
+            } else {
+                cluster = create(settings);
+                created = true;
             }
-            if (settings.debug)
-                cluster->enableDebug();
-            return cluster;
+        } else {
+            // The default name stands for the primary; each definition of it (other readers,
+            // other options) is a cluster of its own, numbered in the order they appeared.
+            // Clones and connections with the same definition find theirs again.
+            QString name = settings.name;
+            for (int number = 2; (cluster = m_clusters.value(name)); ++number) {
+                if (settingsConflict(cluster->settings(), settings).isEmpty())
+                    break;
+                name = settings.name + u'#' + QString::number(number);
+            }
+            if (!cluster) {
+                ClusterSettings numbered = settings;
+                numbered.name = name;
+                cluster = create(numbered);
+                created = true;
+            }
         }
-        cluster = QSharedPointer<Cluster>::create(settings);
-        m_clusters.insert(settings.name, cluster);
-        m_order.append(settings.name);
+        if (settings.debug)
+            cluster->enableDebug();
     }
-    HealthChecker::instance().watch(cluster);
+    if (created)
+        HealthChecker::instance().watch(cluster);
+    return cluster;
+}
+
+QSharedPointer<Cluster> ClusterRegistry::create(ClusterSettings settings)
+{
+    // Under m_mutex.
+    auto cluster = QSharedPointer<Cluster>::create(settings, m_servers);
+    m_clusters.insert(settings.name, cluster);
+    m_order.append(settings.name);
     return cluster;
 }
 

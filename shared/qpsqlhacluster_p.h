@@ -11,6 +11,7 @@
 //
 
 #include "qpsqlhanode_p.h"
+#include "qpsqlhaserverhealth_p.h"
 #include <qpsqlhastatementclassifier.h>
 
 #include <QtCore/qhash.h>
@@ -31,7 +32,11 @@ class QPSQLHA_EXPORT Cluster
 {
     Q_DISABLE_COPY_MOVE(Cluster)
 public:
-    explicit Cluster(const ClusterSettings &settings);
+    // `servers`: where the health of the servers it lists is shared. The registry passes the
+    // process's book; by default a cluster shares its servers' health with no other cluster.
+    explicit Cluster(const ClusterSettings &settings,
+                     std::shared_ptr<ServerHealthBook> servers
+                     = std::make_shared<ServerHealthBook>());
 
     const QString &name() const { return m_settings.name; }
     const ClusterSettings &settings() const { return m_settings; }
@@ -70,14 +75,19 @@ public:
     // -1 without readers.
     int assignReader() const noexcept;
 
-    // Connections (sessions) using the cluster: the health checker idles without any.
-    // Returns the counter stripe the new session writes to (see StripedCounter): given in turn.
-    int attachSession()
+    // Connections (sessions) using the cluster: the health checker probes only while there is
+    // one, and holds no connection to the nodes without one (Session tells it when the count
+    // leaves or reaches 0). Returns the counter stripe the new session writes to (see
+    // StripedCounter): given in turn. *first: whether it is the only session now.
+    int attachSession(bool *first = nullptr)
     {
-        m_sessions.ref();
+        const int before = m_sessions.fetchAndAddOrdered(1);
+        if (first)
+            *first = before == 0;
         return m_nextStripe.fetchAndAddRelaxed(1);
     }
-    void detachSession() { m_sessions.deref(); }
+    // Returns whether it was the last session.
+    bool detachSession() { return !m_sessions.deref(); }
     int sessionCount() const { return m_sessions.loadRelaxed(); }
 
     // The debug mode is on if any connection of the cluster asked for it.
@@ -90,6 +100,7 @@ private:
 
     const ClusterSettings m_settings;
     const StatementClassifier m_classifier;
+    const std::shared_ptr<ServerHealthBook> m_servers; // before the nodes, which hold records
     // Written under m_topologyMutex before m_nodeCount publishes it; owned by m_ownedNodes.
     Node *m_nodes[MaximumNodes] = {};
     QAtomicInt m_nodeCount {0};
@@ -111,14 +122,19 @@ private:
 };
 
 // Process-wide: cluster name -> Cluster. Clusters live as long as the process, so that counters
-// survive closing and reopening connections and the tools always see every cluster.
+// survive closing and reopening connections and the tools always see every cluster. Every
+// cluster made here shares the health of the servers it lists with the others (one
+// ServerHealthBook).
 class QPSQLHA_EXPORT ClusterRegistry
 {
 public:
     static ClusterRegistry &instance();
 
-    // The cluster with settings.name, created on first use. Fails if a cluster of that name
-    // exists with other nodes or options.
+    // The cluster of those settings, created on first use. A name the application gave
+    // (settings.nameGiven) is one cluster: acquiring it with other nodes or options fails. A
+    // default name (the primary's host:port/database) is shared by every definition of that
+    // primary: the first is called by it, the next ones "name#2", "name#3"..., and each
+    // connection gets the one whose nodes and options are its own.
     QSharedPointer<Cluster> acquire(const ClusterSettings &settings, QString *errorMessage);
     QSharedPointer<Cluster> find(const QString &name) const;
     QList<QSharedPointer<Cluster>> clusters() const;
@@ -129,7 +145,11 @@ public:
     bool definition(const QString &name, ClusterSettings *settings) const;
 
 private:
+    ClusterRegistry();
+    QSharedPointer<Cluster> create(ClusterSettings settings);
+
     mutable QMutex m_mutex;
+    const std::shared_ptr<ServerHealthBook> m_servers;
     QHash<QString, QSharedPointer<Cluster>> m_clusters;
     QList<QString> m_order;
     QHash<QString, ClusterSettings> m_definitions;

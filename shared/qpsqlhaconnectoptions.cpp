@@ -253,6 +253,7 @@ bool applyOption(const QString &key, const QString &value, ClusterSettings *sett
             return false;
         }
         settings->name = value;
+        settings->nameGiven = true;
     } else if (upper == "QPSQLHA_DEBUG"_L1) {
         settings->debug = parseBool(value, &ok);
     } else if (upper == "QPSQLHA_CONTROL"_L1) {
@@ -312,19 +313,25 @@ QString NodeSettings::address() const
 
 bool NodeSettings::isSameServerAs(const NodeSettings &other) const
 {
+    return serverKey() == other.serverKey();
+}
+
+QString NodeSettings::serverKey() const
+{
     // A socket directory is a path, where case matters; libpq's default socket (no host) and the
     // loopback addresses reach the same server in any setup that listens on both.
-    const auto comparable = [](const QString &host) -> QString {
-        if (host.startsWith(u'/'))
-            return host;
-        const QString lowered = host.toLower();
-        if (lowered.isEmpty() || lowered == "localhost"_L1 || lowered == "127.0.0.1"_L1
-            || lowered == "::1"_L1) {
-            return u"localhost"_s;
+    QString comparableHost;
+    if (host.startsWith(u'/')) {
+        comparableHost = host;
+    } else {
+        comparableHost = host.toLower();
+        if (comparableHost.isEmpty() || comparableHost == "localhost"_L1
+            || comparableHost == "127.0.0.1"_L1 || comparableHost == "::1"_L1) {
+            comparableHost = u"localhost"_s;
         }
-        return lowered;
-    };
-    return port == other.port && comparable(host) == comparable(other.host);
+    }
+    // The port last: a path or an IPv6 address may contain anything but cannot end in " port".
+    return comparableHost + u' ' + QString::number(port);
 }
 
 QString ClusterSettings::qpsqlConnectOptions() const
@@ -488,6 +495,7 @@ bool clusterSettingsFromConfig(const QString &name, const ReplicationConfig &con
         settings->writeFunctions.append(function.toLower());
     }
     settings->name = name;
+    settings->nameGiven = true;
     settings->healthIntervalMs = config.healthInterval();
     // The setters win over QPSQLHA_POLICY / QPSQLHA_READER_AFFINITY in setConnectOptions(), but
     // only when they were called: an unset one must not put its default over the option.

@@ -42,12 +42,18 @@ struct QPSQLHA_EXPORT NodeSettings
     // control request, which QHostInfo::fromName() would block without a bound, and what a name
     // resolves to may change (DNS failover), so two names of one address stay two nodes.
     bool isSameServerAs(const NodeSettings &other) const;
+    // The server as isSameServerAs() compares it: equal keys, same server.
+    QString serverKey() const;
 };
 
 // One validated cluster description: what the driver, the health checker and the registry use.
 struct QPSQLHA_EXPORT ClusterSettings
 {
     QString name;
+    // Named by the application (QPSQLHA_CLUSTER, a replication set of the C++ API). A name made
+    // from the primary's address is only a default: connections of one primary with other nodes
+    // or options get clusters of their own under it (ClusterRegistry::acquire()).
+    bool nameGiven = false;
     QList<NodeSettings> nodes; // nodes.first() is the primary, the rest are readers
     QList<std::pair<QString, QString>> libpqOptions; // passed unchanged to every node
     QStringList writeFunctions;

@@ -151,17 +151,19 @@ public:
             if (request.watch)
                 watch(request.cluster);
             else
-                probeNodes(request.cluster);
+                sync(request.cluster);
         }
     }
 
     void watch(const QSharedPointer<Cluster> &cluster)
     {
+        if (m_timers.contains(cluster.data()))
+            return;
         auto *timer = new QTimer(this);
         timer->setTimerType(Qt::PreciseTimer);
         timer->setInterval(cluster->settings().healthIntervalMs);
-        connect(timer, &QTimer::timeout, this, [this, cluster] { probeNodes(cluster); });
-        timer->start();
+        connect(timer, &QTimer::timeout, this, [this, cluster] { sync(cluster); });
+        m_timers.insert(cluster.data(), timer);
         m_clusters.append(cluster);
 
         if (!m_statusTimer) {
@@ -170,6 +172,27 @@ public:
             connect(m_statusTimer, &QTimer::timeout, this, &HealthWorker::logStatus);
             m_statusTimer->start();
         }
+        sync(cluster);
+    }
+
+    // Brings probing in line with the cluster's connections, as they are now (requests may
+    // arrive in another order than the counts changed, so the count is read here, not sent):
+    // with a connection, every node is probed now and every interval; without one, nothing is
+    // probed and every probe connection of the cluster is closed, so that an application that
+    // closed its connections leaves nothing of ours on the servers. A cluster not watched yet
+    // is synced when it is (watch()).
+    void sync(const QSharedPointer<Cluster> &cluster)
+    {
+        QTimer *timer = m_timers.value(cluster.data());
+        if (!timer)
+            return;
+        if (cluster->sessionCount() == 0) {
+            timer->stop();
+            closeProbes(*cluster);
+            return;
+        }
+        if (!timer->isActive())
+            timer->start();
         // Roles and WAL positions are known before the first interval has passed.
         probeNodes(cluster);
     }
@@ -179,8 +202,6 @@ public:
     // previous probe still runs (it does not answer) is skipped, not queued up.
     void probeNodes(const QSharedPointer<Cluster> &cluster)
     {
-        if (cluster->sessionCount() == 0)
-            return;
         const int timeoutMs = probeTimeoutMs(cluster->settings());
         for (int i = 0; i < cluster->nodeCount(); ++i) {
             Node *node = &cluster->node(i);
@@ -191,6 +212,26 @@ public:
                 prober = std::make_unique<NodeProber>(cluster, node, &HealthWorker::probed);
             prober->probe(timeoutMs);
         }
+    }
+
+    // Ends the probers of a cluster: their threads and their connections to the servers. A
+    // probe under way is cancelled (within a tenth of a second) and its finding dropped.
+    void closeProbes(const Cluster &cluster)
+    {
+        std::vector<std::unique_ptr<NodeProber>> closing;
+        for (int i = 0; i < cluster.nodeCount(); ++i) {
+            const auto found = m_probers.find(&cluster.node(i));
+            if (found == m_probers.end())
+                continue;
+            found->second->stop();
+            closing.push_back(std::move(found->second));
+            m_probers.erase(found);
+        }
+        if (closing.empty())
+            return;
+        closing.clear(); // joins them, all stopped at once
+        qCDebug(lcHealth).noquote()
+            << "cluster" << cluster.name() << ": no connection left, probes closed";
     }
 
 private:
@@ -269,10 +310,11 @@ private:
     struct Request
     {
         QSharedPointer<Cluster> cluster;
-        bool watch; // else probe now
+        bool watch; // else sync: probe now, or close the probes if nobody uses the cluster
     };
 
     QList<QSharedPointer<Cluster>> m_clusters;
+    QHash<const Cluster *, QTimer *> m_timers; // each watched cluster's probing interval
     QMutex m_requestsMutex;
     QList<Request> m_requests;
     std::unordered_map<const Node *, std::unique_ptr<NodeProber>> m_probers;
@@ -309,6 +351,11 @@ void HealthChecker::watch(const QSharedPointer<Cluster> &cluster)
 }
 
 void HealthChecker::probeSoon(const QSharedPointer<Cluster> &cluster)
+{
+    m_worker->request(cluster, false);
+}
+
+void HealthChecker::sessionsChanged(const QSharedPointer<Cluster> &cluster)
 {
     m_worker->request(cluster, false);
 }

@@ -26,8 +26,9 @@ class HealthWorker;
 
 // Brings failed nodes back. It runs in a thread of its own with its own event loop, so that
 // probing works in console applications without one and never blocks a caller's thread: every
-// cluster gets a QTimer there that probes its failed nodes each health interval (nodes set
-// offline by hand are left alone). The same thread prints the debug status every 4 s.
+// cluster gets a QTimer there that probes its nodes each health interval (nodes set offline by
+// hand are left alone) while the cluster has an open connection; without one it probes nothing
+// and holds no connection to any node. The same thread prints the debug status every 4 s.
 class QPSQLHA_EXPORT HealthChecker
 {
     Q_DISABLE_COPY_MOVE(HealthChecker)
@@ -38,6 +39,9 @@ public:
     // Probes the nodes of a cluster now rather than at the next tick (a write found the primary
     // read-only, a reader was added).
     void probeSoon(const QSharedPointer<Cluster> &cluster);
+    // The cluster's first connection opened (probing starts now) or its last one closed (probing
+    // stops and the probe connections close).
+    void sessionsChanged(const QSharedPointer<Cluster> &cluster);
 
 private:
     HealthChecker();

@@ -23,13 +23,22 @@ const char *nodeStateName(NodeState state)
     return "unknown";
 }
 
-Node::Node(const QString &cluster, const NodeSettings &settings)
+Node::Node(const QString &cluster, const NodeSettings &settings,
+           std::shared_ptr<ServerHealth> server)
     : m_cluster(cluster)
     , m_settings(settings)
     , m_address(settings.address())
+    , m_server(std::move(server))
     , m_role(quint8(settings.role))
     , m_lastChangeMs(QDateTime::currentMSecsSinceEpoch())
-{ }
+{
+    m_server->attach(this);
+}
+
+Node::~Node()
+{
+    m_server->detach(this);
+}
 
 bool Node::transition(NodeState from, NodeState to, const QString &reason)
 {
@@ -42,7 +51,14 @@ bool Node::transition(NodeState from, NodeState to, const QString &reason)
     return true;
 }
 
-bool Node::markFailed(const QString &reason)
+void Node::startFailed(const QString &reason)
+{
+    // Not published yet: nobody else sees the node, so no event either.
+    setLastError(reason);
+    m_state.storeRelease(quint8(NodeState::Failed));
+}
+
+bool Node::applyFailed(const QString &reason)
 {
     setLastError(reason);
     if (!transition(NodeState::Online, NodeState::Failed, reason)
@@ -52,11 +68,13 @@ bool Node::markFailed(const QString &reason)
     return true;
 }
 
-bool Node::markRecovered(const QString &how)
+bool Node::holdUntilProbed(const QString &reason)
 {
-    // The epoch moves first so that nobody who sees the node online uses a connection made
-    // before it failed.
-    m_epoch.fetchAndAddOrdered(1);
+    return applyFailed(reason);
+}
+
+bool Node::applyRecovered(const QString &how)
+{
     if (!transition(NodeState::Failed, NodeState::Online, how))
         return false;
     qCInfo(lcHealth).noquote() << "node" << m_address << "is back online";
@@ -99,9 +117,17 @@ bool Node::setOfflineByHand(bool offline)
     }
     if (state() != NodeState::OfflineByHand)
         return false;
-    // It may have been restarted while out of service: connections are made afresh.
-    m_epoch.fetchAndAddOrdered(1);
-    return transition(NodeState::OfflineByHand, NodeState::Online, QStringLiteral("set by hand"));
+    return m_server->backInService(this);
+}
+
+bool Node::applyBackInService(bool serverFailed)
+{
+    // It may have been restarted while out of service: the server's record gave it a new epoch,
+    // so connections are made afresh. If the process knows the server is down (another cluster
+    // saw it fail meanwhile), it waits for the probe, which runs for it again from now on.
+    return transition(NodeState::OfflineByHand,
+                      serverFailed ? NodeState::Failed : NodeState::Online,
+                      QStringLiteral("set by hand"));
 }
 
 QString Node::lastError() const

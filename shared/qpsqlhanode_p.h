@@ -11,19 +11,27 @@
 //
 
 #include "qpsqlhaconnectoptions_p.h"
+#include "qpsqlhaserverhealth_p.h"
 #include "qpsqlhastripedcounter_p.h"
 
 #include <QtCore/qatomic.h>
 #include <QtCore/qdatetime.h>
 #include <QtCore/qmutex.h>
 
+#include <memory>
+
 namespace QPsqlHa {
 
 QPSQLHA_EXPORT const char *nodeStateName(NodeState state);
 
-// One node's shared state. Read on every statement by every thread of the process, so the hot
-// fields are atomics; only the last error text takes a lock, and only when it is written or
-// shown. Every change of state goes through the methods here.
+// One node's shared state: one server as one cluster lists it. Read on every statement by every
+// thread of the process, so the hot fields are atomics; only the last error text takes a lock,
+// and only when it is written or shown. Every change of state goes through the methods here.
+//
+// Whether the server is up is not the node's alone: a failure or a return goes through the
+// server's ServerHealth, which moves every node of that server in the process (other clusters
+// listing it too), and the epoch is the server's. Lagging, offline by hand and removed are the
+// cluster's own view and stay here.
 //
 // What statements read (state, epoch, WAL position) shares no cache line with what they write
 // (the counters, striped per connection: see StripedCounter), so that counting on one core does
@@ -32,7 +40,10 @@ class QPSQLHA_EXPORT Node
 {
     Q_DISABLE_COPY_MOVE(Node)
 public:
-    Node(const QString &cluster, const NodeSettings &settings);
+    // `server`: the health record of the server the settings name (ServerHealthBook::of()).
+    Node(const QString &cluster, const NodeSettings &settings,
+         std::shared_ptr<ServerHealth> server);
+    ~Node();
 
     const NodeSettings &settings() const { return m_settings; }
     const QString &address() const { return m_address; }
@@ -52,16 +63,23 @@ public:
     // Taken out of the cluster at run time: kept (sessions may still hold its index), never used.
     bool isRemoved() const { return m_removed.loadAcquire() != 0; }
     void markRemoved() { m_removed.storeRelease(1); }
-    // Bumped whenever the node comes back: connections made before that are re-created.
-    quint32 epoch() const { return m_epoch.loadAcquire(); }
+    // Bumped whenever the server comes back: connections made before that are re-created.
+    quint32 epoch() const { return m_server->epoch(); }
 
-    // Online/Lagging -> Failed. Returns false if it was not (already failed, or by hand).
-    bool markFailed(const QString &reason);
+    // The server failed: Online/Lagging -> Failed here and in every other cluster of the
+    // process that lists the server. Returns false if this node was not (already failed, or by
+    // hand).
+    bool markFailed(const QString &reason) { return m_server->fail(this, reason); }
+    // Failed in this cluster only, with nothing known against the server: a reader just added,
+    // until its first probe.
+    bool holdUntilProbed(const QString &reason);
     // Online <-> Lagging, from the health checker's replication figures.
     bool setLagging(bool lagging, const QString &reason);
-    // Failed -> Online, after a probe or a reconnect succeeded. Never overrides an operator.
-    bool markRecovered(const QString &how);
-    // Operator: OfflineByHand, or back to Online. Returns whether the state changed.
+    // The server answers again, after a probe or a reconnect succeeded: Failed -> Online here and
+    // in every other cluster that lists it. Never overrides an operator.
+    bool markRecovered(const QString &how) { return m_server->recover(this, how); }
+    // Operator: OfflineByHand, or back in service (Online, or Failed while the process knows the
+    // server is down). Returns whether the state changed.
     bool setOfflineByHand(bool offline);
 
     // `stripe`: the counting connection's, from Cluster::attachSession().
@@ -103,17 +121,24 @@ public:
     QDateTime lastStateChange() const;
 
 private:
+    friend class ServerHealth;
+    // What the server's record does to each of its nodes, under its mutex.
+    void startFailed(const QString &reason);
+    bool applyFailed(const QString &reason);
+    bool applyRecovered(const QString &how);
+    bool applyBackInService(bool serverFailed);
+
     bool transition(NodeState from, NodeState to, const QString &reason);
 
     const QString m_cluster;
     const NodeSettings m_settings;
     const QString m_address;
+    const std::shared_ptr<ServerHealth> m_server;
 
     // Read by every statement; written when the node changes and by the health checker.
     alignas(CacheLineSize) QAtomicInteger<quint8> m_state {quint8(NodeState::Online)};
     QAtomicInteger<quint8> m_role;
     QAtomicInteger<quint8> m_removed {0};
-    QAtomicInteger<quint32> m_epoch {0};
     QAtomicInteger<quint32> m_timeline {0};
     QAtomicInteger<quint64> m_walPosition {0};
     QAtomicInteger<qint64> m_lagBytes {-1};

@@ -57,12 +57,18 @@ Session::Session(const QSharedPointer<Cluster> &cluster, bool logQueries)
 {
     if (m_queryTimeoutMs > 0)
         m_watch = std::make_unique<WatchSlot>();
-    m_counterStripe = m_cluster->attachSession();
+    bool first = false;
+    m_counterStripe = m_cluster->attachSession(&first);
+    if (first)
+        HealthChecker::instance().sessionsChanged(m_cluster);
 }
 
 Session::~Session()
 {
-    m_cluster->detachSession();
+    // The node connections close with m_links, after this body: the probes may close a moment
+    // before the last working connection does.
+    if (m_cluster->detachSession())
+        HealthChecker::instance().sessionsChanged(m_cluster);
 }
 
 bool Session::open(QSqlError *error)

@@ -67,6 +67,8 @@ private slots:
     void sameServer_data();
     void sameServer();
     void countersAddUpOverStripes();
+    void serverHealthIsSharedAcrossClusters();
+    void serverHealthIsNotSharedWithoutABook();
 };
 
 void tst_ClusterState::readersOnlyNeverThePrimary()
@@ -405,6 +407,83 @@ void tst_ClusterState::countersAddUpOverStripes()
     QCOMPARE(node.queries(), quint64(21 + Threads * PerThread));
     QCOMPARE(node.inFlight(), 1);
     QCOMPARE(cluster.node(2).queries(), quint64(0));
+}
+
+void tst_ClusterState::serverHealthIsSharedAcrossClusters()
+{
+    // Two clusters of one primary, as two connections with other reader lists make them; the
+    // second spells the shared reader another way and has a reader of its own.
+    const auto servers = std::make_shared<ServerHealthBook>();
+    Cluster first(settingsWith(QString(), u"localhost"_s), servers);
+    ClusterSettings otherSettings = settingsWith(QString(), u"127.0.0.1"_s);
+    otherSettings.name = u"state-test#2"_s;
+    otherSettings.nodes[1].host = u"10.0.0.9"_s; // not in the first cluster
+    Cluster second(otherSettings, servers);
+    Node &sharedReader = first.node(2); // 10.0.0.3:5432, second.node(2) too
+    Node &sharedPrimary = first.node(0); // localhost and 127.0.0.1
+    const quint32 epoch = second.node(2).epoch();
+
+    // A failure seen in one cluster is the server's: the other cluster avoids it too.
+    QVERIFY(sharedReader.markFailed(u"connection lost"_s));
+    QCOMPARE(second.node(2).state(), NodeState::Failed);
+    QCOMPARE(second.node(2).lastError(), u"connection lost"_s);
+    QCOMPARE(first.node(1).state(), NodeState::Online); // other servers are untouched
+    QCOMPARE(second.node(1).state(), NodeState::Online);
+    QCOMPARE(second.pickReader(0), 1);
+    QVERIFY(!second.node(2).markFailed(u"again"_s)); // already failed there as well
+
+    // So is its return, seen by either; the epoch moves once, for both.
+    QVERIFY(second.node(2).markRecovered(u"probe succeeded"_s));
+    QCOMPARE(sharedReader.state(), NodeState::Online);
+    QCOMPARE(sharedReader.epoch(), epoch + 1);
+    QCOMPARE(second.node(2).epoch(), epoch + 1);
+    QVERIFY(!sharedReader.markRecovered(u"probe succeeded"_s));
+    QCOMPARE(sharedReader.epoch(), epoch + 1);
+
+    // The primary is one server however it is spelt.
+    QVERIFY(second.node(0).markFailed(u"gone"_s));
+    QCOMPARE(sharedPrimary.state(), NodeState::Failed);
+    QVERIFY(sharedPrimary.markRecovered(u"reconnected"_s));
+    QCOMPARE(second.node(0).state(), NodeState::Online);
+
+    // Lagging and offline by hand are each cluster's own; a failure moves a lagging node too but
+    // never overrides an operator, and putting it back in service while the server is known to
+    // be down leaves it failed until a probe says otherwise.
+    QVERIFY(first.node(1).setLagging(true, u"lag"_s));
+    QVERIFY(second.node(2).setOfflineByHand(true));
+    QCOMPARE(sharedReader.state(), NodeState::Online);
+    QVERIFY(sharedReader.markFailed(u"connection lost"_s));
+    QCOMPARE(second.node(2).state(), NodeState::OfflineByHand);
+    QVERIFY(second.node(2).setOfflineByHand(false));
+    QCOMPARE(second.node(2).state(), NodeState::Failed);
+    QVERIFY(sharedReader.markRecovered(u"probe succeeded"_s));
+    QCOMPARE(second.node(2).state(), NodeState::Online);
+    QCOMPARE(first.node(1).state(), NodeState::Lagging);
+
+    // A cluster that starts listing a server known to be down starts with it down.
+    QVERIFY(first.node(1).markFailed(u"refused"_s));
+    ClusterSettings thirdSettings = settingsWith(QString(), u"localhost"_s);
+    thirdSettings.name = u"state-test#3"_s;
+    Cluster third(thirdSettings, servers);
+    QCOMPARE(third.node(1).state(), NodeState::Failed);
+    QCOMPARE(third.node(1).lastError(), u"refused"_s);
+    QCOMPARE(third.node(2).state(), NodeState::Online);
+
+    // A reader added to one cluster waits for its probe there only.
+    QString error;
+    const int added = third.addReader(u"10.0.0.9"_s, &error);
+    QVERIFY2(added > 0, qPrintable(error));
+    QCOMPARE(third.node(added).state(), NodeState::Failed);
+    QCOMPARE(second.node(1).state(), NodeState::Online);
+}
+
+void tst_ClusterState::serverHealthIsNotSharedWithoutABook()
+{
+    // Clusters made on their own (as in these tests) share nothing.
+    Cluster first(settingsWith(QString()));
+    Cluster second(settingsWith(QString()));
+    QVERIFY(first.node(1).markFailed(u"connection lost"_s));
+    QCOMPARE(second.node(1).state(), NodeState::Online);
 }
 
 QTEST_GUILESS_MAIN(tst_ClusterState)
