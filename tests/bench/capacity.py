@@ -32,7 +32,9 @@ RATE1_LIMIT = 0.97
 
 
 def capacity_of(run):
-    """(capacity, busiest node, {node: CPU us per statement}) of one capacity run, or None."""
+    """(capacity, busiest node, {node: CPU us per statement it served}) of one capacity run, or
+    None. A node that served under 5 % of the statements has no per-statement figure (its CPU
+    is the background: probes, health checks, replication)."""
     figures = run["figures"]
     cpu = figures.get("node_cpu_s")
     statements = figures.get("statements")
@@ -41,17 +43,24 @@ def capacity_of(run):
     busiest = max(cpu, key=lambda node: cpu[node])
     if cpu[busiest] <= 0:
         return None
-    per_statement = {node: cpu[node] / statements * 1e6 for node in cpu}
+    split = split_of(run) or {}
+    per_statement = {node: cpu[node] / (statements * split[node]) * 1e6 for node in cpu
+                     if split.get(node, 0) >= 0.05}
     return statements / cpu[busiest], busiest, per_statement
+
+
+def commits_of(run):
+    """{node: transactions committed during the run} from pg_stat_database, or None."""
+    before, after = run.get("commits_before"), run.get("commits_after")
+    if not before or not after:
+        return None
+    return {node: after[node] - before[node] for node in after}
 
 
 def split_of(run):
     """{node: share of the statements it committed} from pg_stat_database, or None."""
-    before, after = run.get("commits_before"), run.get("commits_after")
-    if not before or not after:
-        return None
-    delta = {node: after[node] - before[node] for node in after}
-    total = sum(delta.values())
+    delta = commits_of(run)
+    total = sum(delta.values()) if delta else 0
     if total <= 0:
         return None
     return {node: delta[node] / total for node in delta}
@@ -67,11 +76,12 @@ def describe(run):
     split = split_of(run) or {}
     cpu = run["figures"]["node_cpu_s"]
     nodes = " ".join(
-        f"{node} {cpu[node]:.2f}s/{per_statement[node]:.1f}us/{100 * split.get(node, 0):.0f}%"
+        f"{node} {cpu[node]:.2f}s {100 * split.get(node, 0):.0f}%"
+        + (f" {per_statement[node]:.0f}us" if node in per_statement else "")
         for node in NODES if node in cpu)
-    return (f"{run['case']:<14} round {run['round']}: {run['figures']['rate']:>8,.0f} stmts/s, "
-            f"capacity {capacity:>8,.0f}/CPU-s (busiest {busiest}); node CPU/us per stmt/share: "
-            f"{nodes}")
+    return (f"{run['case']:<14} round {run['round']}: {run['figures']['rate']:>7,.0f} stmts/s, "
+            f"capacity {capacity:>7,.0f}/CPU-s (busiest {busiest}); CPU, share, us/stmt served: "
+            f"{nodes}; load {run.get('loadavg', 0):.1f}")
 
 
 def load(path):
@@ -82,7 +92,7 @@ def load(path):
 def fmt(value, digits=2):
     if value is None:
         return "-"
-    if abs(value) >= 100:
+    if abs(value) >= 1000 or (digits == 0 and abs(value) >= 1):
         return f"{value:,.0f}"
     return f"{value:.{digits}f}"
 
@@ -123,10 +133,13 @@ def summarize(runs):
             "ratio_to_direct": statistics.median(ratios) if ratios else None,
             "ratio_per_round": ratios,
             "rate": statistics.median([r["figures"]["rate"] for r, _ in measured]),
+            "node_cpu_s": {node: statistics.median([r["figures"]["node_cpu_s"][node]
+                                                    for r, _ in measured]) for node in NODES},
+            "loadavg": [r.get("loadavg") for r, _ in measured],
             "busiest": [c[1] for _, c in measured],
             "cpu_us_per_statement": {
                 node: statistics.median([c[2][node] for _, c in measured if node in c[2]])
-                for node in NODES if any(node in c[2] for _, c in measured)},
+                for node in NODES if all(node in c[2] for _, c in measured)},
             "split": {node: statistics.median([s.get(node, 0) for s in splits])
                       for node in NODES} if splits else None,
         })
@@ -218,17 +231,17 @@ def print_summary(results):
               f"{machine['duration_s']} s per run, {machine['rounds']} rounds, "
               f"CPU from {machine['cgroup']} per node")
         print(f"{'case':<14}{'capacity/CPU-s':>15}{'x direct':>10}  {'per round':<22}"
-              f"{'stmts/s':>9}  {'CPU us/stmt p/r1/r2':<21}{'split p/r1/r2':<14}")
+              f"{'stmts/s':>9}  {'us/stmt served p/r1/r2':<23}{'split % p/r1/r2':<16}")
         for case in s["case_order"]:
             c = s["cases"][case]
             if "skipped" in c:
                 print(f"{case:<14}  skipped: option not supported by this build")
                 continue
             per_round = " ".join(f"{r:.2f}" for r in c["ratio_per_round"])
-            cpu = "/".join(f"{c['cpu_us_per_statement'].get(n, 0):.0f}" for n in NODES)
+            cpu = "/".join(fmt(c["cpu_us_per_statement"].get(n), 0) for n in NODES)
             split = "/".join(f"{100 * c['split'][n]:.0f}" for n in NODES) if c["split"] else "-"
             print(f"{case:<14}{fmt(c['capacity']):>15}{fmt(c['ratio_to_direct']):>10}  "
-                  f"{per_round:<22}{fmt(c['rate']):>9}  {cpu:<21}{split:<14}")
+                  f"{per_round:<22}{fmt(c['rate']):>9}  {cpu:<23}{split:<16}")
         if s["best_vs_pgpool"]:
             b = s["best_vs_pgpool"]
             print(f"best QPSQLHA case {b['case']} / pgpool-II: {b['ratio']:.2f} (per round "
@@ -290,7 +303,7 @@ def markdown(results_path):
         results = json.load(f)
     s = results["summary"]
     print("| Case | Options | Capacity (stmts per CPU-s of the busiest node) | **× direct** "
-          "| per round | 8-thread rate, loopback | CPU µs/stmt primary / reader1 / reader2 "
+          "| per round | 8-thread rate, loopback | CPU µs per statement served, primary / reader1 / reader2 "
           "| statements primary / reader1 / reader2 |")
     print("|---|---|--:|--:|---|--:|---|---|")
     for case in s["case_order"]:
@@ -300,7 +313,7 @@ def markdown(results_path):
             print(f"| {case} | {options} | skipped: option not supported by this build "
                   "| | | | | |")
             continue
-        cpu = " / ".join(f"{c['cpu_us_per_statement'].get(n, 0):.0f}" for n in NODES)
+        cpu = " / ".join(fmt(c["cpu_us_per_statement"].get(n), 0) for n in NODES)
         split = " / ".join(f"{100 * c['split'][n]:.0f} %" for n in NODES) if c["split"] else "-"
         print(f"| {case} | {options} | {fmt(c['capacity'])} | **{fmt(c['ratio_to_direct'])}** | "
               + " ".join(f"{r:.2f}" for r in c["ratio_per_round"])

@@ -34,10 +34,14 @@
 # Environment (all optional):
 #   CAPACITY_ROUNDS=3      rounds (cases interleaved within each round)
 #   CAPACITY_DURATION=4    measured seconds per capacity run (after 1 s warm-up)
-#   CAPACITY_EXTRA_CASES   more cases, "NAME|TARGET|QPSQLHA options" separated by spaces (options
-#                          separated by ';'); default: burst lengths 4, 8 and 16. "" for none.
-#   CAPACITY_CALLGRIND_STATEMENTS=2000   N of the callgrind runs (N and 2N)
-#   CAPACITY_RATE_ROUNDS=5 rounds of the 1-thread rate (3 s each, direct and QPSQLHA interleaved)
+#   CAPACITY_CASES         the case list instead of the default one (below), "NAME|TARGET|QPSQLHA
+#                          options" separated by spaces, options separated by ';'; TARGET is
+#                          direct, ha or pgpool; the first case must be "direct|direct|"
+#   CAPACITY_EXTRA_CASES   cases added to the list, same form; default: burst lengths 4, 8 and 16
+#                          (QPSQLHA_READER_BURST). "" for none.
+#   CAPACITY_CALLGRIND_STATEMENTS=2000   N of the callgrind runs (N and 2N); 0 skips them
+#   CAPACITY_RATE_ROUNDS=5 rounds of the 1-thread rate (3 s each, direct and QPSQLHA interleaved);
+#                          0 skips them
 #   BENCH_STATE=/tmp/qpsqlha-capacity-state   pgcluster.sh state directory
 #   BENCH_OUT_DIR=<repo>/docs
 #   BENCH_PIN_READERS=1    each replica on its own half of the CPUs (as run-benchmarks.sh)
@@ -66,7 +70,7 @@ NODES=(primary reader1 reader2)
 
 # NAME|TARGET|QPSQLHA options. direct must stay first: every ratio is to it. Targets: direct
 # (QPSQL to the primary), ha (QPSQLHA, primary + both readers), pgpool (QPSQL through pgpool-II).
-CASES=(
+DEFAULT_CASES=(
     "direct|direct|"
     "defaults|ha|"
     "connection|ha|QPSQLHA_READER_AFFINITY=connection"
@@ -78,8 +82,14 @@ CASES=(
 DEFAULT_EXTRA="burst4|ha|QPSQLHA_READER_AFFINITY=burst;QPSQLHA_READER_BURST=4"
 DEFAULT_EXTRA+=" burst8|ha|QPSQLHA_READER_AFFINITY=burst;QPSQLHA_READER_BURST=8"
 DEFAULT_EXTRA+=" burst16|ha|QPSQLHA_READER_AFFINITY=burst;QPSQLHA_READER_BURST=16"
+if [[ -n "${CAPACITY_CASES:-}" ]]; then
+    read -r -a CASES <<<"$CAPACITY_CASES"
+else
+    CASES=("${DEFAULT_CASES[@]}")
+fi
 read -r -a EXTRA <<<"${CAPACITY_EXTRA_CASES-$DEFAULT_EXTRA}"
 CASES+=("${EXTRA[@]}")
+[[ "${CASES[0]}" == direct\|direct\|* ]] || { echo "run-capacity: the first case must be direct|direct|" >&2; exit 2; }
 
 # pgpool-II closes its backend connections when the client leaves (no connection cache), so that
 # those server processes exit, flush their statistics and the per-node counts are complete. The
@@ -101,6 +111,14 @@ bench_extra_cleanup() {
     done
     rmdir "$CGROUP_BASE" 2>/dev/null || true
 }
+
+# The primary uses every CPU unless BENCH_PIN_PRIMARY=1 (then it shares reader1's half). Pinned, it
+# shares one core with the clients and costs more CPU per statement (145 against 66-92 us in a
+# trial on this machine), which would flatter every ratio to QPSQL direct: floating is the
+# conservative choice.
+if [[ "${BENCH_PIN_PRIMARY:-0}" == 1 && "$PIN_READERS" == 1 && $(nproc) -ge 2 ]]; then
+    export PGHA_CPUS_PRIMARY="0-$(($(nproc) / 2 - 1))"
+fi
 
 BENCH_NAME=run-capacity
 # shellcheck source=lib-bench.sh
@@ -213,9 +231,11 @@ bench() {
     cat "$WORK/figures.json"
 }
 
+# The machine's load average goes with every run: this VM is shared, and a busy neighbour makes
+# every server's CPU per statement higher (caches).
 record() { # KIND CASE TARGET ROUND OPTIONS FIGURES [EXTRA JSON FIELDS]
-    printf '{"kind":"%s","case":"%s","target":"%s","round":%d,"options":"%s","figures":%s%s}\n' \
-        "$1" "$2" "$3" "$4" "$5" "$6" "${7:-}" >>"$RAW"
+    printf '{"kind":"%s","case":"%s","target":"%s","round":%d,"options":"%s","loadavg":%s,"figures":%s%s}\n' \
+        "$1" "$2" "$3" "$4" "$5" "$(cut -d' ' -f1 /proc/loadavg)" "$6" "${7:-}" >>"$RAW"
 }
 
 capacity_run() { # CASE TARGET OPTIONS ROUND
@@ -275,6 +295,7 @@ callgrind_totals() { # TARGET N -> "MAIN_THREAD ALL_THREADS"
     echo "$main $all"
 }
 for t in direct ha; do
+    ((CALLGRIND_N > 0)) || break
     totals=$(callgrind_totals "$t" "$CALLGRIND_N")
     read -r main1 all1 <<<"$totals"
     totals=$(callgrind_totals "$t" "$((2 * CALLGRIND_N))")
