@@ -124,9 +124,10 @@ BENCH_NAME=run-capacity
 # shellcheck source=lib-bench.sh
 source "$SCRIPT_DIR/lib-bench.sh"
 
-note "starting pgpool-II"
-start_pgpool
-note "pgpool-II on port $PGPOOL_PORT"
+# pgpool-II runs only during its own runs (started fresh each time, as in run-benchmarks.sh's
+# failover case): its health and streaming checks open a server connection every second on every
+# node, CPU that would otherwise be charged to the nodes in every other case.
+PGPOOL_PORT=0
 
 # --- one cgroup per node -----------------------------------------------------------------------
 
@@ -244,6 +245,7 @@ capacity_run() { # CASE TARGET OPTIONS ROUND
         --duration "$DURATION")
     [[ -n "$options" ]] && args+=(--ha-options "$options")
     for node in "${NODES[@]}"; do args+=(--cpuacct "$node=$CGROUP_BASE/$node/$CPU_FILE"); done
+    if [[ "$target" == pgpool ]]; then start_pgpool; fi
     before=$(node_commits)
     figures=$(bench "${args[@]}")
     if [[ "$figures" == *'"skipped"'* ]]; then
@@ -253,6 +255,7 @@ capacity_run() { # CASE TARGET OPTIONS ROUND
     fi
     wait_for_run_backends_to_exit
     after=$(node_commits)
+    if [[ "$target" == pgpool ]]; then stop_pgpool; fi
     record capacity "$name" "$target" "$round" "$options" "$figures" \
         ",\"commits_before\":$before,\"commits_after\":$after"
     "$PYTHON" "$SCRIPT_DIR/capacity.py" --line "$(tail -n 1 "$RAW")" >&2
