@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Copyright (C) 2026 The QPSQLHA authors.
 # SPDX-License-Identifier: LGPL-3.0-only
 #

@@ -105,7 +105,7 @@ bench_extra_cleanup() {
         [[ -d "$CGROUP_BASE/$node" ]] || continue
         # Anything still inside (a server that outlived the stop) goes back to the parent.
         while read -r pid; do
-            [[ -n "$pid" ]] && echo "$pid" >"$CGROUP_BASE/../cgroup.procs" 2>/dev/null || true
+            if [[ -n "$pid" ]]; then echo "$pid" >"$CGROUP_BASE/../cgroup.procs" 2>/dev/null || true; fi
         done <"$CGROUP_BASE/$node/cgroup.procs"
         rmdir "$CGROUP_BASE/$node" 2>/dev/null || true
     done
@@ -240,7 +240,7 @@ record() { # KIND CASE TARGET ROUND OPTIONS FIGURES [EXTRA JSON FIELDS]
 }
 
 capacity_run() { # CASE TARGET OPTIONS ROUND
-    local name=$1 target=$2 options=$3 round=$4 figures before after cpu=() node
+    local name=$1 target=$2 options=$3 round=$4 figures before after node
     local args=(read --target "$target" --threads "$THREADS" --warmup "$WARMUP"
         --duration "$DURATION")
     [[ -n "$options" ]] && args+=(--ha-options "$options")
@@ -308,8 +308,8 @@ for t in direct ha; do
     read -r main1 all1 <<<"$totals"
     totals=$(callgrind_totals "$t" "$((2 * CALLGRIND_N))")
     read -r main2 all2 <<<"$totals"
-    record instructions prepared_read "$t" 1 "" "{\"n\":$CALLGRIND_N,\"main_n\":$main1,\"main_2n\":$main2,\"all_n\":$all1,\"all_2n\":$all2,\"per_statement\":$(((main2 - main1) / CALLGRIND_N)),\"per_statement_all_threads\":$(((all2 - all1) / CALLGRIND_N))}"
-    note "  $t: $(((main2 - main1) / CALLGRIND_N)) instructions per statement (all threads: $(((all2 - all1) / CALLGRIND_N)))"
+    record instructions prepared_read "$t" 1 "" "{\"n\":$CALLGRIND_N,\"main_n\":$main1,\"main_2n\":$main2,\"all_n\":$all1,\"all_2n\":$all2,\"per_statement\":$(((main2 - main1) / CALLGRIND_N))}"
+    note "  $t: $(((main2 - main1) / CALLGRIND_N)) instructions per statement (main thread)"
 done
 
 # --- report ------------------------------------------------------------------------------------
