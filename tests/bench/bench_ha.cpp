@@ -13,6 +13,8 @@
 //
 //   bench_ha read     --env FILE --target T [--threads N] [--warmup S] [--duration S]
 //                     [--write-percent P] [--simple] [--pgpool-port P]
+//                     [--cpuacct NODE=FILE ...]   (run-capacity.sh: each node's cgroup CPU time,
+//                                                  sampled at the bounds of the counted window)
 //   bench_ha failover --env FILE --target T --cluster-script PATH --state DIR [--threads N]
 //                     [--kill-at S] [--restart-at S] [--duration S] [--pgpool-port P]
 //   bench_ha memory   --env FILE --target T [--connections N] [--pgpool-port P]
@@ -21,7 +23,8 @@
 //                     (run under valgrind --tool=callgrind --instr-atstart=no)
 //
 // For experiments, --ha-readers 1, --ha-readers-list LIST and --ha-options OPTIONS change the
-// QPSQLHA connection; the report uses the defaults.
+// QPSQLHA connection; run-benchmarks.sh uses the defaults, run-capacity.sh one case per option
+// set. When this build rejects an option of --ha-options, bench_ha prints {"skipped": "..."}.
 
 #include "statementmix.h"
 

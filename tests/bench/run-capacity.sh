@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: LGPL-3.0-only
 #
 # Read capacity per node's CPU, client instructions per read and the 1-thread rate, end to end,
-# in about 6 minutes:
+# in 4-5 minutes (6-7 with every case supported by the build):
 #
 #   tests/bench/run-capacity.sh [BUILD_DIR]
 #
