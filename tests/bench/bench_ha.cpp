@@ -13,6 +13,8 @@
 //
 //   bench_ha read     --env FILE --target T [--threads N] [--warmup S] [--duration S]
 //                     [--write-percent P] [--simple] [--pgpool-port P]
+//                     [--cpuacct NODE=FILE ...]   (run-capacity.sh: each node's cgroup CPU time,
+//                                                  sampled at the bounds of the counted window)
 //   bench_ha failover --env FILE --target T --cluster-script PATH --state DIR [--threads N]
 //                     [--kill-at S] [--restart-at S] [--duration S] [--pgpool-port P]
 //   bench_ha memory   --env FILE --target T [--connections N] [--pgpool-port P]
@@ -21,7 +23,8 @@
 //                     (run under valgrind --tool=callgrind --instr-atstart=no)
 //
 // For experiments, --ha-readers 1, --ha-readers-list LIST and --ha-options OPTIONS change the
-// QPSQLHA connection; the report uses the defaults.
+// QPSQLHA connection; run-benchmarks.sh uses the defaults, run-capacity.sh one case per option
+// set. When this build rejects an option of --ha-options, bench_ha prints {"skipped": "..."}.
 
 #include "statementmix.h"
 
@@ -595,18 +598,62 @@ CpuSample sampleCpu()
     return sample;
 }
 
-void runRead(const Endpoints &endpoints, Target target, const LoadSpec &spec)
+// One server node's CPU as the kernel counts it for its cgroup (run-capacity.sh puts each node's
+// postmaster, and so every process it forks, in a cgroup of its own): cgroup v1's
+// cpuacct.usage (nanoseconds) or cgroup v2's cpu.stat (usage_usec).
+struct NodeCpu
+{
+    QString name;
+    QString file;
+    double firstS = 0;
+    double lastS = 0;
+};
+
+double readCgroupCpuSeconds(const QString &file)
+{
+    QFile usage(file);
+    if (!usage.open(QIODevice::ReadOnly | QIODevice::Text))
+        fail(u"cannot read %1: %2"_s.arg(file, usage.errorString()));
+    const QByteArray text = usage.readAll();
+    if (file.endsWith("cpu.stat"_L1)) {
+        for (const QByteArray &line : text.split('\n')) {
+            if (line.startsWith("usage_usec "))
+                return double(line.mid(11).trimmed().toULongLong()) / 1e6;
+        }
+        fail(u"no usage_usec in %1"_s.arg(file));
+    }
+    bool ok = false;
+    const quint64 ns = text.trimmed().toULongLong(&ok);
+    if (!ok)
+        fail(u"%1 does not hold a CPU time"_s.arg(file));
+    return double(ns) / 1e9;
+}
+
+void runRead(const Endpoints &endpoints, Target target, const LoadSpec &spec,
+             std::vector<NodeCpu> nodeCpu)
 {
     CpuSample first, last;
     const auto results = runLoad(endpoints, target, spec, nullptr, [&](Clock::time_point start) {
         const auto from = start + std::chrono::nanoseconds(qint64(spec.warmupSeconds * 1e9));
         std::this_thread::sleep_until(from);
         first = sampleCpu();
+        for (NodeCpu &node : nodeCpu)
+            node.firstS = readCgroupCpuSeconds(node.file);
         std::this_thread::sleep_until(
             from + std::chrono::nanoseconds(qint64(spec.durationSeconds * 1e9)));
+        for (NodeCpu &node : nodeCpu)
+            node.lastS = readCgroupCpuSeconds(node.file);
         last = sampleCpu();
     });
     QJsonObject figures = loadFigures(results, spec.durationSeconds);
+    if (!nodeCpu.empty()) {
+        // Sampled at the same instants that bound the counted statements.
+        QJsonObject cpu;
+        for (const NodeCpu &node : nodeCpu)
+            cpu[node.name] = node.lastS - node.firstS;
+        figures[u"node_cpu_s"_s] = cpu;
+        figures[u"statements"_s] = figures.value(u"rate"_s).toDouble() * spec.durationSeconds;
+    }
     const double statements = figures.value(u"rate"_s).toDouble() * spec.durationSeconds;
     if (statements > 0 && last.total > first.total) {
         figures[u"cs_per_stmt"_s]
@@ -859,6 +906,32 @@ void runProfile(const Endpoints &endpoints, Target target, const QString &kind, 
     print(figures);
 }
 
+// A case that sets an option this build does not know (an option added after it was built) is
+// reported as skipped, so that one script measures builds before and after the option lands:
+// prints {"skipped": "..."} and ends the process. Any other failure to open stays an error.
+void skipIfOptionsRejected(const Endpoints &endpoints)
+{
+    QString error;
+    {
+        Client probe(endpoints, Target::Ha, u"option-check"_s);
+        if (probe.connect(&error))
+            return;
+    }
+    bool namesOurOption = false;
+    for (const QString &option : endpoints.haOptions.split(u';', Qt::SkipEmptyParts)) {
+        const QString key = option.section(u'=', 0, 0).trimmed();
+        if (error.contains(u"unknown option '%1'"_s.arg(key), Qt::CaseInsensitive)
+            || error.contains(u"' for %1:"_s.arg(key), Qt::CaseInsensitive))
+            namesOurOption = true;
+    }
+    if (!namesOurOption)
+        return; // the load itself reports the failure
+    QJsonObject figures;
+    figures[u"skipped"_s] = u"option not supported by this build (%1)"_s.arg(error);
+    print(figures);
+    std::exit(0);
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -891,6 +964,9 @@ int main(int argc, char **argv)
                                                  u"ha: QPSQLHA_READERS as given"_s, u"list"_s);
     const QCommandLineOption haOptionsOption(u"ha-options"_s, u"ha: extra connect options"_s,
                                              u"options"_s);
+    const QCommandLineOption cpuacctOption(
+        u"cpuacct"_s, u"read: a node's cgroup CPU file (cpuacct.usage or cpu.stat), repeatable"_s,
+        u"name=file"_s);
     const QCommandLineOption kindOption(u"kind"_s, u"profile: prepared or simple"_s, u"kind"_s,
                                         u"prepared"_s);
     const QCommandLineOption statementsOption(u"statements"_s, u"profile: statements"_s, u"n"_s,
@@ -898,7 +974,8 @@ int main(int argc, char **argv)
     parser.addOptions({envOption, targetOption, pgpoolOption, threadsOption, warmupOption,
                        durationOption, simpleOption, writeOption, killOption, restartOption,
                        scriptOption, stateOption, connectionsOption, haReadersOption,
-                       haReadersListOption, haOptionsOption, kindOption, statementsOption});
+                       haReadersListOption, haOptionsOption, cpuacctOption, kindOption,
+                       statementsOption});
     parser.process(app);
     if (parser.positionalArguments().size() != 1)
         parser.showHelp(2);
@@ -923,8 +1000,17 @@ int main(int argc, char **argv)
     spec.writePercent = qBound(0, parser.value(writeOption).toInt(), 100);
     spec.simple = parser.isSet(simpleOption);
 
+    if (target == Target::Ha && !endpoints.haOptions.isEmpty())
+        skipIfOptionsRejected(endpoints);
     if (mode == "read"_L1) {
-        runRead(endpoints, target, spec);
+        std::vector<NodeCpu> nodeCpu;
+        for (const QString &value : parser.values(cpuacctOption)) {
+            const qsizetype eq = value.indexOf(u'=');
+            if (eq <= 0)
+                fail(u"--cpuacct expects NAME=FILE, not '%1'"_s.arg(value));
+            nodeCpu.push_back({value.left(eq), value.mid(eq + 1)});
+        }
+        runRead(endpoints, target, spec, std::move(nodeCpu));
     } else if (mode == "failover"_L1) {
         if (!parser.isSet(scriptOption) || !parser.isSet(stateOption))
             fail(u"failover needs --cluster-script and --state"_s);
