@@ -112,8 +112,8 @@ as_server() {
 spawn_server() {
     local pidfile=$1 log=$2
     shift 2
-    # shellcheck disable=SC2016 # $$ and "$@" are expanded by the inner shell
     rm -f -- "$pidfile"
+    # shellcheck disable=SC2016 # $$ and "$@" are expanded by the inner shell
     as_server setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" \
         </dev/null >>"$log" 2>&1 &
     disown

@@ -22,6 +22,11 @@ const char CapturedBootstrap[]
 const char CapturedTagged[]
     = R"({"members": [{"name": "m0", "role": "leader", "state": "running", "api_url": "http://127.0.0.1:20210/patroni", "host": "127.0.0.1", "port": 27066, "timeline": 3}, {"name": "m1", "role": "replica", "state": "running", "api_url": "http://127.0.0.1:29335/patroni", "host": "127.0.0.1", "port": 31706, "timeline": 3, "lag": 0}, {"name": "m2", "role": "replica", "state": "running", "api_url": "http://127.0.0.1:27678/patroni", "host": "127.0.0.1", "port": 20396, "timeline": 3, "tags": {"noloadbalance": true}, "lag": 0}, {"name": "m3", "role": "replica", "state": "running", "api_url": "http://127.0.0.1:26154/patroni", "host": "127.0.0.1", "port": 23653, "timeline": 3, "lag": 0}]})";
 
+// Captured right after `kill-leader` killed m0: its key expired with its lease (ttl 10 s) and m2
+// took over on timeline 2.
+const char CapturedFailover[]
+    = R"({"members": [{"name": "m1", "role": "replica", "state": "running", "api_url": "http://127.0.0.1:20264/patroni", "host": "127.0.0.1", "port": 31672, "timeline": 1, "lag": 0}, {"name": "m2", "role": "leader", "state": "running", "api_url": "http://127.0.0.1:25238/patroni", "host": "127.0.0.1", "port": 28098, "timeline": 2}]})";
+
 // As the fixture showed it during a switchover: the old leader restarting as a replica has no
 // WAL position yet, so no timeline and an "unknown" lag.
 const char DuringSwitchover[]
@@ -104,6 +109,11 @@ void tst_PatroniTopology::documents_data()
            "m1@127.0.0.1:31706 replica running tl=3 lag=0; "
            "m2@127.0.0.1:20396 replica running tl=3 lag=0 noloadbalance; "
            "m3@127.0.0.1:23653 replica running tl=3 lag=0"_s
+        << QStringList();
+    QTest::newRow("captured failover")
+        << QByteArray(CapturedFailover)
+        << u"leader=m2; m1@127.0.0.1:31672 replica running tl=1 lag=0; "
+           "m2@127.0.0.1:28098 leader running tl=2"_s
         << QStringList();
     QTest::newRow("during switchover") << QByteArray(DuringSwitchover)
                                        << u"leader=m1; m0@127.0.0.1:27066 replica starting; "
