@@ -7,6 +7,7 @@ packages=(
     build-essential cmake ninja-build pkg-config
     qt6-base-dev qt6-base-private-dev libqt6sql6-psql libpq-dev
     postgresql-common openssl
+    patroni etcd-server etcd-client curl
     xvfb xauth
 )
 

@@ -23,13 +23,14 @@ fi
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DQPSQLHA_BUILD_FUZZERS=ON -DQPSQLHA_SANITIZE=ON -DQPSQLHA_BUILD_MONITOR=OFF \
     -DQPSQLHA_BUILD_TESTS=OFF -DQPSQLHA_BUILD_EXAMPLES=OFF >/dev/null
-cmake --build "$build" --target fuzz_classifier fuzz_connectoptions fuzz_controlprotocol
+cmake --build "$build" --target fuzz_classifier fuzz_connectoptions fuzz_controlprotocol \
+    fuzz_patronitopology
 
 work=$(mktemp -d /tmp/qpsqlha-fuzz.XXXXXX)
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 status=0
-for harness in classifier connectoptions controlprotocol; do
+for harness in classifier connectoptions controlprotocol patronitopology; do
     # libFuzzer writes new inputs into the first corpus directory: keep the seeds untouched.
     mkdir -p "$work/$harness"
     echo "run-fuzzers: fuzz_$harness for ${seconds}s"
