@@ -18,6 +18,12 @@
 //
 // The reverse is printed, not asserted: how many statements classified as writes the standby ran
 // without complaint (the classifier errs on the side of the primary on purpose).
+//
+// All of it runs twice: with the server's default standard_conforming_strings = on, and with it
+// off on the standby sessions and the statements classified with the flag false, where a
+// backslash in '...' escapes the next character. The table and the generator both have
+// statements whose literals end elsewhere in the two modes, so that the second run checks
+// something the first does not.
 
 #include "classifiercases.h"
 #include "hahelpers.h"
@@ -56,7 +62,10 @@ struct PGconnDeleter
 };
 using ConnectionPtr = std::unique_ptr<PGconn, PGconnDeleter>;
 
-ConnectionPtr connectTo(Node node, const QString &database, QString *error)
+// standardConformingStrings: the session's setting, given at connection time so that a
+// reconnect keeps it.
+ConnectionPtr connectTo(Node node, const QString &database, QString *error,
+                        bool standardConformingStrings = true)
 {
     const TestCluster &cluster = TestCluster::instance();
     const QByteArray port = QByteArray::number(cluster.port(node));
@@ -65,6 +74,10 @@ ConnectionPtr connectTo(Node node, const QString &database, QString *error)
     const QByteArray user = cluster.user().toUtf8();
     const QByteArray password = cluster.password().toUtf8();
     // statement_timeout: no generated statement may hang the test (pg_sleep, a lock).
+    const QByteArray options = standardConformingStrings
+        ? QByteArrayLiteral("-c statement_timeout=10000")
+        : QByteArrayLiteral("-c statement_timeout=10000 -c standard_conforming_strings=off "
+                            "-c escape_string_warning=off");
     const char *keywords[] = {"host",
                               "port",
                               "dbname",
@@ -81,7 +94,7 @@ ConnectionPtr connectTo(Node node, const QString &database, QString *error)
                             user.constData(),
                             password.constData(),
                             "disable",
-                            "-c statement_timeout=10000",
+                            options.constData(),
                             "5",
                             "qpsqlha-classifierproperty",
                             nullptr};
@@ -287,6 +300,15 @@ QStringList generatedStatements()
         u"SET work_mem = '8MB'"_s,
     };
 
+    // Backslashes in plain literals: with standard_conforming_strings off they escape the quote
+    // after them, so what is text in one mode is SQL in the other. On, these are syntax errors or
+    // reads of a few strings; off, the functions are called and the writes run.
+    QStringList backslashForms;
+    for (const QString &function : functions)
+        backslashForms += u"SELECT 'it\\'s', "_s + function + u", 'it\\'s'"_s;
+    for (const QString &write : writes)
+        backslashForms += u"SELECT 'a\\', ' ; "_s + write + u" ; -- ' AS x"_s;
+
     QStringList cores = selects;
     for (const QString &function : functions) {
         cores += u"SELECT "_s + function;
@@ -308,6 +330,7 @@ QStringList generatedStatements()
     }
     forms += otherReads;
     forms += writes;
+    forms += backslashForms;
     for (const QString &write : writes)
         forms += u"WITH x AS (SELECT 1) "_s + write;
 
@@ -355,6 +378,7 @@ class tst_ClassifierProperty : public QObject
 private slots:
     void initTestCase();
     void cleanupTestCase();
+    void readsRunOnStandby_data();
     void readsRunOnStandby();
 
 private:
@@ -363,7 +387,8 @@ private:
         QString sql;
         bool extraFunctions = false; // classified with extraWriteFunctionsConfig()
     };
-    void runThroughQpsqlha(const std::vector<Case> &cases, QStringList *failures);
+    void runThroughQpsqlha(const std::vector<Case> &cases, bool standardConformingStrings,
+                           QStringList *failures);
 
     std::vector<Case> m_cases;
     int m_tableCases = 0;
@@ -423,22 +448,37 @@ void tst_ClassifierProperty::cleanupTestCase()
     }
 }
 
+void tst_ClassifierProperty::readsRunOnStandby_data()
+{
+    QTest::addColumn<bool>("standardConformingStrings");
+    QTest::newRow("standard_conforming_strings on") << true;
+    QTest::newRow("standard_conforming_strings off") << false;
+}
+
 void tst_ClassifierProperty::readsRunOnStandby()
 {
+    QFETCH(bool, standardConformingStrings);
     const StatementClassifier plain;
     const StatementClassifier configured(ClassifierCases::extraWriteFunctionsConfig());
 
     QString error;
     // Reads and writes on connections of their own: a write run on the standby might leave
     // session state behind (an advisory lock, a loaded module) that the reads must not see.
-    ConnectionPtr readConn = connectTo(Node::Reader1, propertyDatabase, &error);
+    ConnectionPtr readConn
+        = connectTo(Node::Reader1, propertyDatabase, &error, standardConformingStrings);
     QVERIFY2(readConn, qPrintable(error));
-    ConnectionPtr writeConn = connectTo(Node::Reader1, propertyDatabase, &error);
+    ConnectionPtr writeConn
+        = connectTo(Node::Reader1, propertyDatabase, &error, standardConformingStrings);
     QVERIFY2(writeConn, qPrintable(error));
-    // The reader must really be a standby, or nothing below means anything.
-    {
-        PGresult *result = PQexec(readConn.get(), "SELECT pg_is_in_recovery()");
+    // The reader must really be a standby in the mode this run is about, or nothing below means
+    // anything.
+    for (ConnectionPtr *conn : {&readConn, &writeConn}) {
+        PGresult *result = PQexec(conn->get(),
+                                  "SELECT pg_is_in_recovery(), "
+                                  "current_setting('standard_conforming_strings')");
         QCOMPARE(QByteArray(PQgetvalue(result, 0, 0)), QByteArray("t"));
+        QCOMPARE(QByteArray(PQgetvalue(result, 0, 1)),
+                 QByteArray(standardConformingStrings ? "on" : "off"));
         PQclear(result);
     }
 
@@ -462,7 +502,8 @@ void tst_ClassifierProperty::readsRunOnStandby()
         if (PQstatus(conn.get()) != CONNECTION_OK
             || PQtransactionStatus(conn.get()) != PQTRANS_IDLE) {
             QString reconnectError;
-            conn = connectTo(Node::Reader1, propertyDatabase, &reconnectError);
+            conn = connectTo(Node::Reader1, propertyDatabase, &reconnectError,
+                             standardConformingStrings);
             if (!conn)
                 qFatal("reconnect to reader1 failed: %s", qPrintable(reconnectError));
         }
@@ -471,7 +512,8 @@ void tst_ClassifierProperty::readsRunOnStandby()
 
     for (const Case &testCase : m_cases) {
         const StatementClassifier &classifier = testCase.extraFunctions ? configured : plain;
-        const Classification classification = classifier.classify(testCase.sql);
+        const Classification classification
+            = classifier.classify(testCase.sql, standardConformingStrings);
         if (classification.isRead()) {
             ++reads;
             const Outcome outcome = runInTransaction(readConn, testCase.sql);
@@ -537,7 +579,7 @@ void tst_ClassifierProperty::readsRunOnStandby()
                         + misroutes.join(u"\n    "_s)));
 
     QStringList failedThroughQpsqlha;
-    runThroughQpsqlha(refusedInRecovery, &failedThroughQpsqlha);
+    runThroughQpsqlha(refusedInRecovery, standardConformingStrings, &failedThroughQpsqlha);
     if (QTest::currentTestFailed())
         return;
     // A refusal under a SQLSTATE the safety net does not know (XX000 "cannot make new WAL entries
@@ -552,6 +594,7 @@ void tst_ClassifierProperty::readsRunOnStandby()
 // Runs each statement outside a transaction through a QPSQLHA connection to the property
 // database, made with the write functions its classification used, and lists those that failed.
 void tst_ClassifierProperty::runThroughQpsqlha(const std::vector<Case> &cases,
+                                               bool standardConformingStrings,
                                                QStringList *failures)
 {
     QStringList configuredFunctions;
@@ -571,6 +614,12 @@ void tst_ClassifierProperty::runThroughQpsqlha(const std::vector<Case> &cases,
         for (QSqlDatabase *db : {&plain, &configured}) {
             db->setDatabaseName(propertyDatabase);
             QVERIFY2(db->open(), qPrintable(db->lastError().text()));
+            // The session tracks the setting like any other and replays it to its readers.
+            if (!standardConformingStrings) {
+                QSqlQuery set(*db);
+                QVERIFY2(set.exec(u"SET standard_conforming_strings = off"_s),
+                         qPrintable(set.lastError().text()));
+            }
         }
         for (const Case &testCase : cases) {
             QSqlQuery query(testCase.extraFunctions ? configured : plain);
