@@ -39,6 +39,15 @@ public:
         return session ? session->catalogConnection(node) : QSharedPointer<QSqlDriver>();
     }
 
+    // Which thread is inside the session (null without one): every call that may use a node's
+    // connection enters first, and a second thread is turned away (SessionUse).
+    SessionUse *use() const { return session ? &session->use() : nullptr; }
+    // For calls with no error to report: the caller gets an empty answer and this warning.
+    static void warnConcurrentUse(const char *call)
+    {
+        qCWarning(lcRouting).noquote() << call << "refused:" << SessionUse::busyError().text();
+    }
+
     void attachNotifier(const QSharedPointer<QSqlDriver> &driver);
     void detachNotifier();
     void primaryConnected(const QSharedPointer<QSqlDriver> &driver);
@@ -92,6 +101,10 @@ void QPsqlHaDriverPrivate::watchNotifier()
         notifierWatch->stop();
         return;
     }
+    // Another thread is inside the session: look again on the next tick.
+    const SessionUse::Scope scope(use());
+    if (scope.refused())
+        return;
     // A transaction keeps its connection; the next statement reports the loss.
     if (session->inTransaction())
         return;
@@ -221,6 +234,11 @@ QSqlResult *QPsqlHaDriver::createResult() const
 bool QPsqlHaDriver::beginTransaction()
 {
     Q_D(QPsqlHaDriver);
+    const SessionUse::Scope use(d->use());
+    if (use.refused()) {
+        setLastError(SessionUse::busyError(QSqlError::TransactionError));
+        return false;
+    }
     QSqlError error;
     if (!d->session || !d->session->beginTransaction(&error)) {
         setLastError(error);
@@ -232,6 +250,11 @@ bool QPsqlHaDriver::beginTransaction()
 bool QPsqlHaDriver::commitTransaction()
 {
     Q_D(QPsqlHaDriver);
+    const SessionUse::Scope use(d->use());
+    if (use.refused()) {
+        setLastError(SessionUse::busyError(QSqlError::TransactionError));
+        return false;
+    }
     QSqlError error;
     if (!d->session || !d->session->commitTransaction(&error)) {
         setLastError(error);
@@ -243,6 +266,11 @@ bool QPsqlHaDriver::commitTransaction()
 bool QPsqlHaDriver::rollbackTransaction()
 {
     Q_D(QPsqlHaDriver);
+    const SessionUse::Scope use(d->use());
+    if (use.refused()) {
+        setLastError(SessionUse::busyError(QSqlError::TransactionError));
+        return false;
+    }
     QSqlError error;
     if (!d->session || !d->session->rollbackTransaction(&error)) {
         setLastError(error);
@@ -254,6 +282,12 @@ bool QPsqlHaDriver::rollbackTransaction()
 QStringList QPsqlHaDriver::tables(QSql::TableType type) const
 {
     Q_D(const QPsqlHaDriver);
+    // Like QPSQL, whose catalog query fails without an error to report: an empty answer.
+    const SessionUse::Scope use(d->use());
+    if (use.refused()) {
+        QPsqlHaDriverPrivate::warnConcurrentUse("tables()");
+        return QStringList();
+    }
     int node = -1;
     const QSharedPointer<QSqlDriver> driver = d->catalog(&node);
     if (!driver)
@@ -266,6 +300,12 @@ QStringList QPsqlHaDriver::tables(QSql::TableType type) const
 QSqlIndex QPsqlHaDriver::primaryIndex(const QString &tableName) const
 {
     Q_D(const QPsqlHaDriver);
+    // Like QPSQL, whose catalog query fails without an error to report: an empty answer.
+    const SessionUse::Scope use(d->use());
+    if (use.refused()) {
+        QPsqlHaDriverPrivate::warnConcurrentUse("primaryIndex()");
+        return QSqlIndex();
+    }
     int node = -1;
     const QSharedPointer<QSqlDriver> driver = d->catalog(&node);
     if (!driver)
@@ -278,6 +318,12 @@ QSqlIndex QPsqlHaDriver::primaryIndex(const QString &tableName) const
 QSqlRecord QPsqlHaDriver::record(const QString &tableName) const
 {
     Q_D(const QPsqlHaDriver);
+    // Like QPSQL, whose catalog query fails without an error to report: an empty answer.
+    const SessionUse::Scope use(d->use());
+    if (use.refused()) {
+        QPsqlHaDriverPrivate::warnConcurrentUse("record()");
+        return QSqlRecord();
+    }
     int node = -1;
     const QSharedPointer<QSqlDriver> driver = d->catalog(&node);
     if (!driver)
@@ -290,6 +336,13 @@ QSqlRecord QPsqlHaDriver::record(const QString &tableName) const
 QString QPsqlHaDriver::formatValue(const QSqlField &field, bool trimStrings) const
 {
     Q_D(const QPsqlHaDriver);
+    // No text at all rather than one formatted without the connection's rules: the statement it
+    // goes into fails instead of meaning something else.
+    const SessionUse::Scope use(d->use());
+    if (use.refused()) {
+        QPsqlHaDriverPrivate::warnConcurrentUse("formatValue()");
+        return QString();
+    }
     const QSharedPointer<QSqlDriver> driver = d->catalog();
     return driver ? driver->formatValue(field, trimStrings)
                   : QSqlDriver::formatValue(field, trimStrings);
@@ -298,6 +351,12 @@ QString QPsqlHaDriver::formatValue(const QSqlField &field, bool trimStrings) con
 QString QPsqlHaDriver::escapeIdentifier(const QString &identifier, IdentifierType type) const
 {
     Q_D(const QPsqlHaDriver);
+    // Not the identifier unescaped (QSqlDriver's answer): the statement must fail, not change.
+    const SessionUse::Scope use(d->use());
+    if (use.refused()) {
+        QPsqlHaDriverPrivate::warnConcurrentUse("escapeIdentifier()");
+        return QString();
+    }
     const QSharedPointer<QSqlDriver> driver = d->catalog();
     return driver ? driver->escapeIdentifier(identifier, type)
                   : QSqlDriver::escapeIdentifier(identifier, type);
@@ -306,6 +365,11 @@ QString QPsqlHaDriver::escapeIdentifier(const QString &identifier, IdentifierTyp
 bool QPsqlHaDriver::isIdentifierEscaped(const QString &identifier, IdentifierType type) const
 {
     Q_D(const QPsqlHaDriver);
+    const SessionUse::Scope use(d->use());
+    if (use.refused()) {
+        QPsqlHaDriverPrivate::warnConcurrentUse("isIdentifierEscaped()");
+        return QSqlDriver::isIdentifierEscaped(identifier, type);
+    }
     const QSharedPointer<QSqlDriver> driver = d->catalog();
     return driver ? driver->isIdentifierEscaped(identifier, type)
                   : QSqlDriver::isIdentifierEscaped(identifier, type);
@@ -314,6 +378,11 @@ bool QPsqlHaDriver::isIdentifierEscaped(const QString &identifier, IdentifierTyp
 int QPsqlHaDriver::maximumIdentifierLength(IdentifierType type) const
 {
     Q_D(const QPsqlHaDriver);
+    const SessionUse::Scope use(d->use());
+    if (use.refused()) {
+        QPsqlHaDriverPrivate::warnConcurrentUse("maximumIdentifierLength()");
+        return QSqlDriver::maximumIdentifierLength(type);
+    }
     const QSharedPointer<QSqlDriver> driver = d->catalog();
     return driver ? driver->maximumIdentifierLength(type)
                   : QSqlDriver::maximumIdentifierLength(type);
@@ -323,6 +392,11 @@ QVariant QPsqlHaDriver::handle() const
 {
     // The primary's PGconn*, as QPSQL would hand out.
     Q_D(const QPsqlHaDriver);
+    const SessionUse::Scope use(d->use());
+    if (use.refused()) {
+        QPsqlHaDriverPrivate::warnConcurrentUse("handle()");
+        return QVariant();
+    }
     const QSharedPointer<QSqlDriver> driver = d->catalog();
     return driver ? driver->handle() : QVariant();
 }
@@ -330,6 +404,11 @@ QVariant QPsqlHaDriver::handle() const
 bool QPsqlHaDriver::subscribeToNotification(const QString &name)
 {
     Q_D(QPsqlHaDriver);
+    const SessionUse::Scope use(d->use());
+    if (use.refused()) {
+        setLastError(SessionUse::busyError());
+        return false;
+    }
     QSqlError error;
     const QSharedPointer<QSqlDriver> primary
         = d->session ? d->session->primaryConnection(&error) : QSharedPointer<QSqlDriver>();
@@ -355,6 +434,11 @@ bool QPsqlHaDriver::subscribeToNotification(const QString &name)
 bool QPsqlHaDriver::unsubscribeFromNotification(const QString &name)
 {
     Q_D(QPsqlHaDriver);
+    const SessionUse::Scope use(d->use());
+    if (use.refused()) {
+        setLastError(SessionUse::busyError());
+        return false;
+    }
     // Whatever the server says, the application no longer wants it on a new connection.
     const bool subscribed = d->subscriptions.removeAll(name) > 0;
     if (d->subscriptions.isEmpty() && d->notifierWatch)

@@ -22,6 +22,11 @@ QPsqlHaResult::~QPsqlHaResult()
 {
     // QPSQL drains a result that is still streaming when its query goes, which waits for the
     // server: done here, under the watchdog, rather than unwatched in QSqlQuery's destructor.
+    // Not while another thread is inside the session (which Qt forbids): the node queries then
+    // go without it.
+    const SessionUse::Scope use(sessionUse());
+    if (use.refused())
+        return;
     releaseCurrent();
     finishPrevious();
 }
@@ -30,6 +35,21 @@ Session *QPsqlHaResult::session() const
 {
     const auto *haDriver = static_cast<const QPsqlHaDriver *>(driver());
     return haDriver ? haDriver->session() : nullptr;
+}
+
+SessionUse *QPsqlHaResult::sessionUse() const
+{
+    Session *s = session();
+    return s ? &s->use() : nullptr;
+}
+
+// Every call that may use a node's connection enters the session first (SessionUse): a second
+// thread using the same QSqlDatabase at the same time gets this error instead of a share of a
+// libpq connection, where it would wait forever for an answer the other thread took.
+bool QPsqlHaResult::refuseConcurrentUse()
+{
+    setLastError(SessionUse::busyError());
+    return false;
 }
 
 QSqlQuery *QPsqlHaResult::current()
@@ -211,6 +231,9 @@ void QPsqlHaResult::classify(Session *session, const QString &sql)
 
 bool QPsqlHaResult::reset(const QString &query)
 {
+    const SessionUse::Scope use(sessionUse());
+    if (use.refused())
+        return refuseConcurrentUse();
     releaseCurrent();
     if (Session *s = session())
         classify(s, query);
@@ -225,6 +248,9 @@ bool QPsqlHaResult::reset(const QString &query)
 bool QPsqlHaResult::prepare(const QString &query)
 {
     // The route is decided once, from the statement as prepared; each exec() only picks a node.
+    const SessionUse::Scope use(sessionUse());
+    if (use.refused())
+        return refuseConcurrentUse();
     releaseCurrent();
     if (Session *s = session())
         classify(s, query);
@@ -286,6 +312,9 @@ bool QPsqlHaResult::exec()
 {
     if (!m_isPrepared)
         return false;
+    const SessionUse::Scope use(sessionUse());
+    if (use.refused())
+        return refuseConcurrentUse();
     releaseCurrent();
     return runStatement(Session::Purpose::Execute);
 }
@@ -338,12 +367,18 @@ bool QPsqlHaResult::moved(bool ok, bool noRowDelivered)
 
 bool QPsqlHaResult::fetch(int row)
 {
+    const SessionUse::Scope use(sessionUse());
+    if (use.refused())
+        return refuseConcurrentUse();
     QSqlQuery *query = current();
     return query && moved(fetchWatched(query, [row](QSqlQuery *q) { return q->seek(row); }), false);
 }
 
 bool QPsqlHaResult::fetchNext()
 {
+    const SessionUse::Scope use(sessionUse());
+    if (use.refused())
+        return refuseConcurrentUse();
     QSqlQuery *query = current();
     const bool noRowDelivered = at() == QSql::BeforeFirstRow;
     return query
@@ -352,12 +387,18 @@ bool QPsqlHaResult::fetchNext()
 
 bool QPsqlHaResult::fetchPrevious()
 {
+    const SessionUse::Scope use(sessionUse());
+    if (use.refused())
+        return refuseConcurrentUse();
     QSqlQuery *query = current();
     return query && moved(fetchWatched(query, [](QSqlQuery *q) { return q->previous(); }), false);
 }
 
 bool QPsqlHaResult::fetchFirst()
 {
+    const SessionUse::Scope use(sessionUse());
+    if (use.refused())
+        return refuseConcurrentUse();
     QSqlQuery *query = current();
     const bool noRowDelivered = at() == QSql::BeforeFirstRow;
     return query
@@ -366,6 +407,9 @@ bool QPsqlHaResult::fetchFirst()
 
 bool QPsqlHaResult::fetchLast()
 {
+    const SessionUse::Scope use(sessionUse());
+    if (use.refused())
+        return refuseConcurrentUse();
     QSqlQuery *query = current();
     const bool noRowDelivered = at() == QSql::BeforeFirstRow;
     return query
@@ -405,6 +449,10 @@ QVariant QPsqlHaResult::lastInsertId() const
 {
     // QPSQL answers with SELECT lastval() on its own session: that must be the primary's.
     Session *s = session();
+    // QPSQL has no error to give here either when its query fails: no value.
+    const SessionUse::Scope use(s ? &s->use() : nullptr);
+    if (use.refused())
+        return QVariant();
     if (s && m_current == s->writeNode()) {
         const Session::Wait wait = watch(m_current);
         return current()->lastInsertId();
@@ -420,6 +468,11 @@ QVariant QPsqlHaResult::lastInsertId() const
 
 void QPsqlHaResult::detachFromResultSet()
 {
+    const SessionUse::Scope use(sessionUse());
+    if (use.refused()) {
+        refuseConcurrentUse();
+        return;
+    }
     if (QSqlQuery *query = current()) {
         const Session::Wait wait = watch(m_current);
         query->finish();
@@ -429,6 +482,9 @@ void QPsqlHaResult::detachFromResultSet()
 bool QPsqlHaResult::nextResult()
 {
     // QPSQL returns one result set per statement of a multi-statement string.
+    const SessionUse::Scope use(sessionUse());
+    if (use.refused())
+        return refuseConcurrentUse();
     QSqlQuery *query = current();
     if (!query)
         return false;

@@ -81,6 +81,8 @@ private:
     static QList<QVariant> &boundValuesOf(const QSqlResult *result);
 
     QPsqlHa::Session *session() const;
+    QPsqlHa::SessionUse *sessionUse() const;
+    bool refuseConcurrentUse();
 
     QVarLengthArray<NodeQuery, 4> m_nodes;
     QPsqlHa::Classification m_classification;

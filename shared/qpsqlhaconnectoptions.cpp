@@ -58,6 +58,24 @@ bool isIdentifier(const QString &name)
     return true;
 }
 
+} // namespace
+
+int parsePort(QStringView text)
+{
+    // Digits only: QString::toInt() would also take "+5433", " 5433" or "0x1538".
+    if (text.isEmpty() || text.size() > 5)
+        return -1;
+    int port = 0;
+    for (QChar c : text) {
+        if (c < u'0' || c > u'9')
+            return -1;
+        port = port * 10 + (c.unicode() - u'0');
+    }
+    return port >= 1 && port <= 65535 ? port : -1;
+}
+
+namespace {
+
 // "host", "host:port", "[v6]", "[v6]:port"; the port defaults to the primary's.
 bool parseHostPort(const QString &text, int defaultPort, QString *host, int *port, QString *problem)
 {
@@ -108,10 +126,9 @@ bool parseHostPort(const QString &text, int defaultPort, QString *host, int *por
     }
     *port = defaultPort;
     if (!portText.isEmpty()) {
-        bool ok = false;
-        const int p = portText.toInt(&ok);
-        if (!ok || p < 1 || p > 65535) {
-            *problem = u"port must be a number from 1 to 65535"_s;
+        const int p = parsePort(portText);
+        if (p < 0) {
+            *problem = u"port '%1' is not a number from 1 to 65535 (digits only)"_s.arg(portText);
             return false;
         }
         *port = p;
@@ -374,6 +391,8 @@ bool parseConnectionParameters(const ConnectionParameters &parameters, ClusterSe
     *settings = ClusterSettings();
     QString readers;
     bool readersGiven = false;
+    // Each QPSQLHA_ option once: with two, one would silently win over the other.
+    QSet<QString> givenOptions;
 
     // QPSQL splits on ';' as well; a value can therefore never contain one.
     const QStringList parts = parameters.connectOptions.split(u';', Qt::SkipEmptyParts);
@@ -389,6 +408,15 @@ bool parseConnectionParameters(const ConnectionParameters &parameters, ClusterSe
         }
         const QString key = part.left(eq).trimmed();
         const QString value = part.mid(eq + 1).trimmed();
+        const QString upper = key.toUpper();
+        if (upper.startsWith(optionPrefix)) {
+            if (givenOptions.contains(upper)) {
+                *errorMessage = u"QPSQLHA: connect option %1 is given twice; give each QPSQLHA_ "
+                                "option once"_s.arg(upper);
+                return false;
+            }
+            givenOptions.insert(upper);
+        }
         if (!applyOption(key, value, settings, &readers, &readersGiven, errorMessage))
             return false;
     }

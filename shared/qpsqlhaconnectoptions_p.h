@@ -105,6 +105,10 @@ QPSQLHA_EXPORT bool clusterSettingsFromConfig(const QString &name, const Replica
 QPSQLHA_EXPORT bool parseNodeAddress(const QString &text, int defaultPort, QString *host, int *port,
                                      QString *problem);
 
+// A TCP port as typed in a host:port list: 1 to 65535, ASCII digits and nothing else (no sign, no
+// spaces, no leading junk). Returns -1 for anything else.
+QPSQLHA_EXPORT int parsePort(QStringView text);
+
 // Quotes a value for a libpq conninfo string: 'value' with ' and \ escaped.
 QPSQLHA_EXPORT QString quoteConninfoValue(const QString &value);
 

@@ -12,6 +12,7 @@
 
 #include "qpsqlhacluster_p.h"
 #include "qpsqlhasessionstate_p.h"
+#include "qpsqlhasessionuse_p.h"
 #include "qpsqlhawatchdog_p.h"
 
 #include <QtCore/qdeadlinetimer.h>
@@ -126,6 +127,9 @@ public:
     // cluster's write node.
     int writeNode() const { return m_pinned ? m_pinnedNode : m_cluster->writeNode(); }
 
+    // Which thread is inside this session: the driver turns away a second one at once.
+    SessionUse &use() const { return m_use; }
+
     // Settings, role, LISTENs and temporary objects of this logical connection.
     const SessionState &state() const { return m_state; }
     // Called with the write node's new connection each time one is made (after a failure, too),
@@ -232,6 +236,7 @@ private:
     int m_counterStripe = 0; // where this connection counts its statements on every node
     std::unique_ptr<WatchSlot> m_watch; // null without a query timeout
     NodeMask m_timedOut = 0; // nodes whose call the watchdog cut off, not yet settled
+    mutable SessionUse m_use;
 };
 
 } // namespace QPsqlHa

@@ -20,7 +20,8 @@
 // its classification. They share the classifier's tokenizer (defined with it), so literals,
 // quoted identifiers and comments are read the same way. Unlike classify() they allocate: they
 // run only for statements the classifier flagged as changing session state or creating a
-// temporary object, and in sessions that have temporary objects.
+// temporary object, and in sessions that have temporary objects. standardConformingStrings is the
+// session's setting, read as by StatementClassifier::classify().
 
 namespace QPsqlHa {
 
@@ -49,19 +50,23 @@ struct SessionStatement
 };
 
 // The statements of sql that change session state, in order.
-QPSQLHA_EXPORT QList<SessionStatement> sessionStatements(QStringView sql);
+QPSQLHA_EXPORT QList<SessionStatement> sessionStatements(QStringView sql,
+                                                         bool standardConformingStrings = true);
 
 // The names of the temporary tables, views and sequences that sql creates (CREATE TEMP ...,
 // SELECT ... INTO TEMP ...), as PostgreSQL stores them: unquoted names folded to lower case,
 // quoted ones as written.
-QPSQLHA_EXPORT QStringList temporaryObjectNames(QStringView sql);
+QPSQLHA_EXPORT QStringList temporaryObjectNames(QStringView sql,
+                                                bool standardConformingStrings = true);
 
 // The names a DROP statement in sql removes (unqualified or in pg_temp), stored like above.
-QPSQLHA_EXPORT QStringList droppedObjectNames(QStringView sql);
+QPSQLHA_EXPORT QStringList droppedObjectNames(QStringView sql,
+                                              bool standardConformingStrings = true);
 
 // Whether sql mentions one of names (as an identifier, quoted or not; never inside a literal or
 // comment) or the pg_temp schema. names are stored like above.
-QPSQLHA_EXPORT bool mentionsAnyName(QStringView sql, const QStringList &names);
+QPSQLHA_EXPORT bool mentionsAnyName(QStringView sql, const QStringList &names,
+                                    bool standardConformingStrings = true);
 
 } // namespace QPsqlHa
 

@@ -123,9 +123,12 @@ template<size_t N> bool isKeyword(const Token &token, const char (&keyword)[N]) 
 class Lexer
 {
 public:
-    explicit Lexer(QStringView sql) noexcept
+    // standardConformingStrings: the session's standard_conforming_strings; off, a backslash
+    // escapes the next character in '...' as well (see skipQuoted()).
+    explicit Lexer(QStringView sql, bool standardConformingStrings = true) noexcept
         : m_pos(sql.utf16())
         , m_end(m_pos + sql.size())
+        , m_backslashEscapesInPlainStrings(!standardConformingStrings)
     { }
 
     // Skips whitespace and comments and returns the next token.
@@ -151,6 +154,7 @@ private:
 
     const char16_t *m_pos;
     const char16_t *m_end;
+    bool m_backslashEscapesInPlainStrings;
     bool m_failed = false;
     bool m_lookForHint = true;
     bool m_primaryHint = false;
@@ -180,8 +184,11 @@ Token Lexer::next() noexcept
     token.begin = m_pos;
     const char16_t c = *m_pos;
     if (c == u'\'' || c == u'"') {
-        token.type = c == u'"' ? TokenType::QuotedIdentifier : TokenType::String;
-        if (!skipQuoted(false))
+        // Quoted identifiers never know backslash escapes; '...' does when
+        // standard_conforming_strings is off (scan.l starts <xe> instead of <xq> for it).
+        const bool identifier = c == u'"';
+        token.type = identifier ? TokenType::QuotedIdentifier : TokenType::String;
+        if (!skipQuoted(!identifier && m_backslashEscapesInPlainStrings))
             return fail();
     } else if (isIdentifierStart(c)) {
         const char16_t folded = foldCase(c);
@@ -190,6 +197,14 @@ Token Lexer::next() noexcept
             token.type = TokenType::String;
             ++m_pos;
             if (!skipQuoted(true))
+                return fail();
+        } else if ((folded == u'b' || folded == u'x') && hasNext && m_pos[1] == u'\'') {
+            // B'...' and X'...' (scan.l's <xb> and <xh>) know no backslash escapes, whatever
+            // standard_conforming_strings says. A doubled quote ends them there and starts a
+            // second literal, a syntax error, so reading it as one literal changes nothing.
+            token.type = TokenType::String;
+            ++m_pos;
+            if (!skipQuoted(false))
                 return fail();
         } else if (folded == u'u' && hasNext && m_pos[1] == u'&' && m_pos + 2 < m_end
                    && (m_pos[2] == u'\'' || m_pos[2] == u'"')) {
@@ -284,9 +299,15 @@ bool Lexer::skipPrimaryHint() noexcept
     return true;
 }
 
-// m_pos is at the opening quote; a doubled quote stands for itself. With
-// standard_conforming_strings off, a backslash would also escape a quote in '...'; like QPSQL we
-// assume the default (on).
+// m_pos is at the opening quote; a doubled quote stands for itself. With backslashEscapes (E'...'
+// always, '...' with standard_conforming_strings off: scan.l's <xe> state) a backslash takes the
+// next character with it, whatever that is: every <xe> rule that starts with a backslash (\',
+// \n, octal, \x hex, \u and \U Unicode escapes) consumes at least that character, so only a
+// quote that no backslash precedes can end the literal. Neither escape_string_warning (a
+// WARNING, no more) nor backslash_quote changes where a literal ends: backslash_quote = off (or
+// safe_encoding with a client-only encoding) makes scan.l raise an error on \' after it has
+// matched it as an escape, so such a statement fails on every server before it runs, wherever
+// it is sent.
 bool Lexer::skipQuoted(bool backslashEscapes) noexcept
 {
     const char16_t quote = *m_pos;
@@ -773,8 +794,7 @@ StatementClassifier::StatementClassifier(const QStringList &extraWriteFunctions)
 Classification StatementClassifier::classify(QStringView sql,
                                              bool standardConformingStrings) const noexcept
 {
-    Q_UNUSED(standardConformingStrings); // FIXME(lead): helper branch `opts` implements it
-    Lexer lexer(sql);
+    Lexer lexer(sql, standardConformingStrings);
     Classification result;
     quint8 sessionFlags = Classification::NoFlags;
     quint8 transactionFlags = Classification::NoFlags;
@@ -921,9 +941,10 @@ bool isPgTemp(const Token &token) noexcept
                       [](char a, char16_t b) { return char16_t(a) == b; });
 }
 
-template<typename Visit> void forEachStatement(QStringView sql, Visit visit)
+template<typename Visit>
+void forEachStatement(QStringView sql, bool standardConformingStrings, Visit visit)
 {
-    Lexer lexer(sql);
+    Lexer lexer(sql, standardConformingStrings);
     const QStringList noFunctions;
     for (Token token = lexer.next(); token.type != TokenType::End; token = lexer.next()) {
         if (token.isSymbol(u';'))
@@ -965,9 +986,9 @@ QString settingKey(Lexer &lexer, const Token &token, SessionStatement::Kind *kin
 
 // SELECT [pg_catalog.]set_config('name', value, is_local) [[AS] alias], nothing else: the one
 // form whose effect is known to be exactly "set name".
-QString setConfigKey(QStringView text)
+QString setConfigKey(QStringView text, bool standardConformingStrings)
 {
-    Lexer lexer(text);
+    Lexer lexer(text, standardConformingStrings);
     if (!isKeyword(lexer.next(), "select"))
         return QString();
     Token token = lexer.next();
@@ -998,14 +1019,18 @@ QString setConfigKey(QStringView text)
         token = lexer.next();
     if (token.type != TokenType::End || lexer.failed())
         return QString();
+    // Without standard_conforming_strings a backslash in the name is an escape that unquoted()
+    // does not decode: leave the key unknown rather than guess it.
+    if (!standardConformingStrings && QStringView(name.begin, name.size).contains(u'\\'))
+        return QString();
     return foldedString(unquoted(name));
 }
 
-SessionStatement describeSessionStatement(QStringView text)
+SessionStatement describeSessionStatement(QStringView text, bool standardConformingStrings)
 {
     SessionStatement statement;
     statement.text = text;
-    Lexer lexer(text);
+    Lexer lexer(text, standardConformingStrings);
     const Token first = lexer.next();
     if (isKeyword(first, "set")) {
         Token token = lexer.next();
@@ -1047,7 +1072,7 @@ SessionStatement describeSessionStatement(QStringView text)
                 statement.key = u"listen:"_s + identifierName(channel);
         }
     } else {
-        statement.key = setConfigKey(text);
+        statement.key = setConfigKey(text, standardConformingStrings);
         if (statement.key == "role"_L1 || statement.key == "session_authorization"_L1)
             statement.kind = SessionStatement::Role;
     }
@@ -1056,20 +1081,21 @@ SessionStatement describeSessionStatement(QStringView text)
 
 } // namespace
 
-QList<SessionStatement> sessionStatements(QStringView sql)
+QList<SessionStatement> sessionStatements(QStringView sql, bool standardConformingStrings)
 {
     QList<SessionStatement> statements;
-    forEachStatement(sql, [&](QStringView text, const Statement &statement) {
-        if (statement.flags & (Classification::ChangesSessionState | Classification::Listens))
-            statements.append(describeSessionStatement(text));
-    });
+    forEachStatement(
+        sql, standardConformingStrings, [&](QStringView text, const Statement &statement) {
+            if (statement.flags & (Classification::ChangesSessionState | Classification::Listens))
+                statements.append(describeSessionStatement(text, standardConformingStrings));
+        });
     return statements;
 }
 
-QStringList temporaryObjectNames(QStringView sql)
+QStringList temporaryObjectNames(QStringView sql, bool standardConformingStrings)
 {
     QStringList names;
-    Lexer lexer(sql);
+    Lexer lexer(sql, standardConformingStrings);
     Token previous;
     for (Token token = lexer.next(); token.type != TokenType::End; token = lexer.next()) {
         const bool temporary = isKeyword(token, "temp") || isKeyword(token, "temporary");
@@ -1107,11 +1133,11 @@ QStringList temporaryObjectNames(QStringView sql)
     return names;
 }
 
-QStringList droppedObjectNames(QStringView sql)
+QStringList droppedObjectNames(QStringView sql, bool standardConformingStrings)
 {
     QStringList names;
-    forEachStatement(sql, [&](QStringView text, const Statement &) {
-        Lexer lexer(text);
+    forEachStatement(sql, standardConformingStrings, [&](QStringView text, const Statement &) {
+        Lexer lexer(text, standardConformingStrings);
         if (!isKeyword(lexer.next(), "drop"))
             return;
         for (Token token = lexer.next(); token.type != TokenType::End; token = lexer.next()) {
@@ -1132,9 +1158,9 @@ QStringList droppedObjectNames(QStringView sql)
     return names;
 }
 
-bool mentionsAnyName(QStringView sql, const QStringList &names)
+bool mentionsAnyName(QStringView sql, const QStringList &names, bool standardConformingStrings)
 {
-    Lexer lexer(sql);
+    Lexer lexer(sql, standardConformingStrings);
     for (Token token = lexer.next(); token.type != TokenType::End; token = lexer.next()) {
         if (!token.isName())
             continue;

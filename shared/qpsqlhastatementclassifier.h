@@ -65,6 +65,9 @@ public:
     // SELECT a write, in addition to the built-in list (QPSQLHA_WRITE_FUNCTIONS).
     explicit StatementClassifier(const QStringList &extraWriteFunctions = {});
 
+    // standardConformingStrings: the session's standard_conforming_strings setting. When it is
+    // off, a backslash escapes the next character inside '...' literals too, as the server
+    // reads them (E'...' always, U&'...', B'...', X'...', $$...$$ and "..." never).
     Classification classify(QStringView sql, bool standardConformingStrings = true) const noexcept;
 
     const QStringList &extraWriteFunctions() const noexcept { return m_extraWriteFunctions; }

@@ -6,6 +6,8 @@
 // The protocol's own serialisation, so that `--json` can never drift from what the
 // applications send (docs/control-protocol.md).
 #include <qpsqlhacontrolprotocol_p.h>
+// The driver's reading of a port (QPSQLHA_READERS), so that both refuse the same text.
+#include <qpsqlhaconnectoptions_p.h>
 
 #include <lagtext.h>
 
@@ -59,14 +61,14 @@ bool parseNodeAddress(const QString &text, NodeAddress *address, QString *error)
         host = text.left(colon);
         port = text.mid(colon + 1);
     }
-    bool ok = false;
-    const int number = port.toInt(&ok);
+    const int number = QPsqlHa::parsePort(port);
     if (host.isEmpty()) {
         *error = u"bad node '%1': the host is missing"_s.arg(text);
         return false;
     }
-    if (!ok || number < 1 || number > 65535) {
-        *error = u"bad node '%1': the port must be a number from 1 to 65535"_s.arg(text);
+    if (number < 0) {
+        *error
+            = u"bad node '%1': the port must be a number from 1 to 65535 (digits only)"_s.arg(text);
         return false;
     }
     address->host = host;

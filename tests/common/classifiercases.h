@@ -549,6 +549,52 @@ inline void emptyAndGarbage(Sink &row)
     row(QString::fromUtf16(nulInside, std::size(nulInside)), Reader, ReadOnly);
 }
 
+// Backslashes in literals, read with standard_conforming_strings on (the default): in '...' a
+// backslash is an ordinary character, so each of these literals ends at the quote after it.
+inline void backslashesWithStandardStrings(Sink &row)
+{
+    // The cases: with the setting on, the server reads them as this (syntax errors,
+    // or a harmless read of two strings).
+    row("SELECT 'it\\'s', pg_try_advisory_lock(42), 'it\\'s', inet_server_port()", Reader,
+        ReadOnly);
+    row("SELECT 'a\\', ' ; BEGIN; -- ' AS x", Reader, ReadOnly);
+    row("SELECT '\\', nextval('s')", Primary, WriteFunction);
+    row("SELECT 'a\\', ' ; DELETE FROM t; -- ' AS x", Reader, ReadOnly);
+    row("SELECT N'a\\', nextval('s')", Primary, WriteFunction);
+    row("SELECT E'a\\', nextval(''s''), ' FROM t", Reader, ReadOnly);
+}
+
+// The same kind of statements read with standard_conforming_strings off (classify(sql, false)):
+// a backslash in '...' escapes the next character, as in E'...'. Quoted identifiers, U&'...',
+// B'...', X'...' and dollar quotes still know no backslash escapes.
+inline void backslashesWithoutStandardStrings(Sink &row)
+{
+    row("SELECT 'it\\'s', pg_try_advisory_lock(42), 'it\\'s', inet_server_port()", Primary,
+        WriteFunction);
+    row("SELECT 'a\\', ' ; BEGIN; -- ' AS x", Primary, MultiStatement, Begins);
+    row("SELECT 'a\\', ' ; DELETE FROM t; -- ' AS x", Primary, MultiStatement);
+    row("SELECT 'it\\'s; DELETE FROM t' FROM t", Reader, ReadOnly);
+    row("SELECT 'it\\'s', now(), 'it\\'s' FROM t", Reader, ReadOnly);
+    row("SELECT '\\\\', nextval('s')", Primary, WriteFunction);
+    row("SELECT '\\\\\\'; DELETE FROM t' FROM t", Reader, ReadOnly);
+    row("SELECT 'a''b\\'; insert', '\\n; update t set a = 1' FROM t", Reader, ReadOnly);
+    row("SELECT N'it\\'s; DELETE FROM t' FROM t", Reader, ReadOnly);
+    row("SELECT E'it\\'s; DELETE FROM t' FROM t", Reader, ReadOnly);
+    // The literal runs on to "nextval('", and the one after "s" never ends.
+    row("SELECT 'a\\', nextval('s')", Primary, NotAQuery);
+    row("SELECT 'a\\'", Primary, NotAQuery);
+    row("SELECT 'a\\", Primary, NotAQuery);
+    row("SELECT \"a\\\", nextval('s') FROM t", Primary, WriteFunction);
+    row("SELECT \"a\\\" FROM t", Reader, ReadOnly);
+    row("SELECT U&'a\\', nextval('s'), 'b' FROM t", Primary, WriteFunction);
+    row("SELECT b'1\\', nextval('s'), x'0\\' FROM t", Primary, WriteFunction);
+    row("SELECT X'0\\', 1 FROM t", Reader, ReadOnly);
+    row("SELECT $$a\\$$, nextval('s')", Primary, WriteFunction);
+    row("SELECT 1 -- it\\'s\nFOR UPDATE", Primary, LockingClause);
+    row("SELECT 'a\\'; b' FOR UPDATE", Primary, LockingClause);
+    row("SELECT 'a\\'; b' AS \"for\", '\\'' FROM t", Reader, ReadOnly);
+}
+
 inline void extraWriteFunctions(Sink &row)
 {
     row("SELECT bump_counter(1)", Primary, WriteFunction);
@@ -568,6 +614,8 @@ struct Group
 {
     const char *name;
     void (*rows)(Sink &);
+    // The session's standard_conforming_strings the rows are written for.
+    bool standardConformingStrings = true;
 };
 
 // Every group; extraWriteFunctions() last, as it needs its own classifier.
@@ -582,6 +630,8 @@ inline constexpr Group groups[] = {
     {"multipleStatements", multipleStatements},
     {"primaryHint", primaryHint},
     {"emptyAndGarbage", emptyAndGarbage},
+    {"backslashesWithStandardStrings", backslashesWithStandardStrings},
+    {"backslashesWithoutStandardStrings", backslashesWithoutStandardStrings, false},
     {"extraWriteFunctions", extraWriteFunctions},
 };
 

@@ -4,6 +4,7 @@
 #ifndef QPSQLHA_THREADGROUP_H
 #define QPSQLHA_THREADGROUP_H
 
+#include <QtCore/qdeadlinetimer.h>
 #include <QtCore/qthread.h>
 
 #include <memory>
@@ -29,6 +30,16 @@ public:
     {
         for (auto &thread : m_threads)
             thread->start();
+    }
+    // Waits until every thread has returned or deadline passed; returns whether they all did.
+    // The group keeps its threads either way.
+    bool waitFor(QDeadlineTimer deadline)
+    {
+        for (auto &thread : m_threads) {
+            if (!thread->wait(deadline))
+                return false;
+        }
+        return true;
     }
     // Waits for every thread to return; the group is empty afterwards.
     void join()

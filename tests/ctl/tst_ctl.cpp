@@ -338,6 +338,10 @@ void tst_Ctl::usageErrors_data()
         << QStringList {u"offline"_s, u"demo"_s, u"127.0.0.1:abc"_s} << u"port"_s;
     QTest::newRow("port out of range")
         << QStringList {u"offline"_s, u"demo"_s, u"127.0.0.1:65536"_s} << u"port"_s;
+    QTest::newRow("port with a sign")
+        << QStringList {u"offline"_s, u"demo"_s, u"127.0.0.1:+5433"_s} << u"port"_s;
+    QTest::newRow("add-reader port with a space")
+        << QStringList {u"add-reader"_s, u"demo"_s, u"127.0.0.1: 5433"_s} << u"port"_s;
     QTest::newRow("host missing") << QStringList {u"offline"_s, u"demo"_s, u":5432"_s} << u"host"_s;
     QTest::newRow("bare IPv6") << QStringList {u"offline"_s, u"demo"_s, u"::1:5432"_s}
                                << u"[address]:port"_s;

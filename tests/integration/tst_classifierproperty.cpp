@@ -18,6 +18,12 @@
 //
 // The reverse is printed, not asserted: how many statements classified as writes the standby ran
 // without complaint (the classifier errs on the side of the primary on purpose).
+//
+// All of it runs twice: with the server's default standard_conforming_strings = on, and with it
+// off on the standby sessions and the statements classified with the flag false, where a
+// backslash in '...' escapes the next character. The table and the generator both have
+// statements whose literals end elsewhere in the two modes, so that the second run checks
+// something the first does not.
 
 #include "classifiercases.h"
 #include "hahelpers.h"
@@ -56,7 +62,10 @@ struct PGconnDeleter
 };
 using ConnectionPtr = std::unique_ptr<PGconn, PGconnDeleter>;
 
-ConnectionPtr connectTo(Node node, const QString &database, QString *error)
+// standardConformingStrings: the session's setting, given at connection time so that a
+// reconnect keeps it.
+ConnectionPtr connectTo(Node node, const QString &database, QString *error,
+                        bool standardConformingStrings = true)
 {
     const TestCluster &cluster = TestCluster::instance();
     const QByteArray port = QByteArray::number(cluster.port(node));
@@ -65,6 +74,10 @@ ConnectionPtr connectTo(Node node, const QString &database, QString *error)
     const QByteArray user = cluster.user().toUtf8();
     const QByteArray password = cluster.password().toUtf8();
     // statement_timeout: no generated statement may hang the test (pg_sleep, a lock).
+    const QByteArray options = standardConformingStrings
+        ? QByteArrayLiteral("-c statement_timeout=10000")
+        : QByteArrayLiteral("-c statement_timeout=10000 -c standard_conforming_strings=off "
+                            "-c escape_string_warning=off");
     const char *keywords[] = {"host",
                               "port",
                               "dbname",
@@ -81,7 +94,7 @@ ConnectionPtr connectTo(Node node, const QString &database, QString *error)
                             user.constData(),
                             password.constData(),
                             "disable",
-                            "-c statement_timeout=10000",
+                            options.constData(),
                             "5",
                             "qpsqlha-classifierproperty",
                             nullptr};
@@ -143,6 +156,19 @@ Outcome run(PGconn *conn, const QString &sql)
         PQclear(result);
     }
     return outcome;
+}
+
+// Whether the session holds an advisory lock (which a standby grants: a misrouted
+// pg_advisory_lock() is not refused there, only the lock it leaves behind gives it away).
+bool holdsAdvisoryLocks(PGconn *conn)
+{
+    PGresult *result = PQexec(conn,
+                              "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                              "AND pid = pg_backend_pid()");
+    const bool holds
+        = PQresultStatus(result) == PGRES_TUPLES_OK && QByteArray(PQgetvalue(result, 0, 0)) != "0";
+    PQclear(result);
+    return holds;
 }
 
 // What the statements of the table and the generator name: tables with the columns they select,
@@ -287,6 +313,15 @@ QStringList generatedStatements()
         u"SET work_mem = '8MB'"_s,
     };
 
+    // Backslashes in plain literals: with standard_conforming_strings off they escape the quote
+    // after them, so what is text in one mode is SQL in the other. On, these are syntax errors or
+    // reads of a few strings; off, the functions are called and the writes run.
+    QStringList backslashForms;
+    for (const QString &function : functions)
+        backslashForms += u"SELECT 'it\\'s', "_s + function + u", 'it\\'s'"_s;
+    for (const QString &write : writes)
+        backslashForms += u"SELECT 'a\\', ' ; "_s + write + u" ; -- ' AS x"_s;
+
     QStringList cores = selects;
     for (const QString &function : functions) {
         cores += u"SELECT "_s + function;
@@ -308,6 +343,7 @@ QStringList generatedStatements()
     }
     forms += otherReads;
     forms += writes;
+    forms += backslashForms;
     for (const QString &write : writes)
         forms += u"WITH x AS (SELECT 1) "_s + write;
 
@@ -355,6 +391,7 @@ class tst_ClassifierProperty : public QObject
 private slots:
     void initTestCase();
     void cleanupTestCase();
+    void readsRunOnStandby_data();
     void readsRunOnStandby();
 
 private:
@@ -363,7 +400,8 @@ private:
         QString sql;
         bool extraFunctions = false; // classified with extraWriteFunctionsConfig()
     };
-    void runThroughQpsqlha(const std::vector<Case> &cases, QStringList *failures);
+    void runThroughQpsqlha(const std::vector<Case> &cases, bool standardConformingStrings,
+                           QStringList *failures);
 
     std::vector<Case> m_cases;
     int m_tableCases = 0;
@@ -423,22 +461,37 @@ void tst_ClassifierProperty::cleanupTestCase()
     }
 }
 
+void tst_ClassifierProperty::readsRunOnStandby_data()
+{
+    QTest::addColumn<bool>("standardConformingStrings");
+    QTest::newRow("standard_conforming_strings on") << true;
+    QTest::newRow("standard_conforming_strings off") << false;
+}
+
 void tst_ClassifierProperty::readsRunOnStandby()
 {
+    QFETCH(bool, standardConformingStrings);
     const StatementClassifier plain;
     const StatementClassifier configured(ClassifierCases::extraWriteFunctionsConfig());
 
     QString error;
     // Reads and writes on connections of their own: a write run on the standby might leave
     // session state behind (an advisory lock, a loaded module) that the reads must not see.
-    ConnectionPtr readConn = connectTo(Node::Reader1, propertyDatabase, &error);
+    ConnectionPtr readConn
+        = connectTo(Node::Reader1, propertyDatabase, &error, standardConformingStrings);
     QVERIFY2(readConn, qPrintable(error));
-    ConnectionPtr writeConn = connectTo(Node::Reader1, propertyDatabase, &error);
+    ConnectionPtr writeConn
+        = connectTo(Node::Reader1, propertyDatabase, &error, standardConformingStrings);
     QVERIFY2(writeConn, qPrintable(error));
-    // The reader must really be a standby, or nothing below means anything.
-    {
-        PGresult *result = PQexec(readConn.get(), "SELECT pg_is_in_recovery()");
+    // The reader must really be a standby in the mode this run is about, or nothing below means
+    // anything.
+    for (ConnectionPtr *conn : {&readConn, &writeConn}) {
+        PGresult *result = PQexec(conn->get(),
+                                  "SELECT pg_is_in_recovery(), "
+                                  "current_setting('standard_conforming_strings')");
         QCOMPARE(QByteArray(PQgetvalue(result, 0, 0)), QByteArray("t"));
+        QCOMPARE(QByteArray(PQgetvalue(result, 0, 1)),
+                 QByteArray(standardConformingStrings ? "on" : "off"));
         PQclear(result);
     }
 
@@ -462,7 +515,8 @@ void tst_ClassifierProperty::readsRunOnStandby()
         if (PQstatus(conn.get()) != CONNECTION_OK
             || PQtransactionStatus(conn.get()) != PQTRANS_IDLE) {
             QString reconnectError;
-            conn = connectTo(Node::Reader1, propertyDatabase, &reconnectError);
+            conn = connectTo(Node::Reader1, propertyDatabase, &reconnectError,
+                             standardConformingStrings);
             if (!conn)
                 qFatal("reconnect to reader1 failed: %s", qPrintable(reconnectError));
         }
@@ -471,11 +525,21 @@ void tst_ClassifierProperty::readsRunOnStandby()
 
     for (const Case &testCase : m_cases) {
         const StatementClassifier &classifier = testCase.extraFunctions ? configured : plain;
-        const Classification classification = classifier.classify(testCase.sql);
+        const Classification classification
+            = classifier.classify(testCase.sql, standardConformingStrings);
         if (classification.isRead()) {
             ++reads;
             const Outcome outcome = runInTransaction(readConn, testCase.sql);
-            if (outcome.ok) {
+            // A standby grants advisory locks, so a misrouted pg_advisory_lock() is not refused:
+            // the lock it leaves behind on the session gives it away.
+            if (holdsAdvisoryLocks(readConn.get())) {
+                misroutes
+                    += u"%1\n      -> took an advisory lock on the standby"_s.arg(testCase.sql);
+                QString reconnectError;
+                readConn = connectTo(Node::Reader1, propertyDatabase, &reconnectError,
+                                     standardConformingStrings);
+                QVERIFY2(readConn, qPrintable(reconnectError));
+            } else if (outcome.ok) {
                 ++readsRan;
             } else if (outcome.sqlState == "25006") {
                 misroutes += u"%1\n      -> %2"_s.arg(testCase.sql, outcome.message);
@@ -483,7 +547,9 @@ void tst_ClassifierProperty::readsRunOnStandby()
                 ++readsOtherError;
                 // Refused because the node is a standby, but under another code: every reader
                 // refuses it, so only the primary can run it.
-                if (outcome.primaryMessage.contains(u"recovery"_s, Qt::CaseInsensitive)) {
+                // (A syntax error may quote a name such as pg_is_in_recovery: not a refusal.)
+                if (outcome.sqlState != "42601"
+                    && outcome.primaryMessage.contains(u"recovery"_s, Qt::CaseInsensitive)) {
                     refusedInRecovery.push_back(testCase);
                     auto &entry = recoveryErrors[QString::fromLatin1(outcome.sqlState) + u' '
                                                  + outcome.primaryMessage];
@@ -494,6 +560,9 @@ void tst_ClassifierProperty::readsRunOnStandby()
         } else if (classification.reason != Classification::Empty) {
             ++writes;
             const Outcome outcome = runInTransaction(writeConn, testCase.sql);
+            // Advisory locks outlive the transaction: a write that took one must not make a
+            // (misrouted) read wait for it.
+            run(writeConn.get(), u"SELECT pg_advisory_unlock_all()"_s);
             if (outcome.ok) {
                 ++writesRan;
                 const QByteArray reason = StatementClassifier::reasonName(classification.reason);
@@ -509,7 +578,8 @@ void tst_ClassifierProperty::readsRunOnStandby()
     qInfo("classifier property: %d statements (%d from the classifier's table, %d generated) "
           "in %lld ms",
           int(m_cases.size()), m_tableCases, int(m_cases.size()) - m_tableCases, timer.elapsed());
-    qInfo("reads: %d, ran on the standby: %d, other errors: %d, rejected as writes (25006): %d",
+    qInfo("reads: %d, ran on the standby: %d, other errors: %d, misrouted (rejected as writes "
+          "with 25006, or took an advisory lock): %d",
           reads, readsRan, readsOtherError, int(misroutes.size()));
     qInfo("writes: %d, rejected by the standby with 25006: %d, would have run on the standby "
           "(conservative misclassification): %d",
@@ -532,12 +602,11 @@ void tst_ClassifierProperty::readsRunOnStandby()
     QVERIFY2(readsRan > reads / 2, qPrintable(u"%1 of %2"_s.arg(readsRan).arg(reads)));
     QVERIFY2(writesRejected > 100, qPrintable(QString::number(writesRejected)));
     QVERIFY2(misroutes.isEmpty(),
-             qPrintable(u"%1 reads rejected by the standby as writes (misroutes):\n    "_s.arg(
-                            misroutes.size())
+             qPrintable(u"%1 reads misrouted to the standby:\n    "_s.arg(misroutes.size())
                         + misroutes.join(u"\n    "_s)));
 
     QStringList failedThroughQpsqlha;
-    runThroughQpsqlha(refusedInRecovery, &failedThroughQpsqlha);
+    runThroughQpsqlha(refusedInRecovery, standardConformingStrings, &failedThroughQpsqlha);
     if (QTest::currentTestFailed())
         return;
     // A refusal under a SQLSTATE the safety net does not know (XX000 "cannot make new WAL entries
@@ -552,6 +621,7 @@ void tst_ClassifierProperty::readsRunOnStandby()
 // Runs each statement outside a transaction through a QPSQLHA connection to the property
 // database, made with the write functions its classification used, and lists those that failed.
 void tst_ClassifierProperty::runThroughQpsqlha(const std::vector<Case> &cases,
+                                               bool standardConformingStrings,
                                                QStringList *failures)
 {
     QStringList configuredFunctions;
@@ -571,6 +641,14 @@ void tst_ClassifierProperty::runThroughQpsqlha(const std::vector<Case> &cases,
         for (QSqlDatabase *db : {&plain, &configured}) {
             db->setDatabaseName(propertyDatabase);
             QVERIFY2(db->open(), qPrintable(db->lastError().text()));
+            // The session tracks the setting like any other and replays it to its readers.
+            if (!standardConformingStrings) {
+                QSqlQuery set(*db);
+                QVERIFY2(set.exec(u"SET standard_conforming_strings = off"_s),
+                         qPrintable(set.lastError().text()));
+                QVERIFY2(set.exec(u"SET escape_string_warning = off"_s),
+                         qPrintable(set.lastError().text()));
+            }
         }
         for (const Case &testCase : cases) {
             QSqlQuery query(testCase.extraFunctions ? configured : plain);

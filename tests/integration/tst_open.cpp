@@ -6,11 +6,15 @@
 
 #include <hahelpers.h>
 #include <testcluster.h>
+#include <threadgroup.h>
 
+#include <QtCore/qdeadlinetimer.h>
 #include <QtCore/qloggingcategory.h>
 #include <QtCore/qmutex.h>
 #include <QtSql/qsqldriver.h>
 #include <QtTest/qtest.h>
+
+#include <atomic>
 
 using namespace QPsqlHaTest;
 using namespace Qt::StringLiterals;
@@ -95,6 +99,7 @@ private slots:
     void logQueriesNamesTheNode();
     void tlsVerifyFullOnEveryNode();
     void tlsWithTheWrongCaFails();
+    void oneConnectionFromTwoThreadsFailsInsteadOfHanging();
 
 private:
     QString m_cluster;
@@ -133,6 +138,13 @@ void tst_Open::badOptions_data()
     QTest::newRow("malformed") << u"sslmode"_s << QStringList {u"sslmode"_s};
     QTest::newRow("injection") << u"QPSQLHA_READERS=a' host='evil"_s
                                << QStringList {u"QPSQLHA_READERS"_s};
+    // Both would open (the last key winning, the port read as a number) before these checks.
+    QTest::newRow("QPSQLHA key given twice")
+        << u"QPSQLHA_POLICY=random;QPSQLHA_POLICY=round_robin"_s
+        << QStringList {u"QPSQLHA_POLICY"_s, u"twice"_s};
+    const QString signedPort = u"+%1"_s.arg(m_test.port(Node::Reader1));
+    QTest::newRow("reader port with a sign") << u"QPSQLHA_READERS=127.0.0.1:%1"_s.arg(signedPort)
+                                             << QStringList {u"QPSQLHA_READERS"_s, signedPort};
 }
 
 void tst_Open::badOptions()
@@ -384,6 +396,75 @@ void tst_Open::tlsWithTheWrongCaFails()
     QVERIFY2(text.contains(u"certificate verify failed"_s), qPrintable(text));
     for (Node node : {Node::Primary, Node::Reader1, Node::Reader2})
         QVERIFY(text.contains(u":%1"_s.arg(m_test.port(node))));
+}
+
+// Qt allows one thread at a time per QSqlDatabase. Two threads that share one anyway must not
+// both drive a node's libpq connection: one waits forever in PQgetResult() for an answer the
+// other took. The second caller gets an error instead (QPSQL fails with errors too), and the
+// connection is fine once the threads are done. No query timeout, so a hang would be one.
+void tst_Open::oneConnectionFromTwoThreadsFailsInsteadOfHanging()
+{
+    QSqlDatabase db = haDatabase(u"open"_s, m_cluster, u"QPSQLHA_QUERY_TIMEOUT=0"_s);
+    QVERIFY2(db.open(), qPrintable(db.lastError().text()));
+
+    const QString busy = u"used by another thread at the same time"_s;
+    std::atomic<int> succeeded {0}, refused {0};
+    QMutex mutex;
+    QStringList otherErrors;
+    // Reads on the readers, a statement on the primary, rows fetched one by one, a catalog
+    // question: everything that talks to a node, from both threads on the same object.
+    const auto hammer = [&](const QString &sql) {
+        const QDeadlineTimer until(2500);
+        while (!until.hasExpired()) {
+            QSqlQuery query(db);
+            bool ok = query.exec(sql);
+            while (ok && query.next()) { }
+            if (ok && query.lastError().type() != QSqlError::NoError)
+                ok = false;
+            if (ok) {
+                ++succeeded;
+                continue;
+            }
+            const QSqlError error = query.lastError();
+            if (error.text().contains(busy) && error.type() == QSqlError::StatementError) {
+                ++refused;
+                QThread::usleep(200); // turned away at once: no need to spin on a shared machine
+            } else {
+                QMutexLocker locker(&mutex);
+                otherErrors += u"%1 -> %2 (type %3)"_s.arg(sql, error.text()).arg(error.type());
+            }
+        }
+    };
+    ThreadGroup threads;
+    threads.add([&] { hammer(u"SELECT pg_sleep(0.02), n FROM generate_series(1, 20) AS s(n)"_s); });
+    threads.add([&] { hammer(u"SELECT n FROM generate_series(1, 5) AS s(n)"_s); });
+    threads.add([&] { hammer(u"/*qpsqlha:primary*/ SELECT pg_sleep(0.005), 1"_s); });
+    threads.start();
+    // Bounded: before the guard, this never returned. A hung thread cannot be joined (nor the
+    // test end with it running), so the process stops with a message instead of waiting for
+    // ctest's timeout.
+    if (!threads.waitFor(QDeadlineTimer(60000)))
+        qFatal("two threads using one QSqlDatabase hang (no error after 60 s)");
+    threads.join();
+
+    qInfo("statements that ran: %d, turned away for concurrent use: %d", succeeded.load(),
+          refused.load());
+    QVERIFY2(otherErrors.isEmpty(), qPrintable(otherErrors.mid(0, 10).join(u"\n"_s)));
+    QVERIFY(refused > 0);
+    QVERIFY(succeeded > 0);
+
+    // One thread again: reads, a write on the primary, a transaction.
+    QSqlQuery query(db);
+    QVERIFY2(query.exec(u"SELECT sum(n) FROM generate_series(1, 10) AS s(n)"_s),
+             qPrintable(query.lastError().text()));
+    QVERIFY(query.next());
+    QCOMPARE(query.value(0).toInt(), 55);
+    QVERIFY2(db.transaction(), qPrintable(db.lastError().text()));
+    QVERIFY2(query.exec(u"SELECT txid_current() > 0"_s), qPrintable(query.lastError().text()));
+    QVERIFY(query.next());
+    QVERIFY(query.value(0).toBool());
+    QVERIFY2(db.commit(), qPrintable(db.lastError().text()));
+    QCOMPARE(db.driver()->escapeIdentifier(u"a b"_s, QSqlDriver::TableName), u"\"a b\""_s);
 }
 
 QTEST_GUILESS_MAIN(tst_Open)

@@ -39,6 +39,11 @@ private slots:
     void libpqOptionsAreQuoted();
     void fromReplicationConfig();
     void replicationConfigNeedsOneWriteNode();
+    void optionGivenTwiceIsRefused_data();
+    void optionGivenTwiceIsRefused();
+    void optionGivenTwiceInReplicationConfigIsRefused();
+    void portIsDigitsOnly_data();
+    void portIsDigitsOnly();
 };
 
 void tst_ConnectOptions::defaults()
@@ -371,6 +376,114 @@ void tst_ConnectOptions::replicationConfigNeedsOneWriteNode()
     QVERIFY(!clusterSettingsFromConfig(u"x"_s, config, false, &settings, &error));
     QVERIFY(error.contains(u"has 2"_s));
     QVERIFY(!error.contains(secret));
+}
+
+// With two, one would silently win: whichever it is, the application meant something else.
+void tst_ConnectOptions::optionGivenTwiceIsRefused_data()
+{
+    QTest::addColumn<QString>("options");
+    QTest::addColumn<QString>("key");
+    QTest::newRow("policy") << u"QPSQLHA_POLICY=random;QPSQLHA_POLICY=fastest"_s
+                            << u"QPSQLHA_POLICY"_s;
+    QTest::newRow("same value") << u"QPSQLHA_DEBUG=1;connect_timeout=2;QPSQLHA_DEBUG=1"_s
+                                << u"QPSQLHA_DEBUG"_s;
+    QTest::newRow("other case") << u"QPSQLHA_READERS=a:1; qpsqlha_readers = b:2"_s
+                                << u"QPSQLHA_READERS"_s;
+    QTest::newRow("empty first") << u"QPSQLHA_READERS=;QPSQLHA_READERS=a:1"_s
+                                 << u"QPSQLHA_READERS"_s;
+    QTest::newRow("cluster") << u"QPSQLHA_CLUSTER=a;QPSQLHA_CLUSTER=b"_s << u"QPSQLHA_CLUSTER"_s;
+}
+
+void tst_ConnectOptions::optionGivenTwiceIsRefused()
+{
+    QFETCH(QString, options);
+    QFETCH(QString, key);
+    ClusterSettings settings;
+    QString error;
+    QVERIFY(!parseConnectionParameters(parameters(options), &settings, &error));
+    QVERIFY2(error.contains(key) && error.contains(u"twice"_s), qPrintable(error));
+
+    // Each of them once is fine, and so is a libpq keyword twice (libpq's rule: the last wins).
+    QVERIFY2(parseConnectionParameters(parameters(options.section(u';', 0, 0)), &settings, &error),
+             qPrintable(error));
+    QVERIFY2(parseConnectionParameters(parameters(u"connect_timeout=2;connect_timeout=3"_s),
+                                       &settings, &error),
+             qPrintable(error));
+}
+
+// The C++ API hands its connect options to the same parser.
+void tst_ConnectOptions::optionGivenTwiceInReplicationConfigIsRefused()
+{
+    ReplicationConfig config;
+    config.appendWriteNodeConfig({u"w"_s, 9000, u"u"_s, secret, QString(), u"db"_s, false});
+    config.setConnectOptions(u"QPSQLHA_MAX_LAG_MS=100;QPSQLHA_MAX_LAG_MS=0"_s);
+    ClusterSettings settings;
+    QString error;
+    QVERIFY(!clusterSettingsFromConfig(u"twice"_s, config, false, &settings, &error));
+    QVERIFY2(error.contains(u"QPSQLHA_MAX_LAG_MS"_s) && error.contains(u"twice"_s),
+             qPrintable(error));
+    QVERIFY(!error.contains(secret));
+}
+
+// A port is 1..65535 in ASCII digits, wherever a host:port list is read: QString::toInt()
+// alone took a sign, surrounding spaces and more.
+void tst_ConnectOptions::portIsDigitsOnly_data()
+{
+    QTest::addColumn<QString>("port");
+    QTest::addColumn<int>("expected"); // -1: refused
+    QTest::newRow("plain") << u"5433"_s << 5433;
+    QTest::newRow("lowest") << u"1"_s << 1;
+    QTest::newRow("highest") << u"65535"_s << 65535;
+    QTest::newRow("leading zero") << u"05433"_s << 5433;
+    QTest::newRow("plus sign") << u"+5433"_s << -1;
+    QTest::newRow("minus sign") << u"-5433"_s << -1;
+    QTest::newRow("leading space") << u" 5433"_s << -1;
+    QTest::newRow("tab") << u"\t5433"_s << -1;
+    QTest::newRow("hex") << u"0x1539"_s << -1;
+    QTest::newRow("junk before") << u"a5433"_s << -1;
+    QTest::newRow("junk after") << u"5433a"_s << -1;
+    QTest::newRow("zero") << u"0"_s << -1;
+    QTest::newRow("too big") << u"65536"_s << -1;
+    QTest::newRow("far too big") << u"4294972729"_s << -1;
+    QTest::newRow("arabic-indic digits") << u"\u0665\u0664\u0663\u0663"_s << -1;
+    QTest::newRow("empty") << QString() << -1;
+}
+
+void tst_ConnectOptions::portIsDigitsOnly()
+{
+    QFETCH(QString, port);
+    QFETCH(int, expected);
+    QCOMPARE(parsePort(port), expected);
+
+    // QPSQLHA_READERS, with a host name and an IPv6 address.
+    for (const QString &host : {u"replica1"_s, u"[::1]"_s}) {
+        ClusterSettings settings;
+        QString error;
+        const bool accepted = parseConnectionParameters(
+            parameters(u"QPSQLHA_READERS="_s + host + u':' + port), &settings, &error);
+        QVERIFY2(accepted == (expected > 0), qPrintable(error));
+        if (accepted)
+            QCOMPARE(settings.nodes.at(1).port, expected);
+        else
+            QVERIFY2(error.contains(u"QPSQLHA_READERS"_s) && error.contains(u"port"_s),
+                     qPrintable(error));
+    }
+    // QPSQLHA_WEIGHTS (a reader on that port exists when the port is valid).
+    if (!port.contains(u'=') && !port.contains(u';')) {
+        ClusterSettings settings;
+        QString error;
+        const QString options = u"QPSQLHA_READERS=r:%1;QPSQLHA_WEIGHTS=r:%2=3"_s.arg(
+            expected > 0 ? QString::number(expected) : u"5433"_s, port);
+        const bool accepted = parseConnectionParameters(parameters(options), &settings, &error);
+        QVERIFY2(accepted == (expected > 0), qPrintable(error));
+        if (!accepted)
+            QVERIFY2(error.contains(u"QPSQLHA_WEIGHTS"_s), qPrintable(error));
+    }
+    // What qpsqlha-ctl add-reader and the C++ API's node functions read.
+    QString host;
+    int parsed = 0;
+    QString problem;
+    QCOMPARE(parseNodeAddress(u"r:"_s + port, 5432, &host, &parsed, &problem), expected > 0);
 }
 
 QTEST_APPLESS_MAIN(tst_ConnectOptions)

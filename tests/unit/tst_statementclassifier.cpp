@@ -101,20 +101,23 @@ public:
 
 // Classifies a copy of sql in a buffer of exactly its size, so that AddressSanitizer catches
 // any read past the end (a QString is followed by a terminating null).
-Classification classifyExact(const StatementClassifier &classifier, QStringView sql)
+Classification classifyExact(const StatementClassifier &classifier, QStringView sql,
+                             bool standardConformingStrings = true)
 {
     const std::vector<char16_t> exact(sql.utf16(), sql.utf16() + sql.size());
-    return classifier.classify(QStringView(exact.data(), qsizetype(exact.size())));
+    return classifier.classify(QStringView(exact.data(), qsizetype(exact.size())),
+                               standardConformingStrings);
 }
 
-void check(const StatementClassifier &classifier)
+// standardConformingStrings: the session setting the rows are written for.
+void check(const StatementClassifier &classifier, bool standardConformingStrings = true)
 {
     QFETCH(QString, sql);
     QFETCH(Classification::Route, route);
     QFETCH(Classification::Reason, reason);
     QFETCH(int, flags);
 
-    const Classification result = classifyExact(classifier, sql);
+    const Classification result = classifyExact(classifier, sql, standardConformingStrings);
     QCOMPARE(routeName(result.route), routeName(route));
     QCOMPARE(StatementClassifier::reasonName(result.reason),
              StatementClassifier::reasonName(reason));
@@ -123,7 +126,8 @@ void check(const StatementClassifier &classifier)
 
     // Whatever a read looks like, a write appended to it must reach the primary.
     if (route == Reader) {
-        const Classification appended = classifier.classify(QString(sql + u"\n;DELETE FROM t"_s));
+        const Classification appended
+            = classifier.classify(QString(sql + u"\n;DELETE FROM t"_s), standardConformingStrings);
         QCOMPARE(routeName(appended.route), routeName(Primary));
         QCOMPARE(StatementClassifier::reasonName(appended.reason),
                  StatementClassifier::reasonName(MultiStatement));
@@ -159,6 +163,11 @@ private slots:
     void emptyAndGarbage() { check(m_classifier); }
     void extraWriteFunctions_data();
     void extraWriteFunctions();
+    void backslashesWithStandardStrings_data();
+    void backslashesWithStandardStrings() { check(m_classifier); }
+    void backslashesWithoutStandardStrings_data();
+    void backslashesWithoutStandardStrings() { check(m_classifier, false); }
+    void standardConformingStringsIsTheDefault();
 
     void longStatement();
     void truncatedStatements();
@@ -174,6 +183,8 @@ private slots:
     void droppedObjectNames();
     void mentionsAnyName_data();
     void mentionsAnyName();
+    void sessionHelpersFollowStandardConformingStrings_data();
+    void sessionHelpersFollowStandardConformingStrings();
 
 private:
     const StatementClassifier m_classifier;
@@ -254,6 +265,50 @@ void tst_StatementClassifier::extraWriteFunctions_data()
     addColumns();
     RowSink sink;
     Cases::extraWriteFunctions(sink);
+}
+
+void tst_StatementClassifier::backslashesWithStandardStrings_data()
+{
+    addColumns();
+    RowSink sink;
+    Cases::backslashesWithStandardStrings(sink);
+}
+
+void tst_StatementClassifier::backslashesWithoutStandardStrings_data()
+{
+    addColumns();
+    RowSink sink;
+    Cases::backslashesWithoutStandardStrings(sink);
+}
+
+// Every row of the shared table (written for the server's default) classifies the same with the
+// flag given as true and left out; the groups say which setting they are written for.
+void tst_StatementClassifier::standardConformingStringsIsTheDefault()
+{
+    struct Compare : Sink
+    {
+        const StatementClassifier *classifier = nullptr;
+        int rows = 0;
+        void add(const QString &sql, Classification::Route, Classification::Reason, int) override
+        {
+            const Classification implicit = classifier->classify(sql);
+            const Classification explicitOn = classifier->classify(sql, true);
+            QCOMPARE(implicit.route, explicitOn.route);
+            QCOMPARE(implicit.reason, explicitOn.reason);
+            QCOMPARE(implicit.flags, explicitOn.flags);
+            ++rows;
+        }
+    } compare;
+    compare.classifier = &m_classifier;
+    int offGroups = 0;
+    for (const Cases::Group &group : Cases::groups) {
+        group.rows(compare);
+        if (QTest::currentTestFailed())
+            return;
+        offGroups += group.standardConformingStrings ? 0 : 1;
+    }
+    QVERIFY2(compare.rows > 300, qPrintable(QString::number(compare.rows)));
+    QCOMPARE(offGroups, 1);
 }
 
 void tst_StatementClassifier::extraWriteFunctions()
@@ -352,13 +407,22 @@ void tst_StatementClassifier::randomGarbage()
             else
                 sql += QChar(char16_t(random.bounded(0x10000)));
         }
-        const Classification first = classifyExact(classifier, sql);
-        const Classification second = classifier.classify(sql);
+        // Both readings of backslashes in '...' (standard_conforming_strings on and off).
+        const bool standardConformingStrings = round % 2 == 0;
+        const Classification first = classifyExact(classifier, sql, standardConformingStrings);
+        const Classification second = classifier.classify(sql, standardConformingStrings);
         QVERIFY2(first.route == Reader || first.route == Primary, tagFor(sql).constData());
         QVERIFY2(first.route == second.route && first.reason == second.reason
                      && first.flags == second.flags,
                  tagFor(sql).constData());
         QVERIFY2(first.route == Primary || first.reason == ReadOnly, tagFor(sql).constData());
+        // Text without a backslash reads the same either way.
+        if (!sql.contains(u'\\')) {
+            const Classification other = classifier.classify(sql, !standardConformingStrings);
+            QVERIFY2(first.route == other.route && first.reason == other.reason
+                         && first.flags == other.flags,
+                     tagFor(sql).constData());
+        }
     }
 }
 
@@ -551,6 +615,54 @@ void tst_StatementClassifier::mentionsAnyName()
     QFETCH(bool, mentions);
     const QStringList names = {u"items"_s, u"Mixed Case"_s};
     QCOMPARE(QPsqlHa::mentionsAnyName(sql, names), mentions);
+}
+
+// The helpers read literals as classify() does: with standard_conforming_strings off a
+// backslash escapes the next character in '...', which moves where statements and names are.
+void tst_StatementClassifier::sessionHelpersFollowStandardConformingStrings_data()
+{
+    QTest::addColumn<QString>("sql");
+    QTest::addColumn<QString>("withStandardStrings");
+    QTest::addColumn<QString>("withoutStandardStrings");
+    const auto add = [](const char *tag, const char *sql, const char *on, const char *off) {
+        QTest::newRow(tag) << QString::fromUtf8(sql) << QString::fromUtf8(on)
+                           << QString::fromUtf8(off);
+    };
+    add("session: literal hides a SET", "SET a = 'x\\';y'; SET b = 2", "setting a: SET a = 'x\\'",
+        "setting a: SET a = 'x\\';y' | setting b: SET b = 2");
+    // Off, the name is search_path: an escape that is not decoded leaves the key unknown.
+    add("session: set_config name with an escape", "SELECT set_config('search\\_path', 'a', false)",
+        "setting search\\_path: SELECT set_config('search\\_path', 'a', false)",
+        "setting : SELECT set_config('search\\_path', 'a', false)");
+    add("temporary: created after an escaped quote",
+        "SELECT 'it\\'s'; CREATE TEMP TABLE t1 (a int)", "", "t1");
+    add("temporary: created inside what is a literal only with the setting on",
+        "SELECT 'a\\', ' ; CREATE TEMP TABLE t2 (a int); -- '", "", "t2");
+    add("dropped: inside what is a literal only with the setting on",
+        "SELECT 'a\\', ' ; DROP TABLE items; -- '", "", "table,items");
+    add("mentions: after an escaped quote", "SELECT 'a\\', ' FROM items -- '", "no", "yes");
+    add("mentions: inside a literal with an escaped quote", "SELECT 'it\\'s items'", "yes", "no");
+}
+
+void tst_StatementClassifier::sessionHelpersFollowStandardConformingStrings()
+{
+    QFETCH(QString, sql);
+    QFETCH(QString, withStandardStrings);
+    QFETCH(QString, withoutStandardStrings);
+    const QByteArray tag = QTest::currentDataTag();
+    const auto answer = [&](bool standardConformingStrings) -> QString {
+        if (tag.startsWith("session:"))
+            return describe(QPsqlHa::sessionStatements(sql, standardConformingStrings))
+                .join(u" | "_s);
+        if (tag.startsWith("temporary:"))
+            return QPsqlHa::temporaryObjectNames(sql, standardConformingStrings).join(u',');
+        if (tag.startsWith("dropped:"))
+            return QPsqlHa::droppedObjectNames(sql, standardConformingStrings).join(u',');
+        return QPsqlHa::mentionsAnyName(sql, {u"items"_s}, standardConformingStrings) ? u"yes"_s
+                                                                                      : u"no"_s;
+    };
+    QCOMPARE(answer(true), withStandardStrings);
+    QCOMPARE(answer(false), withoutStandardStrings);
 }
 
 QTEST_APPLESS_MAIN(tst_StatementClassifier)
