@@ -58,6 +58,15 @@ Session::Session(const QSharedPointer<Cluster> &cluster, bool logQueries)
     if (m_queryTimeoutMs > 0)
         m_watch = std::make_unique<WatchSlot>();
     m_counterStripe = m_cluster->attachSession();
+    const ClusterSettings &settings = cluster->settings();
+    m_affinity = settings.affinity;
+    // least_busy and fastest judge every read: keeping a reader would defeat them; round_robin
+    // takes the cluster's turn per read, except that `connection` keeps a reader given in turn.
+    if (settings.policy == Policy::LeastBusy || settings.policy == Policy::Fastest
+        || (settings.policy == Policy::RoundRobin && m_affinity == ReaderAffinity::Burst))
+        m_affinity = ReaderAffinity::Statement;
+    if (settings.monotonicReads())
+        m_monotonic = std::make_unique<MonotonicReads>();
 }
 
 Session::~Session()
@@ -368,18 +377,24 @@ void Session::logStatement(int node, QStringView sql) const
 
 int Session::chooseReader(NodeMask tried, quint64 minimumWal)
 {
-    const ClusterSettings &settings = m_cluster->settings();
-    // least_busy and fastest look at every read: keeping one reader would defeat them.
-    if (settings.affinity == ReaderAffinity::Connection && settings.policy != Policy::LeastBusy
-        && settings.policy != Policy::Fastest) {
+    NodeMask excluded = tried;
+    if (m_monotonic)
+        excluded |= m_monotonic->unfit(*m_cluster);
+    switch (m_affinity) {
+    case ReaderAffinity::Burst:
+        return m_bursts.next(*m_cluster, excluded, minimumWal, m_cluster->settings().burstLength);
+    case ReaderAffinity::Connection:
         if (m_ownReader < 0 || m_cluster->node(m_ownReader).isRemoved())
             m_ownReader = m_cluster->assignReader();
         // The reader is kept, not replaced, while it is away: its reads come back to it.
-        if (m_ownReader >= 0 && !(tried & bit(m_ownReader)) && m_cluster->isReadable(m_ownReader)
-            && (minimumWal == 0 || m_cluster->node(m_ownReader).walPosition() >= minimumWal))
+        if (m_ownReader >= 0 && !(excluded & bit(m_ownReader)) && m_cluster->isReadable(m_ownReader)
+            && m_cluster->hasReplayed(m_ownReader, minimumWal))
             return m_ownReader;
+        break;
+    case ReaderAffinity::Statement:
+        break;
     }
-    return m_cluster->pickReader(tried, minimumWal);
+    return m_cluster->pickReader(excluded, minimumWal);
 }
 
 bool Session::ownWritesVisible(quint64 *minimumWal)
@@ -473,6 +488,8 @@ bool Session::execute(const Classification &classification, QStringView sql,
             }
             if (ok) {
                 *node = reader;
+                if (m_monotonic && purpose == Purpose::Execute)
+                    m_monotonic->recordRead(reader);
                 return true;
             }
             const Failure failure = classifyFailure(*error, driver.data());
@@ -503,7 +520,11 @@ bool Session::execute(const Classification &classification, QStringView sql,
         }
     }
     *node = writeNode();
-    return runOnPrimary(classification, sql, attempt, purpose, error);
+    const bool ok = runOnPrimary(classification, sql, attempt, purpose, error);
+    // What a read saw on the primary bounds the readers this connection may read from next.
+    if (m_monotonic && ok && purpose == Purpose::Execute && classification.isRead())
+        m_monotonic->recordRead(*node);
+    return ok;
 }
 
 bool Session::runAttempt(int node, StatementAttempt &attempt,

@@ -11,6 +11,8 @@
 //
 
 #include "qpsqlhacluster_p.h"
+#include "qpsqlhamonotonicreads_p.h"
+#include "qpsqlhareaderbursts_p.h"
 #include "qpsqlhasessionstate_p.h"
 #include "qpsqlhawatchdog_p.h"
 
@@ -202,7 +204,12 @@ private:
     quint64 m_minimumWal = 0;
     bool m_transactionLost = false; // ...and that connection died before it ended
     bool m_logQueries = false;
+    // How reads choose their reader: the cluster's QPSQLHA_READER_AFFINITY, except that the
+    // policies that look at every read (least_busy, fastest, round_robin under burst) do.
+    ReaderAffinity m_affinity = ReaderAffinity::Burst;
     int m_ownReader = -1; // ReaderAffinity::Connection: the reader this connection keeps
+    ReaderBursts m_bursts; // ReaderAffinity::Burst
+    std::unique_ptr<MonotonicReads> m_monotonic; // null with QPSQLHA_CONSISTENCY=eventual
     SessionState m_state;
     ConnectedHandler m_primaryConnected;
     int m_queryTimeoutMs = 0;

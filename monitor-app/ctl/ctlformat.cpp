@@ -8,6 +8,7 @@
 #include <qpsqlhacontrolprotocol_p.h>
 
 #include <lagtext.h>
+#include <roletext.h>
 
 #include <QtCore/qjsonarray.h>
 #include <QtCore/qjsondocument.h>
@@ -105,7 +106,7 @@ QStringList nodeTable(const QList<QPsqlHa::ProcessStatus> &processes)
         for (const QPsqlHa::ClusterStatus &cluster : process.clusters) {
             for (const QPsqlHa::NodeStatus &node : cluster.nodes) {
                 rows.append({QString::number(process.pid), process.application, cluster.name,
-                             node.address, QPsqlHa::nodeRoleText(node.role),
+                             node.address, QPsqlHaTools::nodeRoleDisplayText(node),
                              QPsqlHa::nodeStateText(node.state), QPsqlHaTools::nodeLagText(node),
                              QString::number(node.queries), QString::number(node.errors),
                              QString::number(node.retries)});
