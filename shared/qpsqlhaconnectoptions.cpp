@@ -410,8 +410,11 @@ QString quoteConninfoValue(const QString &value)
     return result;
 }
 
-bool parseConnectionParameters(const ConnectionParameters &parameters, ClusterSettings *settings,
-                               QString *errorMessage)
+namespace {
+
+// `weigh`: apply QPSQLHA_WEIGHTS to the nodes; the C++ API does that once it has its nodes.
+bool parseParameters(const ConnectionParameters &parameters, ClusterSettings *settings,
+                     QString *errorMessage, bool weigh)
 {
     *settings = ClusterSettings();
     QString readers;
@@ -471,12 +474,20 @@ bool parseConnectionParameters(const ConnectionParameters &parameters, ClusterSe
         }
     }
 
-    if (!applyWeights(settings, errorMessage))
+    if (weigh && !applyWeights(settings, errorMessage))
         return false;
 
     if (settings->name.isEmpty())
         settings->name = primary.address() + u'/' + primary.database;
     return true;
+}
+
+} // namespace
+
+bool parseConnectionParameters(const ConnectionParameters &parameters, ClusterSettings *settings,
+                               QString *errorMessage)
+{
+    return parseParameters(parameters, settings, errorMessage, true);
 }
 
 bool parseNodeAddress(const QString &text, int defaultPort, QString *host, int *port,
@@ -506,7 +517,7 @@ bool clusterSettingsFromConfig(const QString &name, const ReplicationConfig &con
     parameters.host = writeNodes.first().host;
     parameters.port = writeNodes.first().port;
     parameters.connectOptions = config.connectOptions();
-    if (!parseConnectionParameters(parameters, settings, errorMessage))
+    if (!parseParameters(parameters, settings, errorMessage, false))
         return false;
     if (config.healthInterval() < MinimumHealthIntervalMs) {
         *errorMessage
