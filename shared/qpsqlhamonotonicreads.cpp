@@ -24,6 +24,15 @@ void MonotonicReads::recordRead(int node) noexcept
     m_readAt[size_t(node)] = watchdogClockMs();
 }
 
+void MonotonicReads::recordPosition(int node, quint64 walPosition) noexcept
+{
+    if (!isPending(node))
+        return;
+    m_seen[size_t(node)] = walPosition;
+    m_known |= bit(node);
+    m_pending &= ~bit(node);
+}
+
 void MonotonicReads::settle(const Cluster &cluster) noexcept
 {
     const int writer = cluster.writeNode();

@@ -21,13 +21,15 @@ namespace QPsqlHa {
 // other node this connection read from had replayed when it served that read; the write node
 // has everything and always may.
 //
-// What a read saw is known from the health checker's probes: a node's WAL position measured by
-// a probe that started after the read returned is at least what the read saw (positions only
-// grow), and so is the write node's. Until such a probe, the node a connection last read from
-// is the only reader that may serve it (it cannot go back on itself); so after switching readers
-// a connection stays on the new one for up to one health interval. The figure taken is the
-// first one seen after such a probe, kept until the next read on that node: never less than
-// what was read, sometimes more (a stricter choice, never a wrong one).
+// What a read saw is bounded by any WAL position of that node measured after the read returned
+// (positions only grow), and by the write node's: the health checker's probes that started
+// after it, or the node asked directly (Session does at the end of a burst, one round trip,
+// because a connection reading all the time never leaves a probe interval without a read).
+// Until then, the node a connection last read from is the only reader that may serve it (it
+// cannot go back on itself). The figure taken is the first one known after the read, kept until
+// the next read on that node: never less than what was read, sometimes more (a stricter choice,
+// never a wrong one). Other readers' positions are the probes': a reader serves the connection
+// once a probe has found it at or past the figures of the others.
 //
 // Used from the connection's thread only; costs nothing until the first read is recorded.
 class QPSQLHA_EXPORT MonotonicReads
@@ -37,6 +39,11 @@ public:
     NodeMask unfit(const Cluster &cluster) noexcept;
     // A read on `node` returned (successfully): what it saw counts from now on.
     void recordRead(int node) noexcept;
+    // Whether what the last read on `node` saw is still unknown.
+    bool isPending(int node) const noexcept { return m_pending & (NodeMask(1) << node); }
+    // `node` said it has replayed (or, the primary, written) `walPosition`, asked after its last
+    // read returned.
+    void recordPosition(int node, quint64 walPosition) noexcept;
 
 private:
     void settle(const Cluster &cluster) noexcept;

@@ -378,8 +378,11 @@ void Session::logStatement(int node, QStringView sql) const
 int Session::chooseReader(NodeMask tried, quint64 minimumWal)
 {
     NodeMask excluded = tried;
-    if (m_monotonic)
+    if (m_monotonic) {
+        if (m_affinity == ReaderAffinity::Burst)
+            settleFinishedBurst();
         excluded |= m_monotonic->unfit(*m_cluster);
+    }
     switch (m_affinity) {
     case ReaderAffinity::Burst:
         return m_bursts.next(*m_cluster, excluded, minimumWal, m_cluster->settings().burstLength);
@@ -395,6 +398,51 @@ int Session::chooseReader(NodeMask tried, quint64 minimumWal)
         break;
     }
     return m_cluster->pickReader(excluded, minimumWal);
+}
+
+void Session::settleFinishedBurst()
+{
+    // A burst ended on a reader whose reads no probe has bounded yet (a connection that reads
+    // all the time always has one): without its position now, no other reader may serve the
+    // next burst. One round trip per burst, and only when another node could take it.
+    const int reader = m_bursts.finishedBurstReader();
+    if (reader < 0 || !m_monotonic->isPending(reader))
+        return;
+    int others = 0;
+    for (int i = 0; i < m_cluster->nodeCount() && others == 0; ++i)
+        others += i != reader && m_cluster->isReadable(i) ? 1 : 0;
+    quint64 position = 0;
+    if (others > 0 && askWalPosition(reader, &position))
+        m_monotonic->recordPosition(reader, position);
+}
+
+bool Session::askWalPosition(int node, quint64 *walPosition)
+{
+    // Only on an idle connection: a result still being read must not be disturbed.
+    const Link &link = m_links[size_t(node)];
+    PGconn *connection = link.connection;
+    if (!connection || link.epoch != m_cluster->node(node).epoch()
+        || PQtransactionStatus(connection) != PQTRANS_IDLE)
+        return false;
+    // Replayed on a standby, written on the primary: what a read there can have seen.
+    const char *sql = m_cluster->node(node).role() == NodeRole::Reader
+        ? "SELECT (pg_last_wal_replay_lsn() - '0/0')::text"
+        : "SELECT (pg_current_wal_lsn() - '0/0')::text";
+    PGresult *answer;
+    {
+        const Wait wait(this, node, link.driver.data());
+        answer = PQexec(connection, sql);
+    }
+    if (Q_UNLIKELY(settleTimeouts(node))) {
+        PQclear(answer);
+        return false;
+    }
+    const bool ok = PQresultStatus(answer) == PGRES_TUPLES_OK && PQntuples(answer) == 1
+        && !PQgetisnull(answer, 0, 0);
+    if (ok)
+        *walPosition = QByteArray(PQgetvalue(answer, 0, 0)).toULongLong();
+    PQclear(answer);
+    return ok;
 }
 
 bool Session::ownWritesVisible(quint64 *minimumWal)

@@ -189,6 +189,8 @@ private:
                     QSqlError *error);
     void checkRole(int node);
     bool ownWritesVisible(quint64 *minimumWal);
+    bool askWalPosition(int node, quint64 *walPosition);
+    void settleFinishedBurst();
     QSqlError finishTransactionCommand(int target, bool ok,
                                        const QSharedPointer<QSqlDriver> &driver);
     void logStatement(int node, QStringView sql) const;

@@ -77,7 +77,7 @@ void tst_Api::initTestCase()
     QPsqlHa::DatabaseConfig config;
     config.appendReplicationConfig(u"first_db"_s, replica);
     config.appendReplicationConfig(u"second_db"_s, primaryOnly);
-    config.appendReplicationConfig(u"third_db"_s, primaryReads);
+    config.appendReplicationConfig(u"reads_db"_s, primaryReads);
     QString error;
     QVERIFY2(QPsqlHa::initDatabases(config, false, &error), qPrintable(error));
 }
@@ -198,7 +198,7 @@ void tst_Api::clustersListsEveryNode()
 
 void tst_Api::primaryReadsThroughTheApi()
 {
-    QSqlDatabase db = QPsqlHa::use(u"third_db"_s);
+    QSqlDatabase db = QPsqlHa::use(u"reads_db"_s);
     QVERIFY2(db.isOpen(), qPrintable(db.lastError().text()));
     QSqlQuery query(db);
     QHash<int, int> perPort;
@@ -211,7 +211,7 @@ void tst_Api::primaryReadsThroughTheApi()
     QVERIFY(perPort.value(m_test.port(Node::Reader1)) >= 90);
     QVERIFY(perPort.value(m_test.port(Node::Reader2)) >= 90);
     for (const QPsqlHa::ClusterStatus &cluster : QPsqlHa::clusters()) {
-        if (cluster.name != u"third_db"_s)
+        if (cluster.name != u"reads_db"_s)
             continue;
         QCOMPARE(cluster.nodes.size(), 3);
         QCOMPARE(cluster.nodes.at(0).role, QPsqlHa::NodeRole::Primary);

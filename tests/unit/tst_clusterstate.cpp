@@ -453,6 +453,16 @@ void tst_ClusterState::monotonicReadsWaitForAProbeAfterTheRead()
     QCOMPARE(reads.unfit(cluster) & NodeMask(0b100), NodeMask(0b100));
     probe(2, 3500, later());
     QCOMPARE(reads.unfit(cluster) & NodeMask(0b100), NodeMask(0));
+
+    // A node asked directly after its last read (the end of a burst) needs no probe.
+    cluster.node(1).markRecovered(u"test"_s);
+    read(reads, 2);
+    QVERIFY(reads.isPending(2));
+    QCOMPARE(reads.unfit(cluster), NodeMask(0b010));
+    reads.recordPosition(2, 3400);
+    QVERIFY(!reads.isPending(2));
+    probe(1, 3500, later()); // and what the read on the primary saw
+    QCOMPARE(reads.unfit(cluster), NodeMask(0));
 }
 
 void tst_ClusterState::readersAddedAndRemoved()
