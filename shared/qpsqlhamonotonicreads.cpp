@@ -18,6 +18,8 @@ constexpr NodeMask bit(int node)
 
 void MonotonicReads::recordRead(int node) noexcept
 {
+    m_readsSinceKnown = node == m_lastNode ? m_readsSinceKnown + 1 : 1;
+    m_lastNode = node;
     m_pending |= bit(node);
     m_known &= ~bit(node);
     // The coarse clock: a probe counts only if it started on a later tick, so certainly after.
@@ -31,6 +33,8 @@ void MonotonicReads::recordPosition(int node, quint64 walPosition) noexcept
     m_seen[size_t(node)] = walPosition;
     m_known |= bit(node);
     m_pending &= ~bit(node);
+    if (node == m_lastNode)
+        m_readsSinceKnown = 0;
 }
 
 void MonotonicReads::settle(const Cluster &cluster) noexcept
@@ -59,6 +63,8 @@ void MonotonicReads::settle(const Cluster &cluster) noexcept
             m_seen[size_t(node)] = seen;
             m_known |= bit(node);
             m_pending &= ~bit(node);
+            if (node == m_lastNode)
+                m_readsSinceKnown = 0;
         }
     }
 }

@@ -23,8 +23,9 @@ namespace QPsqlHa {
 //
 // What a read saw is bounded by any WAL position of that node measured after the read returned
 // (positions only grow), and by the write node's: the health checker's probes that started
-// after it, or the node asked directly (Session does at the end of a burst, one round trip,
-// because a connection reading all the time never leaves a probe interval without a read).
+// after it, or the node asked directly (Session does after QPSQLHA_READER_BURST reads in a row
+// on one node, one round trip, because a connection reading all the time never leaves a probe
+// interval without a read).
 // Until then, the node a connection last read from is the only reader that may serve it (it
 // cannot go back on itself). The figure taken is the first one known after the read, kept until
 // the next read on that node: never less than what was read, sometimes more (a stricter choice,
@@ -41,6 +42,10 @@ public:
     void recordRead(int node) noexcept;
     // Whether what the last read on `node` saw is still unknown.
     bool isPending(int node) const noexcept { return m_pending & (NodeMask(1) << node); }
+    // The node of the latest read, and how many reads in a row it has served since its
+    // position was last known (so how long this connection has been held there).
+    int lastNode() const noexcept { return m_lastNode; }
+    int readsSinceKnown() const noexcept { return m_readsSinceKnown; }
     // `node` said it has replayed (or, the primary, written) `walPosition`, asked after its last
     // read returned.
     void recordPosition(int node, quint64 walPosition) noexcept;
@@ -48,6 +53,8 @@ public:
 private:
     void settle(const Cluster &cluster) noexcept;
 
+    int m_lastNode = -1;
+    int m_readsSinceKnown = 0;
     NodeMask m_pending = 0; // read from; what the read saw is not known yet
     NodeMask m_known = 0; // read from; m_seen holds at least what the last read there saw
     std::array<qint64, MaximumNodes> m_readAt {}; // watchdogClockMs() after the last read

@@ -33,9 +33,6 @@ public:
     // there is none.
     int next(const Cluster &cluster, NodeMask excluded, quint64 minimumWal,
              int burstLength) noexcept;
-    // The reader of the current burst if its reads are all used up (the next read chooses
-    // again), else -1.
-    int finishedBurstReader() const noexcept { return m_readsLeft == 0 ? m_reader : -1; }
 
 private:
     int startBurst(const Cluster &cluster, const int *candidates, int count) noexcept;

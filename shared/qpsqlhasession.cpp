@@ -379,8 +379,8 @@ int Session::chooseReader(NodeMask tried, quint64 minimumWal)
 {
     NodeMask excluded = tried;
     if (m_monotonic) {
-        if (m_affinity == ReaderAffinity::Burst)
-            settleFinishedBurst();
+        if (Q_UNLIKELY(m_monotonic->readsSinceKnown() >= m_cluster->settings().burstLength))
+            settleHeldNode();
         excluded |= m_monotonic->unfit(*m_cluster);
     }
     switch (m_affinity) {
@@ -400,20 +400,20 @@ int Session::chooseReader(NodeMask tried, quint64 minimumWal)
     return m_cluster->pickReader(excluded, minimumWal);
 }
 
-void Session::settleFinishedBurst()
+void Session::settleHeldNode()
 {
-    // A burst ended on a reader whose reads no probe has bounded yet (a connection that reads
-    // all the time always has one): without its position now, no other reader may serve the
-    // next burst. One round trip per burst, and only when another node could take it.
-    const int reader = m_bursts.finishedBurstReader();
-    if (reader < 0 || !m_monotonic->isPending(reader))
-        return;
+    // A connection that reads all the time never leaves a probe interval without a read, so no
+    // probe ever bounds what its reads saw, and no other node may serve it: it would stay on one
+    // reader (or on the primary it fell back to) for good. After a burst's worth of reads on one
+    // node, that node is asked its position instead: one round trip per burst, and only when
+    // another node could take the next read.
+    const int held = m_monotonic->lastNode();
     int others = 0;
     for (int i = 0; i < m_cluster->nodeCount() && others == 0; ++i)
-        others += i != reader && m_cluster->isReadable(i) ? 1 : 0;
+        others += i != held && m_cluster->isReadable(i) ? 1 : 0;
     quint64 position = 0;
-    if (others > 0 && askWalPosition(reader, &position))
-        m_monotonic->recordPosition(reader, position);
+    if (others > 0 && askWalPosition(held, &position))
+        m_monotonic->recordPosition(held, position);
 }
 
 bool Session::askWalPosition(int node, quint64 *walPosition)

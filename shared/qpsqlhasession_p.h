@@ -190,7 +190,7 @@ private:
     void checkRole(int node);
     bool ownWritesVisible(quint64 *minimumWal);
     bool askWalPosition(int node, quint64 *walPosition);
-    void settleFinishedBurst();
+    void settleHeldNode();
     QSqlError finishTransactionCommand(int target, bool ok,
                                        const QSharedPointer<QSqlDriver> &driver);
     void logStatement(int node, QStringView sql) const;

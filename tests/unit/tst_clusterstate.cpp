@@ -459,8 +459,13 @@ void tst_ClusterState::monotonicReadsWaitForAProbeAfterTheRead()
     read(reads, 2);
     QVERIFY(reads.isPending(2));
     QCOMPARE(reads.unfit(cluster), NodeMask(0b010));
+    reads.recordRead(2);
+    reads.recordRead(2);
+    QCOMPARE(reads.lastNode(), 2);
+    QCOMPARE(reads.readsSinceKnown(), 3); // how long the connection has been held on reader2
     reads.recordPosition(2, 3400);
     QVERIFY(!reads.isPending(2));
+    QCOMPARE(reads.readsSinceKnown(), 0);
     probe(1, 3500, later()); // and what the read on the primary saw
     QCOMPARE(reads.unfit(cluster), NodeMask(0));
 }
