@@ -7,14 +7,9 @@
 
 namespace QPsqlHa {
 
-int ReaderBursts::next(const Cluster &cluster, NodeMask excluded, quint64 minimumWal,
-                       int burstLength) noexcept
+int ReaderBursts::nextBurst(const Cluster &cluster, NodeMask excluded, quint64 minimumWal,
+                            int burstLength) noexcept
 {
-    if (m_readsLeft > 0 && !(excluded & (NodeMask(1) << m_reader)) && cluster.isReadable(m_reader)
-        && cluster.hasReplayed(m_reader, minimumWal)) {
-        --m_readsLeft;
-        return m_reader;
-    }
     int candidates[MaximumNodes];
     const int count = cluster.readCandidates(excluded, minimumWal, candidates);
     if (count == 0) {

@@ -32,9 +32,20 @@ public:
     // The node for the next read, not in `excluded` and having replayed `minimumWal`; -1 if
     // there is none.
     int next(const Cluster &cluster, NodeMask excluded, quint64 minimumWal,
-             int burstLength) noexcept;
+             int burstLength) noexcept
+    {
+        // Inline: all but one read of a burst end here.
+        if (m_readsLeft > 0 && !(excluded & (NodeMask(1) << m_reader))
+            && cluster.isReadable(m_reader) && cluster.hasReplayed(m_reader, minimumWal)) {
+            --m_readsLeft;
+            return m_reader;
+        }
+        return nextBurst(cluster, excluded, minimumWal, burstLength);
+    }
 
 private:
+    int nextBurst(const Cluster &cluster, NodeMask excluded, quint64 minimumWal,
+                  int burstLength) noexcept;
     int startBurst(const Cluster &cluster, const int *candidates, int count) noexcept;
 
     int m_reader = -1;
