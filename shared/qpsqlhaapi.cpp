@@ -55,7 +55,10 @@ NodeStatus statusOf(const Cluster &cluster, int index)
     status.port = node.settings().port;
     status.address = node.address();
     // What operators need to know is where writes go: the node taking them is "primary".
-    status.role = index == cluster.writeNode() ? NodeRole::Primary : NodeRole::Reader;
+    const bool writes = index == cluster.writeNode();
+    status.role = writes ? NodeRole::Primary : NodeRole::Reader;
+    // A node that also claims to be a primary but takes no writes serves nothing.
+    status.servesReads = writes ? cluster.settings().primaryReads : node.role() == NodeRole::Reader;
     status.state = node.state();
     status.queries = node.queries();
     status.errors = node.errors();

@@ -50,6 +50,8 @@ struct NodeStatus
     qint64 lagMs = -1;
     int inFlight = 0; // statements running on it in this process now
     int weight = 1; // QPSQLHA_WEIGHTS
+    // In the read pool: a reader, or the primary under QPSQLHA_PRIMARY_READS=1.
+    bool servesReads = false;
 };
 
 struct ClusterStatus

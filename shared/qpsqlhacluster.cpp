@@ -52,20 +52,29 @@ int Cluster::indexOf(const QString &address) const
 bool Cluster::isReadable(int index) const noexcept
 {
     const Node &candidate = node(index);
-    return candidate.isOnline() && candidate.role() == NodeRole::Reader && !candidate.isRemoved()
-        && index != writeNode();
+    if (!candidate.isOnline() || candidate.isRemoved())
+        return false;
+    if (index == writeNode())
+        return m_settings.primaryReads;
+    // A node that also claims to be a primary (not the one taking writes) serves nothing.
+    return candidate.role() == NodeRole::Reader;
+}
+
+int Cluster::readCandidates(NodeMask excluded, quint64 minimumWal, int *candidates) const noexcept
+{
+    int count = 0;
+    const int nodes = nodeCount();
+    for (int i = 0; i < nodes; ++i) {
+        if (!(excluded & (NodeMask(1) << i)) && isReadable(i) && hasReplayed(i, minimumWal))
+            candidates[count++] = i;
+    }
+    return count;
 }
 
 int Cluster::pickReader(NodeMask excluded, quint64 minimumWal) const noexcept
 {
     int candidates[MaximumNodes];
-    int count = 0;
-    const int nodes = nodeCount();
-    for (int i = 0; i < nodes; ++i) {
-        if (!(excluded & (NodeMask(1) << i)) && isReadable(i)
-            && (minimumWal == 0 || node(i).walPosition() >= minimumWal))
-            candidates[count++] = i;
-    }
+    const int count = readCandidates(excluded, minimumWal, candidates);
     if (count == 0)
         return -1;
     return pickBy(m_settings.policy, candidates, count);
@@ -131,7 +140,7 @@ int Cluster::assignReader() const noexcept
     const int nodes = nodeCount();
     const int writer = writeNode();
     for (int i = 0; i < nodes; ++i) {
-        if (i != writer && !node(i).isRemoved())
+        if ((i != writer || m_settings.primaryReads) && !node(i).isRemoved())
             candidates[count++] = i;
     }
     if (count == 0)
@@ -322,6 +331,12 @@ QString settingsConflict(const ClusterSettings &existing, const ClusterSettings 
         return u"another QPSQLHA_POLICY"_s;
     if (existing.affinity != wanted.affinity)
         return u"another QPSQLHA_READER_AFFINITY"_s;
+    if (existing.burstLength != wanted.burstLength)
+        return u"QPSQLHA_READER_BURST=%1, not %2"_s.arg(existing.burstLength)
+            .arg(wanted.burstLength);
+    if (existing.primaryReads != wanted.primaryReads)
+        return u"QPSQLHA_PRIMARY_READS=%1, not %2"_s.arg(int(existing.primaryReads))
+            .arg(int(wanted.primaryReads));
     if (existing.consistency != wanted.consistency)
         return u"another QPSQLHA_CONSISTENCY"_s;
     if (existing.maxLagBytes != wanted.maxLagBytes || existing.maxLagMs != wanted.maxLagMs)

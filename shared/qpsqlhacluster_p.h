@@ -57,9 +57,20 @@ public:
 
     // An online reader not in `excluded`, chosen by the policy; -1 if there is none.
     // With `minimumWal` > 0 only readers that have replayed at least that WAL position.
+    // "Reader" includes the write node under QPSQLHA_PRIMARY_READS=1, here and below.
     int pickReader(NodeMask excluded, quint64 minimumWal = 0) const noexcept;
-    // Whether `index` may serve a read now (online, a standby, not the write node).
+    // The nodes pickReader() chooses from, in index order, into `candidates` (room for
+    // MaximumNodes); returns how many.
+    int readCandidates(NodeMask excluded, quint64 minimumWal, int *candidates) const noexcept;
+    // Whether `index` may serve a read now (online, a standby, not the write node unless
+    // QPSQLHA_PRIMARY_READS=1).
     bool isReadable(int index) const noexcept;
+    // Whether `index` has replayed `minimumWal` (0: no minimum) as far as the probes know. The
+    // write node has everything.
+    bool hasReplayed(int index, quint64 minimumWal) const noexcept
+    {
+        return minimumWal == 0 || index == writeNode() || node(index).walPosition() >= minimumWal;
+    }
 
     // Nodes on the fly: a reader with the primary's credentials and database at `address`
     // (host:port), for every connection of the cluster. Returns its index, or -1 and *error.
@@ -70,9 +81,9 @@ public:
     // The health checker's findings: decides which node takes writes and which readers lag.
     // Called after every probe, from the health checker's threads.
     void reconcile();
-    // The reader a new connection keeps under ReaderAffinity::Connection: every reader in turn,
-    // whatever its state, so that connections stay spread when a failed reader returns.
-    // -1 without readers.
+    // The reader a new connection keeps under ReaderAffinity::Connection: every reader in turn
+    // (the write node too under QPSQLHA_PRIMARY_READS=1), whatever its state, so that
+    // connections stay spread when a failed reader returns. -1 without readers.
     int assignReader() const noexcept;
 
     // Connections (sessions) using the cluster: the health checker probes only while there is

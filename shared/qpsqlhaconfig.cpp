@@ -15,9 +15,11 @@ public:
     QList<NodeConfig> writeNodes;
     QList<NodeConfig> readNodes;
     int healthInterval = 2000;
-    // Unset: QPSQLHA_POLICY / QPSQLHA_READER_AFFINITY in the connect options, else the default.
+    // Unset: QPSQLHA_POLICY / QPSQLHA_READER_AFFINITY / QPSQLHA_PRIMARY_READS in the connect
+    // options, else the default.
     std::optional<Policy> policy;
     std::optional<ReaderAffinity> affinity;
+    std::optional<bool> primaryReads;
     QStringList writeFunctions;
     QString connectOptions;
 };
@@ -86,7 +88,22 @@ bool ReplicationConfig::hasReaderAffinity() const
 
 ReaderAffinity ReplicationConfig::readerAffinity() const
 {
-    return d->affinity.value_or(ReaderAffinity::Connection);
+    return d->affinity.value_or(ReaderAffinity::Burst);
+}
+
+void ReplicationConfig::setPrimaryReads(bool enabled)
+{
+    d->primaryReads = enabled;
+}
+
+bool ReplicationConfig::primaryReads() const
+{
+    return d->primaryReads.value_or(false);
+}
+
+bool ReplicationConfig::hasPrimaryReads() const
+{
+    return d->primaryReads.has_value();
 }
 
 void ReplicationConfig::setWriteFunctions(const QStringList &names)

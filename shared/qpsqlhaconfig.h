@@ -21,18 +21,21 @@ enum class Policy {
     Fastest, // the reader with the lowest recent response time seen by this process
 };
 
-// What a connection's reads may see after its own writes.
+// What a connection's reads may see.
 enum class Consistency {
     Eventual, // any online reader, whatever it has replayed
-    ReadYourWrites, // after a write, only readers that have replayed it (else the primary)
+    ReadYourWrites, // after a write, only readers that have replayed it (else the primary);
+                    // implies Monotonic
+    Monotonic, // only readers that have replayed whatever this connection already read
 };
 
-// Whether a connection keeps its reader. Consecutive reads of one connection cannot run in
-// parallel anyway, so keeping one reader costs no throughput; it spares the servers a context
-// switch between backends per statement and makes a connection's reads monotonic.
+// How long a connection keeps the reader it read from. A backend that serves every other
+// statement is cold each time, which costs the servers CPU; keeping one reader costs no
+// throughput (a connection runs one statement at a time).
 enum class ReaderAffinity {
     Connection, // each connection keeps one reader (assigned in turn) while it is online
     Statement, // the policy picks a reader for every read
+    Burst, // QPSQLHA_READER_BURST reads on one reader, then the next reader of a shuffled cycle
 };
 
 enum class NodeRole : quint8 { Primary, Reader };
@@ -77,11 +80,16 @@ public:
     int healthInterval() const;
     void setPolicy(Policy policy);
     Policy policy() const;
-    void setReaderAffinity(ReaderAffinity affinity); // default ReaderAffinity::Connection
+    void setReaderAffinity(ReaderAffinity affinity); // default ReaderAffinity::Burst
     ReaderAffinity readerAffinity() const;
+    // QPSQLHA_PRIMARY_READS: the primary serves its share of reads like a reader (its weight
+    // from QPSQLHA_WEIGHTS). Default false.
+    void setPrimaryReads(bool enabled);
+    bool primaryReads() const;
     // Whether the setters were called: if not, the connect options (or the defaults) decide.
     bool hasPolicy() const;
     bool hasReaderAffinity() const;
+    bool hasPrimaryReads() const;
     void setWriteFunctions(const QStringList &names); // QPSQLHA_WRITE_FUNCTIONS
     QStringList writeFunctions() const;
     // Further libpq keywords for every node, `key=value;key=value` (e.g. connect_timeout=3).

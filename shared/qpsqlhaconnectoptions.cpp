@@ -7,6 +7,8 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
+
 namespace QPsqlHa {
 
 using namespace Qt::StringLiterals;
@@ -213,8 +215,11 @@ bool applyOption(const QString &key, const QString &value, ClusterSettings *sett
             settings->consistency = Consistency::Eventual;
         } else if (v == "read_your_writes"_L1) {
             settings->consistency = Consistency::ReadYourWrites;
+        } else if (v == "monotonic"_L1) {
+            settings->consistency = Consistency::Monotonic;
         } else {
-            *errorMessage = invalidValue(key, value, u"expected eventual or read_your_writes"_s);
+            *errorMessage
+                = invalidValue(key, value, u"expected eventual, monotonic or read_your_writes"_s);
             return false;
         }
     } else if (upper == "QPSQLHA_MAX_LAG_BYTES"_L1 || upper == "QPSQLHA_MAX_LAG_MS"_L1) {
@@ -260,10 +265,24 @@ bool applyOption(const QString &key, const QString &value, ClusterSettings *sett
             settings->affinity = ReaderAffinity::Connection;
         } else if (v == "statement"_L1) {
             settings->affinity = ReaderAffinity::Statement;
+        } else if (v == "burst"_L1) {
+            settings->affinity = ReaderAffinity::Burst;
         } else {
-            *errorMessage = invalidValue(key, value, u"expected connection or statement"_s);
+            *errorMessage = invalidValue(key, value, u"expected burst, statement or connection"_s);
             return false;
         }
+    } else if (upper == "QPSQLHA_READER_BURST"_L1) {
+        const int reads = value.toInt(&ok);
+        if (!ok || reads < 1 || reads > MaximumReaderBurst) {
+            *errorMessage = invalidValue(
+                key, value,
+                u"expected the number of reads a connection makes on one reader before it "
+                "chooses again, 1 to %1"_s.arg(MaximumReaderBurst));
+            return false;
+        }
+        settings->burstLength = reads;
+    } else if (upper == "QPSQLHA_PRIMARY_READS"_L1) {
+        settings->primaryReads = parseBool(value, &ok);
     } else if (upper == "QPSQLHA_CLUSTER"_L1) {
         if (value.isEmpty()) {
             *errorMessage = invalidValue(key, value, u"expected a name"_s);
@@ -315,6 +334,36 @@ bool addNode(ClusterSettings *settings, NodeSettings node, QString *errorMessage
         return false;
     }
     settings->nodes.append(std::move(node));
+    return true;
+}
+
+// QPSQLHA_WEIGHTS onto the nodes they name. The primary may be named only when it serves reads.
+bool applyWeights(ClusterSettings *settings, QString *errorMessage)
+{
+    for (const std::pair<QString, int> &entry : std::as_const(settings->weights)) {
+        // Not a structured binding: lambdas may capture those only from C++20 on (clang says so).
+        const QString &address = entry.first;
+        // The node may be spelt another way in QPSQLHA_READERS (localhost, 127.0.0.1).
+        NodeSettings weighted;
+        QString problem;
+        parseNodeAddress(address, -1, &weighted.host, &weighted.port, &problem); // checked before
+        auto node = std::find_if(
+            settings->nodes.begin(), settings->nodes.end(),
+            [&weighted](const NodeSettings &n) { return n.isSameServerAs(weighted); });
+        if (node == settings->nodes.end()) {
+            *errorMessage = invalidValue(u"QPSQLHA_WEIGHTS"_s, address,
+                                         settings->primaryReads ? u"not one of the nodes"_s
+                                                                : u"not one of the readers"_s);
+            return false;
+        }
+        if (node == settings->nodes.begin() && !settings->primaryReads) {
+            *errorMessage = invalidValue(u"QPSQLHA_WEIGHTS"_s, address,
+                                         u"the primary takes no reads unless "
+                                         "QPSQLHA_PRIMARY_READS=1"_s);
+            return false;
+        }
+        node->weight = entry.second;
+    }
     return true;
 }
 
@@ -385,8 +434,11 @@ QString quoteConninfoValue(const QString &value)
     return result;
 }
 
-bool parseConnectionParameters(const ConnectionParameters &parameters, ClusterSettings *settings,
-                               QString *errorMessage)
+namespace {
+
+// `weigh`: apply QPSQLHA_WEIGHTS to the nodes; the C++ API does that once it has its nodes.
+bool parseParameters(const ConnectionParameters &parameters, ClusterSettings *settings,
+                     QString *errorMessage, bool weigh)
 {
     *settings = ClusterSettings();
     QString readers;
@@ -457,27 +509,20 @@ bool parseConnectionParameters(const ConnectionParameters &parameters, ClusterSe
         }
     }
 
-    for (const std::pair<QString, int> &entry : std::as_const(settings->weights)) {
-        // Not a structured binding: lambdas may capture those only from C++20 on (clang says so).
-        const QString &address = entry.first;
-        // The reader may be spelt another way in QPSQLHA_READERS (localhost, 127.0.0.1).
-        NodeSettings weighted;
-        QString problem;
-        parseNodeAddress(address, -1, &weighted.host, &weighted.port, &problem); // checked above
-        auto node = std::find_if(
-            settings->nodes.begin() + 1, settings->nodes.end(),
-            [&weighted](const NodeSettings &n) { return n.isSameServerAs(weighted); });
-        if (node == settings->nodes.end()) {
-            *errorMessage
-                = invalidValue(u"QPSQLHA_WEIGHTS"_s, address, u"not one of the readers"_s);
-            return false;
-        }
-        node->weight = entry.second;
-    }
+    if (weigh && !applyWeights(settings, errorMessage))
+        return false;
 
     if (settings->name.isEmpty())
         settings->name = primary.address() + u'/' + primary.database;
     return true;
+}
+
+} // namespace
+
+bool parseConnectionParameters(const ConnectionParameters &parameters, ClusterSettings *settings,
+                               QString *errorMessage)
+{
+    return parseParameters(parameters, settings, errorMessage, true);
 }
 
 bool parseNodeAddress(const QString &text, int defaultPort, QString *host, int *port,
@@ -507,7 +552,7 @@ bool clusterSettingsFromConfig(const QString &name, const ReplicationConfig &con
     parameters.host = writeNodes.first().host;
     parameters.port = writeNodes.first().port;
     parameters.connectOptions = config.connectOptions();
-    if (!parseConnectionParameters(parameters, settings, errorMessage))
+    if (!parseParameters(parameters, settings, errorMessage, false))
         return false;
     if (config.healthInterval() < MinimumHealthIntervalMs) {
         *errorMessage
@@ -525,12 +570,15 @@ bool clusterSettingsFromConfig(const QString &name, const ReplicationConfig &con
     settings->name = name;
     settings->nameGiven = true;
     settings->healthIntervalMs = config.healthInterval();
-    // The setters win over QPSQLHA_POLICY / QPSQLHA_READER_AFFINITY in setConnectOptions(), but
-    // only when they were called: an unset one must not put its default over the option.
+    // The setters win over QPSQLHA_POLICY / QPSQLHA_READER_AFFINITY / QPSQLHA_PRIMARY_READS in
+    // setConnectOptions(), but only when they were called: an unset one must not put its
+    // default over the option.
     if (config.hasPolicy())
         settings->policy = config.policy();
     if (config.hasReaderAffinity())
         settings->affinity = config.readerAffinity();
+    if (config.hasPrimaryReads())
+        settings->primaryReads = config.primaryReads();
     settings->debug = debug;
     settings->nodes.clear();
 
@@ -552,7 +600,8 @@ bool clusterSettingsFromConfig(const QString &name, const ReplicationConfig &con
         if (!addNode(settings, toSettings(reader, NodeRole::Reader), errorMessage))
             return false;
     }
-    return true;
+    // QPSQLHA_WEIGHTS of setConnectOptions() name these nodes, not the ones parsed above.
+    return applyWeights(settings, errorMessage);
 }
 
 } // namespace QPsqlHa

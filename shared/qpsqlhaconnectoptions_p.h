@@ -46,6 +46,9 @@ struct QPSQLHA_EXPORT NodeSettings
     QString serverKey() const;
 };
 
+constexpr int DefaultReaderBurst = 16;
+constexpr int MaximumReaderBurst = 100000;
+
 // One validated cluster description: what the driver, the health checker and the registry use.
 struct QPSQLHA_EXPORT ClusterSettings
 {
@@ -61,7 +64,9 @@ struct QPSQLHA_EXPORT ClusterSettings
     // QPSQLHA_QUERY_TIMEOUT: how long one call may wait on one node; 0: forever.
     int queryTimeoutMs = 5000;
     Policy policy = Policy::Random;
-    ReaderAffinity affinity = ReaderAffinity::Connection;
+    ReaderAffinity affinity = ReaderAffinity::Burst;
+    int burstLength = DefaultReaderBurst; // QPSQLHA_READER_BURST: reads per burst (affinity Burst)
+    bool primaryReads = false; // QPSQLHA_PRIMARY_READS: the write node serves reads too
     Consistency consistency = Consistency::Eventual;
     qint64 maxLagBytes = 0; // QPSQLHA_MAX_LAG_BYTES; 0: no limit
     qint64 maxLagMs = 0; // QPSQLHA_MAX_LAG_MS; 0: no limit
@@ -69,6 +74,9 @@ struct QPSQLHA_EXPORT ClusterSettings
     bool debug = false;
     bool logQueries = false;
     bool control = false; // QPSQLHA_CONTROL: serve node state to qpsqlha-ctl and the monitor
+
+    // Monotonic reads: Monotonic, and ReadYourWrites, which implies it.
+    bool monotonicReads() const { return consistency != Consistency::Eventual; }
 
     // libpqOptions in QPSQL's connect-option syntax, every value quoted.
     QString qpsqlConnectOptions() const;

@@ -76,6 +76,7 @@ QJsonObject nodeToJson(const NodeStatus &node)
         {u"lagMs"_s, double(node.lagMs)},
         {u"inFlight"_s, node.inFlight},
         {u"weight"_s, node.weight},
+        {u"servesReads"_s, node.servesReads},
     };
 }
 
@@ -115,6 +116,8 @@ bool nodeFromJson(const QJsonObject &object, NodeStatus *node)
     node->lagMs = integerFromJson(object.value(u"lagMs"_s), -1);
     node->inFlight = object.value(u"inFlight"_s).toInt(0);
     node->weight = object.value(u"weight"_s).toInt(1);
+    // Added with QPSQLHA_PRIMARY_READS; before it, readers and only readers served reads.
+    node->servesReads = object.value(u"servesReads"_s).toBool(node->role == NodeRole::Reader);
     return true;
 }
 

@@ -254,6 +254,8 @@ private:
         if (result.ok)
             node.setAnsweredAt(startedClockMs);
         apply(node, result);
+        if (result.ok)
+            node.setWalMeasuredAt(startedClockMs); // after the position apply() stored
         cluster.reconcile();
     }
 

@@ -101,6 +101,11 @@ public:
     // Replication figures from the health checker. -1: not known (not measured, or primary).
     quint64 walPosition() const { return m_walPosition.loadAcquire(); } // replayed or written
     void setWalPosition(quint64 lsn) { m_walPosition.storeRelease(lsn); }
+    // When walPosition() was measured: the start of the probe that measured it, on
+    // watchdogClockMs(); 0 before the first. Set after the position, so that a caller that
+    // reads this first gets a position at least that recent (monotonic reads rely on it).
+    qint64 walMeasuredAtClock() const { return m_walMeasuredAtMs.loadAcquire(); }
+    void setWalMeasuredAt(qint64 clockMs) { m_walMeasuredAtMs.storeRelease(clockMs); }
     quint32 timeline() const { return m_timeline.loadRelaxed(); }
     void setTimeline(quint32 timeline) { m_timeline.storeRelaxed(timeline); }
     qint64 lagBytes() const { return m_lagBytes.loadRelaxed(); }
@@ -141,6 +146,7 @@ private:
     QAtomicInteger<quint8> m_removed {0};
     QAtomicInteger<quint32> m_timeline {0};
     QAtomicInteger<quint64> m_walPosition {0};
+    QAtomicInteger<qint64> m_walMeasuredAtMs {0};
     QAtomicInteger<qint64> m_lagBytes {-1};
     QAtomicInteger<qint64> m_lagMs {-1};
     QAtomicInteger<qint64> m_answeredAtMs {0};

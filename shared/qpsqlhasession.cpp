@@ -61,6 +61,15 @@ Session::Session(const QSharedPointer<Cluster> &cluster, bool logQueries)
     m_counterStripe = m_cluster->attachSession(&first);
     if (first)
         HealthChecker::instance().sessionsChanged(m_cluster);
+    const ClusterSettings &settings = cluster->settings();
+    m_affinity = settings.affinity;
+    // least_busy and fastest judge every read: keeping a reader would defeat them; round_robin
+    // takes the cluster's turn per read, except that `connection` keeps a reader given in turn.
+    if (settings.policy == Policy::LeastBusy || settings.policy == Policy::Fastest
+        || (settings.policy == Policy::RoundRobin && m_affinity == ReaderAffinity::Burst))
+        m_affinity = ReaderAffinity::Statement;
+    if (settings.monotonicReads())
+        m_monotonic = std::make_unique<MonotonicReads>();
 }
 
 Session::~Session()
@@ -470,18 +479,72 @@ void Session::logStatement(int node, QStringView sql) const
 
 int Session::chooseReader(NodeMask tried, quint64 minimumWal)
 {
-    const ClusterSettings &settings = m_cluster->settings();
-    // least_busy and fastest look at every read: keeping one reader would defeat them.
-    if (settings.affinity == ReaderAffinity::Connection && settings.policy != Policy::LeastBusy
-        && settings.policy != Policy::Fastest) {
+    NodeMask excluded = tried;
+    if (m_monotonic) {
+        if (Q_UNLIKELY(m_monotonic->readsSinceKnown() >= m_cluster->settings().burstLength))
+            settleHeldNode();
+        excluded |= m_monotonic->unfit(*m_cluster);
+    }
+    switch (m_affinity) {
+    case ReaderAffinity::Burst:
+        return m_bursts.next(*m_cluster, excluded, minimumWal, m_cluster->settings().burstLength);
+    case ReaderAffinity::Connection:
         if (m_ownReader < 0 || m_cluster->node(m_ownReader).isRemoved())
             m_ownReader = m_cluster->assignReader();
         // The reader is kept, not replaced, while it is away: its reads come back to it.
-        if (m_ownReader >= 0 && !(tried & bit(m_ownReader)) && m_cluster->isReadable(m_ownReader)
-            && (minimumWal == 0 || m_cluster->node(m_ownReader).walPosition() >= minimumWal))
+        if (m_ownReader >= 0 && !(excluded & bit(m_ownReader)) && m_cluster->isReadable(m_ownReader)
+            && m_cluster->hasReplayed(m_ownReader, minimumWal))
             return m_ownReader;
+        break;
+    case ReaderAffinity::Statement:
+        break;
     }
-    return m_cluster->pickReader(tried, minimumWal);
+    return m_cluster->pickReader(excluded, minimumWal);
+}
+
+void Session::settleHeldNode()
+{
+    // A connection that reads all the time never leaves a probe interval without a read, so no
+    // probe ever bounds what its reads saw, and no other node may serve it: it would stay on one
+    // reader (or on the primary it fell back to) for good. After a burst's worth of reads on one
+    // node, that node is asked its position instead: one round trip per burst, and only when
+    // another node could take the next read.
+    const int held = m_monotonic->lastNode();
+    int others = 0;
+    for (int i = 0; i < m_cluster->nodeCount() && others == 0; ++i)
+        others += i != held && m_cluster->isReadable(i) ? 1 : 0;
+    quint64 position = 0;
+    if (others > 0 && askWalPosition(held, &position))
+        m_monotonic->recordPosition(held, position);
+}
+
+bool Session::askWalPosition(int node, quint64 *walPosition)
+{
+    // Only on an idle connection: a result still being read must not be disturbed.
+    const Link &link = m_links[size_t(node)];
+    PGconn *connection = link.connection;
+    if (!connection || link.epoch != m_cluster->node(node).epoch()
+        || PQtransactionStatus(connection) != PQTRANS_IDLE)
+        return false;
+    // Replayed on a standby, written on the primary: what a read there can have seen.
+    const char *sql = m_cluster->node(node).role() == NodeRole::Reader
+        ? "SELECT (pg_last_wal_replay_lsn() - '0/0')::text"
+        : "SELECT (pg_current_wal_lsn() - '0/0')::text";
+    PGresult *answer;
+    {
+        const Wait wait(this, node, link.driver.data());
+        answer = PQexec(connection, sql);
+    }
+    if (Q_UNLIKELY(settleTimeouts(node))) {
+        PQclear(answer);
+        return false;
+    }
+    const bool ok = PQresultStatus(answer) == PGRES_TUPLES_OK && PQntuples(answer) == 1
+        && !PQgetisnull(answer, 0, 0);
+    if (ok)
+        *walPosition = QByteArray(PQgetvalue(answer, 0, 0)).toULongLong();
+    PQclear(answer);
+    return ok;
 }
 
 bool Session::ownWritesVisible(quint64 *minimumWal)
@@ -588,6 +651,8 @@ bool Session::execute(const Classification &classification, QStringView sql,
             }
             if (ok) {
                 *node = reader;
+                if (m_monotonic && purpose == Purpose::Execute)
+                    m_monotonic->recordRead(reader);
                 return true;
             }
             const Failure failure = classifyFailure(*error, driver.data());
@@ -621,7 +686,11 @@ bool Session::execute(const Classification &classification, QStringView sql,
         }
     }
     *node = writeNode();
-    return runOnPrimary(classification, sql, attempt, purpose, error);
+    const bool ok = runOnPrimary(classification, sql, attempt, purpose, error);
+    // What a read saw on the primary bounds the readers this connection may read from next.
+    if (m_monotonic && ok && purpose == Purpose::Execute && classification.isRead())
+        m_monotonic->recordRead(*node);
+    return ok;
 }
 
 bool Session::runAttempt(int node, StatementAttempt &attempt,

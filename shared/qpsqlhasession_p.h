@@ -11,6 +11,8 @@
 //
 
 #include "qpsqlhacluster_p.h"
+#include "qpsqlhamonotonicreads_p.h"
+#include "qpsqlhareaderbursts_p.h"
 #include "qpsqlhasessionstate_p.h"
 #include "qpsqlhasessionuse_p.h"
 #include "qpsqlhawatchdog_p.h"
@@ -208,6 +210,8 @@ private:
     // on the primary instead); returns whether the reader's connection is usable again.
     bool leftInTransaction(int reader, QStringView sql);
     bool ownWritesVisible(quint64 *minimumWal);
+    bool askWalPosition(int node, quint64 *walPosition);
+    void settleHeldNode();
     QSqlError finishTransactionCommand(int target, bool ok,
                                        const QSharedPointer<QSqlDriver> &driver);
     void logStatement(int node, QStringView sql) const;
@@ -223,6 +227,9 @@ private:
     quint64 m_minimumWal = 0;
     bool m_transactionLost = false; // ...and that connection died before it ended
     bool m_logQueries = false;
+    // How reads choose their reader: the cluster's QPSQLHA_READER_AFFINITY, except that the
+    // policies that look at every read (least_busy, fastest, round_robin under burst) do.
+    ReaderAffinity m_affinity = ReaderAffinity::Burst;
     int m_ownReader = -1; // ReaderAffinity::Connection: the reader this connection keeps
     // standard_conforming_strings of this session (as the primary reports it): where a string
     // literal ends, for the classifier.
@@ -230,6 +237,8 @@ private:
     // A statement that may have created or renamed a temporary object ran on the primary: ask
     // the server for the session's temporary objects before the next read leaves the primary.
     bool m_temporaryLookupWanted = false;
+    ReaderBursts m_bursts; // ReaderAffinity::Burst
+    std::unique_ptr<MonotonicReads> m_monotonic; // null with QPSQLHA_CONSISTENCY=eventual
     SessionState m_state;
     ConnectedHandler m_primaryConnected;
     int m_queryTimeoutMs = 0;

@@ -10,6 +10,7 @@
 #include <qpsqlhaconnectoptions_p.h>
 
 #include <lagtext.h>
+#include <roletext.h>
 
 #include <QtCore/qjsonarray.h>
 #include <QtCore/qjsondocument.h>
@@ -107,7 +108,7 @@ QStringList nodeTable(const QList<QPsqlHa::ProcessStatus> &processes)
         for (const QPsqlHa::ClusterStatus &cluster : process.clusters) {
             for (const QPsqlHa::NodeStatus &node : cluster.nodes) {
                 rows.append({QString::number(process.pid), process.application, cluster.name,
-                             node.address, QPsqlHa::nodeRoleText(node.role),
+                             node.address, QPsqlHaTools::nodeRoleDisplayText(node),
                              QPsqlHa::nodeStateText(node.state), QPsqlHaTools::nodeLagText(node),
                              QString::number(node.queries), QString::number(node.errors),
                              QString::number(node.retries)});

@@ -7,6 +7,7 @@
 #include "qpshistory.h"
 
 #include <lagtext.h>
+#include <roletext.h>
 
 #include <QtGui/qpolygon.h>
 
@@ -306,7 +307,12 @@ QVariant MonitorModel::nodeData(const Item *item, int column, int role) const
         return {};
     case RoleColumn:
         if (role == Qt::DisplayRole)
-            return QPsqlHa::nodeRoleText(node.role);
+            return QPsqlHaTools::nodeRoleDisplayText(node);
+        if (role == Qt::ToolTipRole && node.role == NodeRole::Primary) {
+            return node.servesReads
+                ? tr("Takes the writes and, with QPSQLHA_PRIMARY_READS=1, its share of the reads")
+                : tr("Takes the writes; reads go to it only when no reader can serve them");
+        }
         return {};
     case StateColumn:
         switch (role) {

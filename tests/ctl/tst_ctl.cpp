@@ -132,6 +132,7 @@ private slots:
     void removeWriteNodeIsRefused();
     void removeAndAddBackReader();
     void laggingReaderIsShownAndWatched();
+    void primaryTakingReadsIsShown();
 
 private:
     mutable QStringList m_secretShown; // ctl commands whose output contained the password
@@ -480,6 +481,8 @@ void tst_Ctl::listJson()
             QVERIFY2(node.toObject().contains(QLatin1StringView(key)), key);
         QCOMPARE(node[u"weight"_s].toInt(), 1);
         QVERIFY(node[u"inFlight"_s].toInt() >= 0);
+        // The demo runs without QPSQLHA_PRIMARY_READS: readers, and only they, serve reads.
+        QCOMPARE(node[u"servesReads"_s].toBool(), node[u"role"_s].toString() == "reader"_L1);
     }
     // Lag: none for the primary (-1, not a reader), measured for the readers (bytes and ms >= 0).
     QCOMPARE(nodes.at(0)[u"lagBytes"_s].toDouble(), -1.0);
@@ -1091,6 +1094,69 @@ void tst_Ctl::restoreDemoNodes()
                 runCtl({u"add-reader"_s, u"demo"_s, address});
         }
     }
+}
+
+void tst_Ctl::primaryTakingReadsIsShown()
+{
+    // This process is the application, with QPSQLHA_PRIMARY_READS=1 (see
+    // laggingReaderIsShownAndWatched() for its control channel).
+    QVERIFY2(m_selfRuntime.isValid(), qPrintable(m_selfRuntime.errorString()));
+    const QByteArray runtimeBefore
+        = qEnvironmentVariableIsSet("XDG_RUNTIME_DIR") ? qgetenv("XDG_RUNTIME_DIR") : QByteArray();
+    qputenv("XDG_RUNTIME_DIR", QFile::encodeName(m_selfRuntime.path()));
+    const QString self = m_selfRuntime.path();
+    const QString cluster = uniqueClusterName("primary-reads");
+    const QString primary = readerAddress(Node::Primary);
+    {
+        QSqlDatabase db = haDatabase(u"ctl-primary-reads"_s, cluster,
+                                     u"QPSQLHA_CONTROL=1;QPSQLHA_PRIMARY_READS=1"_s);
+        const bool opened = db.open();
+        if (runtimeBefore.isNull())
+            qunsetenv("XDG_RUNTIME_DIR");
+        else
+            qputenv("XDG_RUNTIME_DIR", runtimeBefore);
+        QVERIFY2(opened, qPrintable(db.lastError().text()));
+        QSqlQuery query(db);
+        int onPrimary = 0;
+        for (int i = 0; i < 90; ++i)
+            onPrimary += servedBy(query) == m_test.port(Node::Primary) ? 1 : 0;
+        QVERIFY(onPrimary > 0);
+
+        // The table says it in the ROLE column...
+        const CtlResult table = runCtl({u"list"_s}, self);
+        QVERIFY2(!table.crashed && table.exitCode == 0, describe(table));
+        QStringList roles;
+        for (const QString &line : table.out.split(u'\n', Qt::SkipEmptyParts)) {
+            const QStringList fields = line.split(u' ', Qt::SkipEmptyParts);
+            if (fields.size() > 4 && fields.at(2) == cluster)
+                roles.append(fields.at(3) + u' ' + fields.at(4));
+        }
+        QCOMPARE(
+            roles,
+            QStringList({primary + u" primary+reads"_s, readerAddress(Node::Reader1) + u" reader"_s,
+                         readerAddress(Node::Reader2) + u" reader"_s}));
+
+        // ... and --json beside the role, which stays "primary".
+        const CtlResult json = runCtl({u"list"_s, u"--json"_s}, self);
+        QVERIFY2(!json.crashed && json.exitCode == 0, describe(json));
+        int checked = 0;
+        for (const QJsonValue &process : QJsonDocument::fromJson(json.out.toUtf8()).array()) {
+            for (const QJsonValue &item : process[u"clusters"_s].toArray()) {
+                if (item[u"name"_s].toString() != cluster)
+                    continue;
+                for (const QJsonValue &node : item[u"nodes"_s].toArray()) {
+                    QCOMPARE(node[u"servesReads"_s].toBool(), true);
+                    if (node[u"address"_s].toString() == primary) {
+                        QCOMPARE(node[u"role"_s].toString(), u"primary"_s);
+                        QVERIFY(node[u"queries"_s].toDouble() >= onPrimary);
+                    }
+                    ++checked;
+                }
+            }
+        }
+        QCOMPARE(checked, 3);
+    }
+    dropDatabase(u"ctl-primary-reads"_s);
 }
 
 QTEST_GUILESS_MAIN(tst_Ctl)

@@ -29,6 +29,7 @@ private slots:
     void useFromWorkerThreads();
     void nodeCountersAndManualState();
     void clustersListsEveryNode();
+    void primaryReadsThroughTheApi();
     void invalidConfigurations();
 
 private:
@@ -63,9 +64,20 @@ void tst_Api::initTestCase()
     QPsqlHa::ReplicationConfig primaryOnly;
     primaryOnly.appendWriteNodeConfig(nodeConfig(Node::Primary));
 
+    // The primary in the read pool, weighted 2 beside the readers' 1, in bursts of 4.
+    QPsqlHa::ReplicationConfig primaryReads;
+    primaryReads.appendWriteNodeConfig(nodeConfig(Node::Primary));
+    primaryReads.appendReadNodeConfig(nodeConfig(Node::Reader1));
+    primaryReads.appendReadNodeConfig(nodeConfig(Node::Reader2));
+    primaryReads.setReaderAffinity(QPsqlHa::ReaderAffinity::Burst);
+    primaryReads.setPrimaryReads(true);
+    primaryReads.setConnectOptions(u"QPSQLHA_READER_BURST=4;QPSQLHA_WEIGHTS=%1:%2=2"_s.arg(
+        m_test.host(), QString::number(m_test.port(Node::Primary))));
+
     QPsqlHa::DatabaseConfig config;
     config.appendReplicationConfig(u"first_db"_s, replica);
     config.appendReplicationConfig(u"second_db"_s, primaryOnly);
+    config.appendReplicationConfig(u"reads_db"_s, primaryReads);
     QString error;
     QVERIFY2(QPsqlHa::initDatabases(config, false, &error), qPrintable(error));
 }
@@ -182,6 +194,31 @@ void tst_Api::clustersListsEveryNode()
         QVERIFY(cluster.nodes.at(1).queries + cluster.nodes.at(2).queries > 0);
     }
     QVERIFY(found);
+}
+
+void tst_Api::primaryReadsThroughTheApi()
+{
+    QSqlDatabase db = QPsqlHa::use(u"reads_db"_s);
+    QVERIFY2(db.isOpen(), qPrintable(db.lastError().text()));
+    QSqlQuery query(db);
+    QHash<int, int> perPort;
+    for (int i = 0; i < 400; ++i)
+        ++perPort[servedBy(query)];
+    qInfo() << "setPrimaryReads(true), primary weight 2: reads per port" << perPort;
+    // Cycles of 2 + 1 + 1 bursts of 4: the primary gets 200 of 400, give or take two bursts.
+    const int onPrimary = perPort.value(m_test.port(Node::Primary));
+    QVERIFY2(onPrimary >= 190 && onPrimary <= 210, qPrintable(QString::number(onPrimary)));
+    QVERIFY(perPort.value(m_test.port(Node::Reader1)) >= 90);
+    QVERIFY(perPort.value(m_test.port(Node::Reader2)) >= 90);
+    for (const QPsqlHa::ClusterStatus &cluster : QPsqlHa::clusters()) {
+        if (cluster.name != u"reads_db"_s)
+            continue;
+        QCOMPARE(cluster.nodes.size(), 3);
+        QCOMPARE(cluster.nodes.at(0).role, QPsqlHa::NodeRole::Primary);
+        QCOMPARE(cluster.nodes.at(0).weight, 2);
+        for (const QPsqlHa::NodeStatus &node : cluster.nodes)
+            QVERIFY(node.servesReads);
+    }
 }
 
 void tst_Api::invalidConfigurations()

@@ -49,6 +49,9 @@ private slots:
 
     void reportsPostgreSQL();
     void readsSpreadRandomly();
+    void oneConnectionSpreadsByDefault();
+    void burstsStayOnOneReader();
+    void primaryReadsTakeTheirShare();
     void readsRoundRobin();
     void connectionKeepsItsReader();
     void connectionsShareTheReaders();
@@ -155,6 +158,127 @@ void tst_Routing::readsSpreadRandomly()
     }
 }
 
+void tst_Routing::oneConnectionSpreadsByDefault()
+{
+    // One QSqlDatabase with the defaults spreads its own reads over the readers: bursts dealt
+    // from a shuffled cycle give each reader its bursts of every cycle, so over 400 reads each
+    // gets 200 give or take two bursts (16 reads each) whatever the draw — far inside 120..280.
+    QSqlDatabase db = open();
+    QVERIFY(db.isOpen());
+    QSqlQuery query(db);
+    constexpr int reads = 400;
+    QHash<int, int> perPort;
+    int switches = 0;
+    int previous = 0;
+    for (int i = 0; i < reads; ++i) {
+        const int port = servedBy(query);
+        ++perPort[port];
+        switches += previous != 0 && port != previous ? 1 : 0;
+        previous = port;
+    }
+    qInfo() << "default: reads per port:" << perPort << "reader changes:" << switches;
+    QCOMPARE(perPort.value(m_test.port(Node::Primary)), 0);
+    QCOMPARE(perPort.value(-1), 0);
+    for (Node reader : {Node::Reader1, Node::Reader2}) {
+        const int share = perPort.value(m_test.port(reader));
+        QVERIFY2(
+            share >= 120 && share <= 280,
+            qPrintable(u"reader %1 got %2 of %3"_s.arg(m_test.port(reader)).arg(share).arg(reads)));
+    }
+    // Bursts, not one statement here and one there: a backend serves a run of reads warm.
+    QVERIFY2(switches <= reads / 16 + 1, qPrintable(QString::number(switches)));
+}
+
+void tst_Routing::burstsStayOnOneReader()
+{
+    // QPSQLHA_READER_BURST=10: a connection's reads come in runs of 10 on one reader (20 when
+    // one cycle ends and the next begins on the same reader): every run but the last is a
+    // multiple of 10.
+    QSqlDatabase db = open(u"QPSQLHA_READER_AFFINITY=burst;QPSQLHA_READER_BURST=10"_s);
+    QVERIFY(db.isOpen());
+    QSqlQuery query(db);
+    QList<int> runs;
+    int previous = servedBy(query);
+    int run = 1;
+    for (int i = 1; i < 200; ++i) {
+        const int port = servedBy(query);
+        QVERIFY(port == m_test.port(Node::Reader1) || port == m_test.port(Node::Reader2));
+        if (port == previous) {
+            ++run;
+        } else {
+            runs.append(run);
+            run = 1;
+            previous = port;
+        }
+    }
+    qInfo() << "runs on one reader:" << runs << "then" << run;
+    QVERIFY(runs.size() >= 200 / 20 - 1); // and the readers take turns
+    for (int length : std::as_const(runs))
+        QVERIFY2(length % 10 == 0, qPrintable(QString::number(length)));
+}
+
+void tst_Routing::primaryReadsTakeTheirShare()
+{
+    const int primary = m_test.port(Node::Primary);
+    // Without QPSQLHA_PRIMARY_READS the primary serves no read while a reader is online: see
+    // readsSpreadRandomly and oneConnectionSpreadsByDefault. With it, it is a reader like the
+    // others: a third each, by the bursts' cycle (exact but for at most two bursts) ...
+    for (const QString &affinity : {u"burst"_s, u"statement"_s}) {
+        {
+            QSqlDatabase db
+                = open(u"QPSQLHA_PRIMARY_READS=1;QPSQLHA_READER_AFFINITY="_s + affinity);
+            QVERIFY2(db.isOpen(), qPrintable(db.lastError().text()));
+            QSqlQuery query(db);
+            QHash<int, int> perPort;
+            for (int i = 0; i < 600; ++i)
+                ++perPort[servedBy(query)];
+            qInfo() << affinity << "with primary reads: reads per port:" << perPort;
+            // statement: binomial(600, 1/3), sd 11.5; 120..280 is 7 of them.
+            for (Node node : {Node::Primary, Node::Reader1, Node::Reader2}) {
+                const int share = perPort.value(m_test.port(node));
+                QVERIFY2(share >= 120 && share <= 280,
+                         qPrintable(u"%1 got %2 of 600"_s.arg(m_test.port(node)).arg(share)));
+            }
+            const QPsqlHa::NodeStatus status = nodeHandle(m_cluster, Node::Primary).status();
+            QVERIFY(status.servesReads);
+            QCOMPARE(status.role, QPsqlHa::NodeRole::Primary);
+        }
+        dropDatabase(u"routing"_s);
+        m_cluster = uniqueClusterName("routing");
+    }
+    // ... and weighted through QPSQLHA_WEIGHTS like them: 2:1:1, cycles of four bursts.
+    QSqlDatabase db = open(
+        u"QPSQLHA_PRIMARY_READS=1;QPSQLHA_WEIGHTS=%1:%2=2,%1:%3=1,%1:%4=1"_s.arg(m_test.host())
+            .arg(primary)
+            .arg(m_test.port(Node::Reader1))
+            .arg(m_test.port(Node::Reader2)));
+    QVERIFY2(db.isOpen(), qPrintable(db.lastError().text()));
+    QSqlQuery query(db);
+    int onPrimary = 0;
+    for (int i = 0; i < 640; ++i)
+        onPrimary += servedBy(query) == primary ? 1 : 0;
+    qInfo() << "weights 2:1:1 with primary reads: the primary served" << onPrimary << "of 640";
+    QVERIFY2(onPrimary >= 260 && onPrimary <= 380, qPrintable(QString::number(onPrimary)));
+
+    // Writes and transactions still go to the primary, and a plain connection of the same
+    // servers does not show the primary serving reads.
+    QVERIFY(query.exec(u"INSERT INTO routing_items (name) VALUES ('primary reads') "
+                       "RETURNING inet_server_port()"_s));
+    QVERIFY(query.next());
+    QCOMPARE(query.value(0).toInt(), primary);
+    const QString plainCluster = uniqueClusterName("routing");
+    {
+        QSqlDatabase plain = haDatabase(u"routing-plain"_s, plainCluster);
+        QVERIFY(plain.open());
+        QSqlQuery plainQuery(plain);
+        for (int i = 0; i < 100; ++i)
+            QVERIFY(servedBy(plainQuery) != primary);
+        QVERIFY(!nodeHandle(plainCluster, Node::Primary).status().servesReads);
+        QVERIFY(nodeHandle(plainCluster, Node::Reader1).status().servesReads);
+    }
+    dropDatabase(u"routing-plain"_s);
+}
+
 void tst_Routing::readsRoundRobin()
 {
     QSqlDatabase db = open(u"QPSQLHA_POLICY=round_robin;QPSQLHA_READER_AFFINITY=statement"_s);
@@ -171,7 +295,7 @@ void tst_Routing::readsRoundRobin()
 
 void tst_Routing::connectionKeepsItsReader()
 {
-    QSqlDatabase db = open();
+    QSqlDatabase db = open(u"QPSQLHA_READER_AFFINITY=connection"_s);
     QVERIFY(db.isOpen());
     QSqlQuery query(db);
     const int own = servedBy(query);
@@ -200,7 +324,7 @@ void tst_Routing::connectionsShareTheReaders()
     for (int i = 0; i < 4; ++i) {
         const QString name = u"routing-share-%1"_s.arg(i);
         names.append(name);
-        QSqlDatabase db = haDatabase(name, m_cluster);
+        QSqlDatabase db = haDatabase(name, m_cluster, u"QPSQLHA_READER_AFFINITY=connection"_s);
         QVERIFY2(db.open(), qPrintable(db.lastError().text()));
         QSqlQuery query(db);
         ++perPort[servedBy(query)];

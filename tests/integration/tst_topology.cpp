@@ -57,6 +57,7 @@ private slots:
     void laggingReaderGetsNoReads();
     void allReadersLaggingReadsGoToPrimary();
     void readYourWritesWithReplayPaused();
+    void monotonicReadsNeverGoBack();
     void leastBusyAvoidsABusyReader();
     void weightsOnTheLiveCluster();
     void readersAddedAndRemovedUnderLoad();
@@ -267,6 +268,102 @@ void tst_Topology::readYourWritesWithReplayPaused()
     QVERIFY(query.next());
     QCOMPARE(query.value(0).toInt(), 40);
     QVERIFY(m_test.execOn(Node::Primary, u"DELETE FROM topology_rows WHERE id >= 30000"_s));
+}
+
+namespace {
+
+struct ReadRun
+{
+    int backwards = 0; // reads that saw fewer rows than an earlier read of the connection
+    QHash<int, int> perPort;
+};
+
+// `reads` times the rows counted by `countSql` on one connection, in the readers' bursts.
+ReadRun readRun(QSqlDatabase db, const QString &countSql, int reads)
+{
+    ReadRun run;
+    QSqlQuery query(db);
+    qint64 highest = -1;
+    for (int i = 0; i < reads; ++i) {
+        if (!query.exec(countSql) || !query.next()) {
+            ++run.perPort[-1];
+            continue;
+        }
+        const qint64 rows = query.value(0).toLongLong();
+        ++run.perPort[query.value(1).toInt()];
+        if (rows < highest)
+            ++run.backwards;
+        highest = qMax(highest, rows);
+    }
+    return run;
+}
+
+} // namespace
+
+void tst_Topology::monotonicReadsNeverGoBack()
+{
+    // Reader1 stops replaying; 40 rows reach the primary and reader2 only.
+    QVERIFY(setReplayPaused(Node::Reader1, true));
+    for (int id = 40000; id < 40040; ++id)
+        QVERIFY(
+            m_test.execOn(Node::Primary, u"INSERT INTO topology_rows (id) VALUES (%1)"_s.arg(id)));
+    const QString countOnReader2 = u"SELECT count(*) FROM topology_rows WHERE id >= 40000"_s;
+    QVERIFY(waitUntil([&] { return m_test.queryValue(Node::Reader2, countOnReader2) == "40"_L1; },
+                      10000)
+            >= 0);
+    const QString countSql
+        = u"SELECT count(*), inet_server_port() FROM topology_rows WHERE id >= 40000"_s;
+    const QString options = u"QPSQLHA_HEALTH_INTERVAL=%1;QPSQLHA_CONSISTENCY="_s.arg(IntervalMs);
+
+    // Eventual consistency, default bursts: every cycle of bursts visits both readers in some
+    // order, so across two cycles or more some burst on reader1 follows one on reader2 and its
+    // reads see 0 rows after 40: going back in time is certain here, not only likely.
+    QSqlDatabase eventual
+        = haDatabase(u"topology-eventual"_s, m_cluster + u"-eventual"_s, options + u"eventual"_s);
+    QVERIFY(eventual.open());
+    const ReadRun eventualRun = readRun(eventual, countSql, 400);
+    qInfo() << "eventual, reader1 paused:" << eventualRun.backwards
+            << "of 400 reads went back in time; reads per port:" << eventualRun.perPort;
+    QCOMPARE(eventualRun.perPort.value(-1), 0);
+    QVERIFY(eventualRun.backwards > 0);
+
+    // Monotonic: once the connection has read reader2's rows, reader1 serves it no more.
+    QSqlDatabase monotonic = haDatabase(u"topology-monotonic"_s, m_cluster + u"-monotonic"_s,
+                                        options + u"monotonic"_s);
+    QVERIFY(monotonic.open());
+    const ReadRun monotonicRun = readRun(monotonic, countSql, 400);
+    qInfo() << "monotonic, reader1 paused:" << monotonicRun.backwards
+            << "of 400 reads went back in time; reads per port:" << monotonicRun.perPort;
+    QCOMPARE(monotonicRun.perPort.value(-1), 0);
+    QCOMPARE(monotonicRun.backwards, 0);
+    QVERIFY(monotonicRun.perPort.value(m_test.port(Node::Reader2)) > 0);
+
+    // Both replaying, rows arriving all the time: a reader a few rows ahead of the other must
+    // not serve a read the other one then contradicts.
+    QVERIFY(setReplayPaused(Node::Reader1, false));
+    QVERIFY(m_test.waitForReplication());
+    std::atomic<bool> stop {false};
+    std::thread writer([&] {
+        for (int id = 50000; !stop && id < 60000; ++id)
+            m_test.execOn(Node::Primary, u"INSERT INTO topology_rows (id) VALUES (%1)"_s.arg(id));
+    });
+    const auto stopWriter = [&] {
+        stop = true;
+        if (writer.joinable())
+            writer.join();
+    };
+    const auto writerStopped = qScopeGuard(stopWriter);
+    const QString movingCount
+        = u"SELECT count(*), inet_server_port() FROM topology_rows WHERE id >= 50000"_s;
+    const ReadRun moving = readRun(monotonic, movingCount, 400);
+    const ReadRun movingEventual = readRun(eventual, movingCount, 400);
+    qInfo() << "rows arriving: monotonic" << moving.backwards << "back in time, per port"
+            << moving.perPort << "; eventual" << movingEventual.backwards
+            << "back in time, per port" << movingEventual.perPort;
+    QCOMPARE(moving.perPort.value(-1), 0);
+    QCOMPARE(moving.backwards, 0);
+    stopWriter();
+    QVERIFY(m_test.execOn(Node::Primary, u"DELETE FROM topology_rows WHERE id >= 40000"_s));
 }
 
 void tst_Topology::leastBusyAvoidsABusyReader()

@@ -95,6 +95,7 @@ private slots:
     void clustersAndNodesFollowSnapshots();
     void nodesAddedAndRemovedAtRunTime();
     void laggingReader();
+    void primaryTakingReads();
     void lagColumn();
     void queriesPerSecondFromTwoSnapshots();
     void closeSnapshotsAreMerged();
@@ -284,6 +285,25 @@ void tst_MonitorModel::nodesAddedAndRemovedAtRunTime()
     QCOMPARE(again.row(), 3);
     QVERIFY(!again.data(MonitorModel::QueriesPerSecondRole).isValid());
     QCOMPARE(reset.size(), 0);
+}
+
+void tst_MonitorModel::primaryTakingReads()
+{
+    QPsqlHa::ProcessStatus status = process(100);
+    m_model->updateProcess(status, T0);
+    const QModelIndex role
+        = m_model->nodeIndex(100, u"demo"_s, address(5432), MonitorModel::RoleColumn);
+    QCOMPARE(role.data().toString(), u"primary"_s);
+    QVERIFY(role.data(Qt::ToolTipRole).toString().contains(u"only when no reader"_s));
+    // QPSQLHA_PRIMARY_READS=1: the process says the primary is in the read pool.
+    status.clusters[0].nodes[0].servesReads = true;
+    m_model->updateProcess(status, T0 + 1000);
+    QCOMPARE(role.data().toString(), u"primary+reads"_s);
+    QVERIFY(role.data(Qt::ToolTipRole).toString().contains(u"QPSQLHA_PRIMARY_READS=1"_s));
+    QCOMPARE(role.data(MonitorModel::NodeRoleRole).toInt(), int(NodeRole::Primary));
+    const QModelIndex reader
+        = m_model->nodeIndex(100, u"demo"_s, address(5433), MonitorModel::RoleColumn);
+    QCOMPARE(reader.data().toString(), u"reader"_s);
 }
 
 void tst_MonitorModel::laggingReader()

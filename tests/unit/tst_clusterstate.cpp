@@ -7,6 +7,9 @@
 // the probe results are set by hand so that every rule can be checked exactly.
 
 #include <qpsqlhacluster_p.h>
+#include <qpsqlhamonotonicreads_p.h>
+#include <qpsqlhareaderbursts_p.h>
+#include <qpsqlhawatchdog_p.h>
 
 #include <QtCore/qhash.h>
 
@@ -61,6 +64,10 @@ private slots:
     void lagIsMeasuredAgainstThePrimary();
     void laggingReaderGetsNoReadsUntilUnderHalf();
     void readYourWritesNeedsReplayedWal();
+    void burstsDealAShuffledCycle();
+    void burstsFollowWeightsAndAvailability();
+    void primaryReadsPutThePrimaryInThePool();
+    void monotonicReadsWaitForAProbeAfterTheRead();
     void noLagFigureWithoutAnAnswer();
     void readersAddedAndRemoved();
     void readerAddressesCompareAsServers();
@@ -273,6 +280,196 @@ void tst_ClusterState::readYourWritesNeedsReplayedWal()
     for (int i = 0; i < 50; ++i)
         QCOMPARE(cluster.pickReader(0, 800), 2);
     QCOMPARE(cluster.pickReader(0, 1000), -1);
+}
+
+void tst_ClusterState::burstsDealAShuffledCycle()
+{
+    Cluster cluster(settingsWith(QString()));
+    ReaderBursts bursts;
+    constexpr int Length = 4;
+    QList<int> order; // the reader of each burst
+    QHash<int, int> counts;
+    for (int burst = 0; burst < 100; ++burst) {
+        const int reader = bursts.next(cluster, 0, 0, Length);
+        QVERIFY(reader == 1 || reader == 2);
+        for (int i = 1; i < Length; ++i)
+            QCOMPARE(bursts.next(cluster, 0, 0, Length), reader);
+        order.append(reader);
+        counts[reader] += Length;
+    }
+    // Each cycle of two bursts gives each reader one: exactly half, whatever the draw.
+    QCOMPARE(counts.value(1), 200);
+    QCOMPARE(counts.value(2), 200);
+    int firstIsReader1 = 0;
+    for (int cycle = 0; cycle < 50; ++cycle) {
+        QVERIFY(order.at(2 * cycle) != order.at(2 * cycle + 1));
+        firstIsReader1 += order.at(2 * cycle) == 1 ? 1 : 0;
+    }
+    // ...in an order drawn anew each cycle (all 50 alike: probability 2^-49).
+    QVERIFY2(firstIsReader1 > 0 && firstIsReader1 < 50,
+             qPrintable(QString::number(firstIsReader1)));
+
+    // A reader excluded by the caller (tried, not fit) ends the burst at once.
+    const int current = bursts.next(cluster, 0, 0, Length);
+    const int other = current == 1 ? 2 : 1;
+    QCOMPARE(bursts.next(cluster, NodeMask(1) << current, 0, Length), other);
+    // ...and so does a minimum WAL position it has not replayed.
+    cluster.node(current).setWalPosition(100);
+    cluster.node(other).setWalPosition(50);
+    QCOMPARE(bursts.next(cluster, 0, 80, Length), current);
+    QCOMPARE(bursts.next(cluster, 0, 200, Length), -1);
+}
+
+void tst_ClusterState::burstsFollowWeightsAndAvailability()
+{
+    Cluster cluster(settingsWith(u"QPSQLHA_WEIGHTS=10.0.0.2:5432=3,10.0.0.3:5432=1"_s));
+    ReaderBursts bursts;
+    QHash<int, int> counts;
+    for (int i = 0; i < 4 * 25; ++i)
+        ++counts[bursts.next(cluster, 0, 0, 1)];
+    // 25 cycles of 3 + 1 bursts.
+    QCOMPARE(counts.value(1), 75);
+    QCOMPARE(counts.value(2), 25);
+
+    // A failed reader is skipped; the burst moves off a reader that fails during it.
+    cluster.node(2).markFailed(u"test"_s);
+    for (int i = 0; i < 40; ++i)
+        QCOMPARE(bursts.next(cluster, 0, 0, 8), 1);
+    cluster.node(2).markRecovered(u"test"_s);
+    cluster.node(1).markFailed(u"test"_s);
+    QCOMPARE(bursts.next(cluster, 0, 0, 8), 2);
+    cluster.node(2).markFailed(u"test"_s);
+    QCOMPARE(bursts.next(cluster, 0, 0, 8), -1);
+
+    // Weight 0 serves only when no reader of positive weight can.
+    Cluster zero(settingsWith(u"QPSQLHA_WEIGHTS=10.0.0.3:5432=0"_s));
+    ReaderBursts zeroBursts;
+    for (int i = 0; i < 100; ++i)
+        QCOMPARE(zeroBursts.next(zero, 0, 0, 3), 1);
+    zero.node(1).markFailed(u"test"_s);
+    QCOMPARE(zeroBursts.next(zero, 0, 0, 3), 2);
+}
+
+void tst_ClusterState::primaryReadsPutThePrimaryInThePool()
+{
+    Cluster without(settingsWith(QString()));
+    QVERIFY(!without.isReadable(0));
+    for (int i = 0; i < 300; ++i)
+        QVERIFY(without.assignReader() != 0);
+
+    Cluster cluster(
+        settingsWith(u"QPSQLHA_PRIMARY_READS=1;"
+                     "QPSQLHA_WEIGHTS=10.0.0.1:5432=2,10.0.0.2:5432=1,10.0.0.3:5432=1"_s));
+    QVERIFY(cluster.isReadable(0));
+    const QHash<int, int> counts = picks(cluster, 4000);
+    qInfo() << "primary reads, weights 2:1:1 ->" << counts;
+    QVERIFY(counts.value(0) > 1700 && counts.value(0) < 2300);
+    QVERIFY(counts.value(1) > 800 && counts.value(2) > 800);
+    QHash<int, int> assigned;
+    for (int i = 0; i < 400; ++i)
+        ++assigned[cluster.assignReader()];
+    QCOMPARE(assigned.value(0), 200);
+    QCOMPARE(assigned.value(1), 100);
+    ReaderBursts bursts;
+    QHash<int, int> dealt;
+    for (int i = 0; i < 400; ++i)
+        ++dealt[bursts.next(cluster, 0, 0, 1)];
+    QCOMPARE(dealt.value(0), 200);
+    QCOMPARE(dealt.value(1), 100);
+    QCOMPARE(dealt.value(2), 100);
+    // The write node has everything: no minimum WAL position keeps it out.
+    cluster.node(0).setWalPosition(10);
+    QCOMPARE(cluster.pickReader(NodeMask(0b110), 1000000), 0);
+
+    // When a reader takes over the writes, it is the one in the pool as the primary; the old
+    // primary, a standby now, is a reader like the others.
+    cluster.node(0).setRole(NodeRole::Reader);
+    cluster.node(2).setRole(NodeRole::Primary);
+    cluster.reconcile();
+    QCOMPARE(cluster.writeNode(), 2);
+    QVERIFY(cluster.isReadable(0) && cluster.isReadable(1) && cluster.isReadable(2));
+    // Taken offline, the primary serves no reads.
+    cluster.node(2).setOfflineByHand(true);
+    QVERIFY(!cluster.isReadable(2));
+}
+
+void tst_ClusterState::monotonicReadsWaitForAProbeAfterTheRead()
+{
+    Cluster cluster(settingsWith(QString()));
+    // A probe that measured `wal` on `node` and started at `atClockMs`.
+    const auto probe = [&](int node, quint64 wal, qint64 atClockMs) {
+        cluster.node(node).setWalPosition(wal);
+        cluster.node(node).setWalMeasuredAt(atClockMs);
+    };
+    const auto later = [] {
+        return watchdogClockMs() + 1;
+    }; // a probe that began after a read
+    // Each read on a later tick of the coarse clock than the probes before it.
+    const auto read = [](MonotonicReads &reads, int node) {
+        QTest::qSleep(30);
+        reads.recordRead(node);
+    };
+    const qint64 start = watchdogClockMs();
+    probe(0, 1000, start);
+    probe(1, 900, start);
+    probe(2, 500, start); // replay paused
+    MonotonicReads reads;
+    QCOMPARE(reads.unfit(cluster), NodeMask(0)); // nothing read yet
+
+    // A read on reader1: what it saw is not known until a probe that started after it, so no
+    // other reader may serve meanwhile; reader1 itself and the primary may.
+    read(reads, 1);
+    QCOMPARE(reads.unfit(cluster), NodeMask(0b100));
+    probe(1, 950, start); // a probe from before the read says nothing
+    QCOMPARE(reads.unfit(cluster), NodeMask(0b100));
+    probe(1, 960, later());
+    QCOMPARE(reads.unfit(cluster), NodeMask(0b100)); // 500 < 960: reader2 is behind
+    probe(2, 959, later());
+    QCOMPARE(reads.unfit(cluster), NodeMask(0b100));
+    probe(2, 960, later());
+    QCOMPARE(reads.unfit(cluster), NodeMask(0)); // caught up
+
+    // Reading on reader2 then needs reader1 to have replayed what reader2 served; reader2 is
+    // never held back by its own reads.
+    read(reads, 2);
+    QCOMPARE(reads.unfit(cluster), NodeMask(0b010));
+    probe(2, 2000, later());
+    QCOMPARE(reads.unfit(cluster), NodeMask(0b010)); // reader1: 960 < 2000
+    probe(1, 2000, later());
+    QCOMPARE(reads.unfit(cluster), NodeMask(0));
+
+    // A reader that fails after a read is bounded by the primary's position instead, so the
+    // others are not held back forever.
+    read(reads, 1);
+    cluster.node(1).markFailed(u"test"_s);
+    QCOMPARE(reads.unfit(cluster), NodeMask(0b100));
+    probe(0, 3000, later());
+    QCOMPARE(reads.unfit(cluster), NodeMask(0b100)); // reader2: 2000 < the primary's 3000
+    probe(2, 3000, later());
+    QCOMPARE(reads.unfit(cluster) & NodeMask(0b100), NodeMask(0));
+
+    // A read on the primary counts like any other; the primary itself is never unfit.
+    read(reads, 0);
+    QCOMPARE(reads.unfit(cluster), NodeMask(0b110));
+    probe(0, 3500, later());
+    QCOMPARE(reads.unfit(cluster) & NodeMask(0b100), NodeMask(0b100));
+    probe(2, 3500, later());
+    QCOMPARE(reads.unfit(cluster) & NodeMask(0b100), NodeMask(0));
+
+    // A node asked directly after its last read (the end of a burst) needs no probe.
+    cluster.node(1).markRecovered(u"test"_s);
+    read(reads, 2);
+    QVERIFY(reads.isPending(2));
+    QCOMPARE(reads.unfit(cluster), NodeMask(0b010));
+    reads.recordRead(2);
+    reads.recordRead(2);
+    QCOMPARE(reads.lastNode(), 2);
+    QCOMPARE(reads.readsSinceKnown(), 3); // how long the connection has been held on reader2
+    reads.recordPosition(2, 3400);
+    QVERIFY(!reads.isPending(2));
+    QCOMPARE(reads.readsSinceKnown(), 0);
+    probe(1, 3500, later()); // and what the read on the primary saw
+    QCOMPARE(reads.unfit(cluster), NodeMask(0));
 }
 
 void tst_ClusterState::readersAddedAndRemoved()

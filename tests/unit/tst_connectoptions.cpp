@@ -32,6 +32,9 @@ private slots:
     void options();
     void readerAffinity();
     void weightsNameReadersAnyWay();
+    void readerBurst();
+    void primaryReads();
+    void consistency();
     void queryTimeout_data();
     void queryTimeout();
     void invalid_data();
@@ -159,7 +162,12 @@ void tst_ConnectOptions::readerAffinity()
     QString error;
     QVERIFY2(parseConnectionParameters(parameters(QString()), &settings, &error),
              qPrintable(error));
-    QCOMPARE(settings.affinity, ReaderAffinity::Connection);
+    QCOMPARE(settings.affinity, ReaderAffinity::Burst);
+    QCOMPARE(settings.burstLength, DefaultReaderBurst);
+    QVERIFY2(parseConnectionParameters(parameters(u"QPSQLHA_READER_AFFINITY=Burst"_s), &settings,
+                                       &error),
+             qPrintable(error));
+    QCOMPARE(settings.affinity, ReaderAffinity::Burst);
     QVERIFY2(parseConnectionParameters(parameters(u"qpsqlha_reader_affinity=STATEMENT"_s),
                                        &settings, &error),
              qPrintable(error));
@@ -183,6 +191,110 @@ void tst_ConnectOptions::readerAffinity()
              qPrintable(error));
     QCOMPARE(settings.affinity, ReaderAffinity::Connection);
     QCOMPARE(settings.policy, Policy::RoundRobin);
+    config.setReaderAffinity(ReaderAffinity::Burst);
+    QVERIFY2(clusterSettingsFromConfig(u"affinity"_s, config, false, &settings, &error),
+             qPrintable(error));
+    QCOMPARE(settings.affinity, ReaderAffinity::Burst);
+    QCOMPARE(ReplicationConfig().readerAffinity(), ReaderAffinity::Burst);
+}
+
+void tst_ConnectOptions::readerBurst()
+{
+    ClusterSettings settings;
+    QString error;
+    QVERIFY2(parseConnectionParameters(parameters(u"QPSQLHA_READER_BURST=1"_s), &settings, &error),
+             qPrintable(error));
+    QCOMPARE(settings.burstLength, 1);
+    QVERIFY2(
+        parseConnectionParameters(parameters(u"QPSQLHA_READER_BURST=100000"_s), &settings, &error),
+        qPrintable(error));
+    QCOMPARE(settings.burstLength, 100000);
+    for (const QString &bad : {u"0"_s, u"-3"_s, u"100001"_s, u"8 reads"_s, QString()}) {
+        QVERIFY(!parseConnectionParameters(parameters(u"QPSQLHA_READER_BURST="_s + bad), &settings,
+                                           &error));
+        QVERIFY2(error.contains(u"QPSQLHA_READER_BURST"_s) && error.contains(u"'"_s + bad + u"'"_s)
+                     && error.contains(u"1 to 100000"_s),
+                 qPrintable(error));
+    }
+    // Through the C++ API, as a connect option.
+    ReplicationConfig config;
+    config.appendWriteNodeConfig({u"w"_s, 9000, u"u"_s, secret, QString(), u"db"_s, false});
+    config.setConnectOptions(u"QPSQLHA_READER_BURST=4"_s);
+    QVERIFY2(clusterSettingsFromConfig(u"burst"_s, config, false, &settings, &error),
+             qPrintable(error));
+    QCOMPARE(settings.burstLength, 4);
+}
+
+void tst_ConnectOptions::primaryReads()
+{
+    ClusterSettings settings;
+    QString error;
+    QVERIFY2(parseConnectionParameters(parameters(QString()), &settings, &error),
+             qPrintable(error));
+    QVERIFY(!settings.primaryReads);
+    QVERIFY2(parseConnectionParameters(
+                 parameters(u"QPSQLHA_READERS=10.0.0.2:5432;QPSQLHA_PRIMARY_READS=on;"
+                            "QPSQLHA_WEIGHTS=10.0.0.1:5432=2,10.0.0.2:5432=3"_s),
+                 &settings, &error),
+             qPrintable(error));
+    QVERIFY(settings.primaryReads);
+    QCOMPARE(settings.nodes.at(0).weight, 2);
+    QCOMPARE(settings.nodes.at(1).weight, 3);
+
+    // A weight for the primary without primary reads would do nothing: refused, saying why.
+    QVERIFY(!parseConnectionParameters(
+        parameters(u"QPSQLHA_READERS=10.0.0.2:5432;QPSQLHA_WEIGHTS=10.0.0.1:5432=2"_s), &settings,
+        &error));
+    QVERIFY2(error.contains(u"QPSQLHA_WEIGHTS"_s) && error.contains(u"QPSQLHA_PRIMARY_READS=1"_s),
+             qPrintable(error));
+    QVERIFY(!parseConnectionParameters(parameters(u"QPSQLHA_PRIMARY_READS=sometimes"_s), &settings,
+                                       &error));
+    QVERIFY2(error.contains(u"QPSQLHA_PRIMARY_READS"_s) && error.contains(u"sometimes"_s),
+             qPrintable(error));
+
+    // The C++ API: the setter wins over the option; weights in its connect options name its
+    // nodes (the primary's too).
+    ReplicationConfig config;
+    config.appendWriteNodeConfig({u"w"_s, 9000, u"u"_s, secret, QString(), u"db"_s, false});
+    config.appendReadNodeConfig({u"r1"_s, 9001, u"u"_s, secret, QString(), u"db"_s, false});
+    config.setConnectOptions(u"QPSQLHA_PRIMARY_READS=1;QPSQLHA_WEIGHTS=w:9000=1,r1:9001=4"_s);
+    QVERIFY2(clusterSettingsFromConfig(u"pr"_s, config, false, &settings, &error),
+             qPrintable(error));
+    QVERIFY(settings.primaryReads);
+    QCOMPARE(settings.nodes.at(0).weight, 1);
+    QCOMPARE(settings.nodes.at(1).weight, 4);
+    config.setPrimaryReads(false);
+    QVERIFY(!clusterSettingsFromConfig(u"pr"_s, config, false, &settings, &error));
+    QVERIFY2(error.contains(u"QPSQLHA_PRIMARY_READS=1"_s), qPrintable(error));
+    config.setConnectOptions(u"QPSQLHA_WEIGHTS=r1:9001=4"_s);
+    config.setPrimaryReads(true);
+    QVERIFY(config.hasPrimaryReads());
+    QVERIFY2(clusterSettingsFromConfig(u"pr"_s, config, false, &settings, &error),
+             qPrintable(error));
+    QVERIFY(settings.primaryReads);
+    QCOMPARE(settings.nodes.at(1).weight, 4);
+}
+
+void tst_ConnectOptions::consistency()
+{
+    ClusterSettings settings;
+    QString error;
+    QVERIFY2(parseConnectionParameters(parameters(QString()), &settings, &error),
+             qPrintable(error));
+    QCOMPARE(settings.consistency, Consistency::Eventual);
+    QVERIFY(!settings.monotonicReads());
+    QVERIFY2(parseConnectionParameters(parameters(u"QPSQLHA_CONSISTENCY=Monotonic"_s), &settings,
+                                       &error),
+             qPrintable(error));
+    QCOMPARE(settings.consistency, Consistency::Monotonic);
+    QVERIFY(settings.monotonicReads());
+    QVERIFY2(parseConnectionParameters(parameters(u"QPSQLHA_CONSISTENCY=read_your_writes"_s),
+                                       &settings, &error),
+             qPrintable(error));
+    QVERIFY(settings.monotonicReads()); // implied
+    QVERIFY(
+        !parseConnectionParameters(parameters(u"QPSQLHA_CONSISTENCY=strong"_s), &settings, &error));
+    QVERIFY2(error.contains(u"monotonic"_s), qPrintable(error));
 }
 
 void tst_ConnectOptions::weightsNameReadersAnyWay()
