@@ -190,8 +190,10 @@ void Session::followReportedSettings(PGconn *connection)
     // Reported by every server since 8.1 on connect and whenever it changes (SET, RESET,
     // set_config(), a function's SET clause, the end of a transaction): the classifier reads
     // literals as the server reads them. The readers replay the primary's settings.
-    if (const char *value = reportedSetting(connection, "standard_conforming_strings"))
+    if (const char *value = reportedSetting(connection, "standard_conforming_strings")) {
         m_standardStrings = qstrcmp(value, "off") != 0;
+        m_state.setStandardConformingStrings(m_standardStrings);
+    }
 }
 
 bool Session::lookUpTemporaryObjects()

@@ -40,7 +40,7 @@ void SessionState::transactionEnded(bool committed)
 
 bool SessionState::usesTemporaryObject(QStringView sql) const
 {
-    return !m_temporary.isEmpty() && mentionsAnyName(sql, m_temporary);
+    return !m_temporary.isEmpty() && mentionsAnyName(sql, m_temporary, m_standardStrings);
 }
 
 void SessionState::removeKey(const QString &key)
@@ -98,7 +98,7 @@ void SessionState::append(const SessionStatement &statement, const QList<QVarian
 void SessionState::apply(quint8 flags, QStringView sql, const QList<QVariant> *values)
 {
     if (flags & (Classification::ChangesSessionState | Classification::Listens)) {
-        const QList<SessionStatement> statements = sessionStatements(sql);
+        const QList<SessionStatement> statements = sessionStatements(sql, m_standardStrings);
         // A prepared statement is one statement; its values belong to it.
         const QList<QVariant> *statementValues = statements.size() == 1 ? values : nullptr;
         for (const SessionStatement &statement : statements) {
@@ -137,14 +137,14 @@ void SessionState::apply(quint8 flags, QStringView sql, const QList<QVariant> *v
         }
     }
     if (flags & Classification::CreatesTempTable) {
-        const QStringList created = temporaryObjectNames(sql);
+        const QStringList created = temporaryObjectNames(sql, m_standardStrings);
         for (const QString &name : created) {
             if (!m_temporary.contains(name))
                 m_temporary.append(name);
         }
     }
     if (!m_temporary.isEmpty()) {
-        const QStringList dropped = droppedObjectNames(sql);
+        const QStringList dropped = droppedObjectNames(sql, m_standardStrings);
         for (const QString &name : dropped)
             m_temporary.removeAll(name);
     }

@@ -77,6 +77,8 @@ public:
     const QStringList &temporaryObjects() const noexcept { return m_temporary; }
     // Whether a read must stay on the primary because it may use a temporary object.
     bool usesTemporaryObject(QStringView sql) const;
+    // The session's standard_conforming_strings: how the statements' text is read here too.
+    void setStandardConformingStrings(bool on) noexcept { m_standardStrings = on; }
 
 private:
     struct Pending
@@ -96,6 +98,7 @@ private:
     std::vector<Pending> m_pending;
     QStringList m_temporary;
     quint32 m_version = 0;
+    bool m_standardStrings = true;
 };
 
 } // namespace QPsqlHa
