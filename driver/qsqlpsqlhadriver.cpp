@@ -293,7 +293,7 @@ QStringList QPsqlHaDriver::tables(QSql::TableType type) const
     if (!driver)
         return QStringList();
     // A catalog query waits for the server like any statement.
-    const Session::Wait wait(d->session.get(), node, driver.data());
+    const NodeCall catalog(d->session.get(), node, driver.data());
     return driver->tables(type);
 }
 
@@ -311,7 +311,7 @@ QSqlIndex QPsqlHaDriver::primaryIndex(const QString &tableName) const
     if (!driver)
         return QSqlIndex();
     // A catalog query waits for the server like any statement.
-    const Session::Wait wait(d->session.get(), node, driver.data());
+    const NodeCall catalog(d->session.get(), node, driver.data());
     return driver->primaryIndex(tableName);
 }
 
@@ -329,7 +329,7 @@ QSqlRecord QPsqlHaDriver::record(const QString &tableName) const
     if (!driver)
         return QSqlRecord();
     // A catalog query waits for the server like any statement.
-    const Session::Wait wait(d->session.get(), node, driver.data());
+    const NodeCall catalog(d->session.get(), node, driver.data());
     return driver->record(tableName);
 }
 

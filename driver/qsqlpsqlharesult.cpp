@@ -62,20 +62,33 @@ const QSqlQuery *QPsqlHaResult::current() const
     return m_current >= 0 ? &*m_nodes[m_current].query : nullptr;
 }
 
-// Bounds the next blocking call on a node's query by the query timeout (Session::Wait).
-Session::Wait QPsqlHaResult::watch(int node) const
+// One blocking call on a node's query (NodeCall: bounded by the query timeout, its failure
+// settled in one place).
+NodeCall QPsqlHaResult::call(int node) const
 {
-    return Session::Wait(session(), node, node >= 0 ? m_nodes[node].driver.data() : nullptr);
+    return NodeCall(session(), node, node >= 0 ? m_nodes[node].driver.data() : nullptr);
 }
 
-// Rows of a forward-only result stream from the server one by one (QPSQL's single-row mode),
-// so moving to the next one may wait for the node; other results hold every row already.
-template<typename Fetch> bool QPsqlHaResult::fetchWatched(QSqlQuery *query, Fetch fetch)
+// Moves the current node query to another row. Rows of a forward-only result stream from the
+// server (QPSQL's single-row mode), so the move may wait for the node; other results hold every
+// row already. libpq reads rows in batches: only a move that must wait for more (PQisBusy) is a
+// node call, so a streamed row costs one check, not a watchdog round.
+template<typename Fetch> bool QPsqlHaResult::fetchRow(Fetch fetch, bool noRowDelivered)
 {
-    if (!isForwardOnly())
-        return fetch(query);
-    const Session::Wait wait = watch(m_current);
-    return fetch(query);
+    QSqlQuery *query = current();
+    if (!query)
+        return false;
+    const NodeQuery &slot = m_nodes[m_current];
+    if (!isForwardOnly() || !mustWaitForServer(slot.connection))
+        return moved(fetch(query), CallOutcome(), noRowDelivered);
+    NodeCall nodeCall = call(m_current);
+    const bool ok = fetch(query);
+    // Past the last row is not a failure.
+    QSqlError error;
+    if (!ok)
+        error = query->lastError();
+    const CallOutcome outcome = nodeCall.finish(ok || error.type() == QSqlError::NoError, &error);
+    return moved(ok, outcome, noRowDelivered, error);
 }
 
 // QSqlResult::boundValues() is protected and hands out the bound values by reference. A pointer
@@ -87,17 +100,25 @@ QList<QVariant> &QPsqlHaResult::boundValuesOf(const QSqlResult *result)
     return (result->*values)();
 }
 
-bool QPsqlHaResult::run(int node, const QSharedPointer<QSqlDriver> &driver, QSqlError *error)
+void QPsqlHaResult::beforeRun(int node)
 {
-    // The previous result is on another node's query: release it there before running here.
+    // The previous result is on another node's query: release it there (a call on that node)
+    // before the call on this one starts.
     if (m_previous >= 0 && m_previous != node)
         finishPrevious();
+}
+
+bool QPsqlHaResult::run(int node, const QSharedPointer<QSqlDriver> &driver, QSqlError *error)
+{
+    // Session::runAttempt() makes this one node call (prepare and execute alike), after
+    // beforeRun().
     if (node >= m_nodes.size())
         m_nodes.resize(node + 1);
     NodeQuery &slot = m_nodes[node];
     if (slot.driver != driver) {
         // First use of this node, or its connection was re-created: start afresh there.
         slot.driver = driver;
+        slot.connection = nativeConnection(driver.data());
         slot.query.emplace(driver->createResult());
         slot.prepared = false;
         slot.bound = false;
@@ -115,19 +136,12 @@ bool QPsqlHaResult::run(int node, const QSharedPointer<QSqlDriver> &driver, QSql
         *error = query.lastError();
         return error->type() == QSqlError::NoError;
     };
-    if (!m_isPrepared) {
-        const Session::Wait wait = watch(node);
+    if (!m_isPrepared)
         return query.exec(m_sql) || failed();
-    }
 
     // A prepared statement exists on one server connection: prepare it where it runs.
     if (!slot.prepared) {
-        bool prepared;
-        {
-            const Session::Wait wait = watch(node);
-            prepared = query.prepare(m_sql);
-        }
-        if (!prepared)
+        if (!query.prepare(m_sql))
             return failed();
         slot.prepared = true;
         slot.bound = false;
@@ -146,7 +160,6 @@ bool QPsqlHaResult::run(int node, const QSharedPointer<QSqlDriver> &driver, QSql
             query.bindValue(i, values.at(i), bindValueType(i));
         slot.bound = inputsOnly;
     }
-    const Session::Wait wait = watch(node);
     return query.exec() || failed();
 }
 
@@ -210,7 +223,7 @@ void QPsqlHaResult::finishPrevious()
     const int node = std::exchange(m_previous, -1);
     NodeQuery &slot = m_nodes[node];
     if (slot.query && slot.query->isActive()) {
-        const Session::Wait wait = watch(node);
+        const NodeCall finishing = call(node);
         slot.query->finish();
     }
 }
@@ -337,29 +350,37 @@ bool QPsqlHaResult::isNull(int field)
     return !query || query->isNull(field);
 }
 
-bool QPsqlHaResult::moved(bool ok, bool noRowDelivered)
+bool QPsqlHaResult::moved(bool ok, CallOutcome outcome, bool noRowDelivered, QSqlError error)
 {
     if (ok) {
         setAt(current()->at());
         return true;
     }
-    QSqlError error = current()->lastError();
-    if (error.type() == QSqlError::NoError)
+    if (!error.isValid())
+        error = current()->lastError();
+    if (!error.isValid() && outcome.succeeded())
         return false; // past the last row
     Session *s = session();
     const int failedNode = m_current;
-    if (s && s->reportFetchFailure(failedNode, &error, m_nodes[failedNode].driver.data())
-        && noRowDelivered && m_classification.isRead() && !s->inTransaction()) {
-        // The node died before the caller saw a row (QPSQL streams forward-only results):
-        // the read can still run elsewhere, as if exec() had failed.
+    if (outcome.succeeded()) {
+        // The move failed without waiting (libpq had already seen the end): settled like any
+        // other call on the node.
+        NodeCall late = call(failedNode);
+        outcome = late.finish(false, &error);
+    }
+    if (s
+        && s->afterFetchFailure(failedNode, outcome, m_classification.isRead(), !noRowDelivered)
+            == NextStep::RetryElsewhere) {
+        // The node failed before the caller saw a row (QPSQL streams forward-only results): the
+        // read can still run elsewhere, as if exec() had failed.
         {
-            const Session::Wait wait = watch(failedNode);
+            const NodeCall finishing = call(failedNode);
             m_nodes[failedNode].query->finish();
         }
         m_current = -1;
         if (!runStatement(Session::Purpose::Execute))
             return false;
-        return moved(fetchWatched(current(), [](QSqlQuery *q) { return q->first(); }), false);
+        return fetchRow([](QSqlQuery *q) { return q->first(); }, false);
     }
     setLastError(error);
     return false;
@@ -370,8 +391,7 @@ bool QPsqlHaResult::fetch(int row)
     const SessionUse::Scope use(sessionUse());
     if (use.refused())
         return refuseConcurrentUse();
-    QSqlQuery *query = current();
-    return query && moved(fetchWatched(query, [row](QSqlQuery *q) { return q->seek(row); }), false);
+    return fetchRow([row](QSqlQuery *q) { return q->seek(row); }, false);
 }
 
 bool QPsqlHaResult::fetchNext()
@@ -379,10 +399,7 @@ bool QPsqlHaResult::fetchNext()
     const SessionUse::Scope use(sessionUse());
     if (use.refused())
         return refuseConcurrentUse();
-    QSqlQuery *query = current();
-    const bool noRowDelivered = at() == QSql::BeforeFirstRow;
-    return query
-        && moved(fetchWatched(query, [](QSqlQuery *q) { return q->next(); }), noRowDelivered);
+    return fetchRow([](QSqlQuery *q) { return q->next(); }, at() == QSql::BeforeFirstRow);
 }
 
 bool QPsqlHaResult::fetchPrevious()
@@ -390,8 +407,7 @@ bool QPsqlHaResult::fetchPrevious()
     const SessionUse::Scope use(sessionUse());
     if (use.refused())
         return refuseConcurrentUse();
-    QSqlQuery *query = current();
-    return query && moved(fetchWatched(query, [](QSqlQuery *q) { return q->previous(); }), false);
+    return fetchRow([](QSqlQuery *q) { return q->previous(); }, false);
 }
 
 bool QPsqlHaResult::fetchFirst()
@@ -399,10 +415,7 @@ bool QPsqlHaResult::fetchFirst()
     const SessionUse::Scope use(sessionUse());
     if (use.refused())
         return refuseConcurrentUse();
-    QSqlQuery *query = current();
-    const bool noRowDelivered = at() == QSql::BeforeFirstRow;
-    return query
-        && moved(fetchWatched(query, [](QSqlQuery *q) { return q->first(); }), noRowDelivered);
+    return fetchRow([](QSqlQuery *q) { return q->first(); }, at() == QSql::BeforeFirstRow);
 }
 
 bool QPsqlHaResult::fetchLast()
@@ -410,10 +423,7 @@ bool QPsqlHaResult::fetchLast()
     const SessionUse::Scope use(sessionUse());
     if (use.refused())
         return refuseConcurrentUse();
-    QSqlQuery *query = current();
-    const bool noRowDelivered = at() == QSql::BeforeFirstRow;
-    return query
-        && moved(fetchWatched(query, [](QSqlQuery *q) { return q->last(); }), noRowDelivered);
+    return fetchRow([](QSqlQuery *q) { return q->last(); }, at() == QSql::BeforeFirstRow);
 }
 
 int QPsqlHaResult::size()
@@ -430,6 +440,9 @@ int QPsqlHaResult::numRowsAffected()
 
 QSqlRecord QPsqlHaResult::record() const
 {
+    const SessionUse::Scope use(sessionUse());
+    if (use.refused())
+        return QSqlRecord();
     const QSqlQuery *query = current();
     if (!query || !isActive())
         return QSqlRecord();
@@ -438,7 +451,7 @@ QSqlRecord QPsqlHaResult::record() const
     // result QPSQL asks the node's catalog for each field's table name: a blocking call.
     QSqlRecord record;
     {
-        const Session::Wait wait = watch(m_current);
+        const NodeCall catalog = call(m_current);
         record = query->record();
     }
     record.clearValues();
@@ -454,7 +467,7 @@ QVariant QPsqlHaResult::lastInsertId() const
     if (use.refused())
         return QVariant();
     if (s && m_current == s->writeNode()) {
-        const Session::Wait wait = watch(m_current);
+        const NodeCall lastval = call(m_current);
         return current()->lastInsertId();
     }
     QSqlError error;
@@ -462,7 +475,7 @@ QVariant QPsqlHaResult::lastInsertId() const
         = s ? s->primaryConnection(&error) : QSharedPointer<QSqlDriver>();
     if (!primary)
         return QVariant();
-    const Session::Wait wait(s, s->writeNode(), primary.data());
+    const NodeCall lastval(s, s->writeNode(), primary.data());
     return QSqlQuery(primary->createResult()).lastInsertId();
 }
 
@@ -474,7 +487,7 @@ void QPsqlHaResult::detachFromResultSet()
         return;
     }
     if (QSqlQuery *query = current()) {
-        const Session::Wait wait = watch(m_current);
+        const NodeCall finishing = call(m_current);
         query->finish();
     }
 }
@@ -488,16 +501,17 @@ bool QPsqlHaResult::nextResult()
     QSqlQuery *query = current();
     if (!query)
         return false;
-    bool ok;
-    {
-        const Session::Wait wait = watch(m_current);
-        ok = query->nextResult();
-    }
+    NodeCall nodeCall = call(m_current);
+    const bool ok = query->nextResult();
+    QSqlError error;
+    if (!ok)
+        error = query->lastError();
+    nodeCall.finish(ok || !error.isValid(), &error);
     setAt(query->at());
     setSelect(query->isSelect());
     setActive(query->isActive());
-    if (!ok && query->lastError().isValid())
-        setLastError(query->lastError());
+    if (!ok && error.isValid())
+        setLastError(error);
     return ok;
 }
 

@@ -58,6 +58,7 @@ private:
     struct NodeQuery
     {
         QSharedPointer<QSqlDriver> driver;
+        PGconn *connection = nullptr; // driver's libpq connection: is a streamed row waiting?
         std::optional<QSqlQuery> query; // engaged on first use of the node
         bool prepared = false;
         // Every position was bound once, all as QSql::In, since the prepare: later executions
@@ -65,6 +66,7 @@ private:
         bool bound = false;
     };
 
+    void beforeRun(int node) override;
     bool run(int node, const QSharedPointer<QSqlDriver> &driver, QSqlError *error) override;
     const QList<QVariant> *preparedValues() const override;
     // Whether positions 0..count-1 are all bound as inputs (QSql::In).
@@ -73,9 +75,10 @@ private:
     void classify(QPsqlHa::Session *session, const QString &sql);
     QSqlQuery *current();
     const QSqlQuery *current() const;
-    bool moved(bool ok, bool noRowDelivered);
-    QPsqlHa::Session::Wait watch(int node) const;
-    template<typename Fetch> bool fetchWatched(QSqlQuery *query, Fetch fetch);
+    bool moved(bool ok, QPsqlHa::CallOutcome outcome, bool noRowDelivered,
+               QSqlError error = QSqlError());
+    QPsqlHa::NodeCall call(int node) const;
+    template<typename Fetch> bool fetchRow(Fetch fetch, bool noRowDelivered);
     void releaseCurrent();
     void finishPrevious();
     static QList<QVariant> &boundValuesOf(const QSqlResult *result);

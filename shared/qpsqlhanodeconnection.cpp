@@ -152,6 +152,11 @@ bool isTransactionFailed(PGconn *connection)
     return connection && PQtransactionStatus(connection) == PQTRANS_INERROR;
 }
 
+bool mustWaitForServer(PGconn *connection)
+{
+    return !connection || PQisBusy(connection) != 0;
+}
+
 bool isTransactionBlockOpen(PGconn *connection)
 {
     if (!connection)

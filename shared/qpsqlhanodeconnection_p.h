@@ -57,6 +57,9 @@ QPSQLHA_EXPORT bool isInTransaction(PGconn *connection);
 QPSQLHA_EXPORT bool isTransactionFailed(PGconn *connection);
 // Whether a transaction block is open or failed on the connection (not: a command is running).
 QPSQLHA_EXPORT bool isTransactionBlockOpen(PGconn *connection);
+// Whether the next result (a streamed row) is not yet in libpq's buffer, so that getting it
+// waits for the server (PQisBusy(); parsing what arrived is work the next call skips).
+QPSQLHA_EXPORT bool mustWaitForServer(PGconn *connection);
 // The server's value of a reported setting (standard_conforming_strings, in_hot_standby, ...),
 // or null if the server did not report it.
 QPSQLHA_EXPORT const char *reportedSetting(PGconn *connection, const char *name);

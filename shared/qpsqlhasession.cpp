@@ -18,6 +18,8 @@ using namespace Qt::StringLiterals;
 
 StatementAttempt::~StatementAttempt() = default;
 
+void StatementAttempt::beforeRun(int) { }
+
 const QList<QVariant> *StatementAttempt::preparedValues() const
 {
     return nullptr;
@@ -35,9 +37,14 @@ QString roleName(const Node &node)
     return node.role() == NodeRole::Primary ? u"primary"_s : u"reader"_s;
 }
 
-QSqlError connectionError(const QString &text, const QString &detail)
+// SQLSTATE connection_failure: what a node that failed under a call reads as, unless the
+// server said something more precise.
+const QString ConnectionFailureCode = QStringLiteral("08006");
+
+QSqlError connectionError(const QString &text, const QString &detail,
+                          const QString &code = ConnectionFailureCode)
 {
-    return QSqlError(text, detail, QSqlError::ConnectionError);
+    return QSqlError(text, detail, QSqlError::ConnectionError, code);
 }
 
 // ROLLBACK or ABORT, as opposed to COMMIT, END or PREPARE TRANSACTION.
@@ -165,21 +172,18 @@ Session::RoleCheck Session::checkWriteRole(int node)
 {
     // One round trip of our own on the connection that got the 25006, if it is idle (outside a
     // transaction block it is); otherwise what the server reported on its own.
-    const Link &link = m_links[size_t(node)];
-    PGconn *connection = link.connection;
+    PGconn *connection = m_links[size_t(node)].connection;
     if (connection && PQtransactionStatus(connection) == PQTRANS_IDLE) {
-        PGresult *answer;
-        {
-            const Wait wait(this, node, link.driver.data());
-            answer = PQexec(connection, "SELECT pg_catalog.pg_is_in_recovery()");
-        }
-        const bool answered = PQresultStatus(answer) == PGRES_TUPLES_OK && PQntuples(answer) == 1;
-        const bool inRecovery = answered && qstrcmp(PQgetvalue(answer, 0, 0), "t") == 0;
-        PQclear(answer);
-        if (Q_UNLIKELY(settleTimeouts(node)))
-            return RoleCheck::NoAnswer;
-        if (answered)
+        CallOutcome outcome;
+        if (PGresult *answer = roundTrip(node, "SELECT pg_catalog.pg_is_in_recovery()", &outcome)) {
+            const bool inRecovery
+                = PQntuples(answer) == 1 && qstrcmp(PQgetvalue(answer, 0, 0), "t") == 0;
+            PQclear(answer);
             return inRecovery ? RoleCheck::Standby : RoleCheck::Primary;
+        }
+        if (outcome.failure == Failure::NodeGone)
+            return RoleCheck::NoAnswer;
+        connection = m_links[size_t(node)].connection;
     }
     const char *standby = reportedSetting(connection, "in_hot_standby");
     return standby && qstrcmp(standby, "on") == 0 ? RoleCheck::Standby : RoleCheck::Primary;
@@ -202,32 +206,24 @@ bool Session::lookUpTemporaryObjects()
     // disturbed, and inside a transaction reads stay on the primary anyway); until then reads
     // stay on the primary.
     const int target = writeNode();
-    const Link &link = m_links[size_t(target)];
-    PGconn *connection = link.connection;
+    PGconn *connection = m_links[size_t(target)].connection;
     if (!connection || PQtransactionStatus(connection) != PQTRANS_IDLE)
         return false;
-    PGresult *answer;
-    {
-        const Wait wait(this, target, link.driver.data());
-        // Relations and types are looked up in the temporary schema first; functions and
-        // operators never are (they are only reached as pg_temp.name, which the text shows).
-        answer = PQexec(connection,
-                        "SELECT relname FROM pg_catalog.pg_class"
-                        " WHERE relnamespace = pg_catalog.pg_my_temp_schema()"
-                        " UNION SELECT typname FROM pg_catalog.pg_type"
-                        " WHERE typnamespace = pg_catalog.pg_my_temp_schema()");
-    }
-    const bool answered = PQresultStatus(answer) == PGRES_TUPLES_OK;
-    QStringList names;
-    if (answered) {
-        const int rows = PQntuples(answer);
-        names.reserve(rows);
-        for (int row = 0; row < rows; ++row)
-            names.append(QString::fromUtf8(PQgetvalue(answer, row, 0)));
-    }
-    PQclear(answer);
-    if (Q_UNLIKELY(settleTimeouts(target)) || !answered)
+    // Relations and types are looked up in the temporary schema first; functions and operators
+    // never are (they are only reached as pg_temp.name, which the text shows).
+    PGresult *answer = roundTrip(target,
+                                 "SELECT relname FROM pg_catalog.pg_class"
+                                 " WHERE relnamespace = pg_catalog.pg_my_temp_schema()"
+                                 " UNION SELECT typname FROM pg_catalog.pg_type"
+                                 " WHERE typnamespace = pg_catalog.pg_my_temp_schema()");
+    if (!answer)
         return false;
+    QStringList names;
+    const int rows = PQntuples(answer);
+    names.reserve(rows);
+    for (int row = 0; row < rows; ++row)
+        names.append(QString::fromUtf8(PQgetvalue(answer, row, 0)));
+    PQclear(answer);
     m_state.setTemporaryObjects(names);
     m_temporaryLookupWanted = false;
     return true;
@@ -235,21 +231,17 @@ bool Session::lookUpTemporaryObjects()
 
 bool Session::leftInTransaction(int reader, QStringView sql)
 {
-    Link &link = m_links[size_t(reader)];
     qCWarning(lcRouting).noquote()
         << u"reader %1 was left in a transaction by a statement taken for a read; rolled back "
            "there%2"_s.arg(m_cluster->node(reader).address(),
                            sql.isNull() ? QString() : u", running it on the primary:"_s)
         << sql;
-    PGresult *answer;
-    {
-        const Wait wait(this, reader, link.driver.data());
-        answer = PQexec(link.connection, "ROLLBACK");
-    }
-    PQclear(answer);
-    if (Q_UNLIKELY(settleTimeouts(reader)))
+    PGresult *answer = roundTrip(reader, "ROLLBACK");
+    if (!answer)
         return false;
+    PQclear(answer);
     // A connection that still cannot leave it is dropped and made anew on its next use.
+    Link &link = m_links[size_t(reader)];
     if (isTransactionBlockOpen(link.connection)) {
         link = Link();
         return false;
@@ -294,30 +286,24 @@ bool Session::restoreState(int node, QSqlError *error)
         if (entry.version <= link.stateVersion || (entry.primaryOnly && !primary))
             continue;
         logStatement(node, entry.sql);
+        NodeCall call(this, node, driver.data());
         bool ok;
-        {
-            const Wait wait(this, node, link.driver.data());
-            if (entry.prepared) {
-                ok = query.prepare(entry.sql);
-                for (int i = 0; ok && i < entry.values.size(); ++i)
-                    query.bindValue(i, entry.values.at(i));
-                ok = ok && query.exec();
-            } else {
-                ok = query.exec(entry.sql);
-            }
+        if (entry.prepared) {
+            ok = query.prepare(entry.sql);
+            for (int i = 0; ok && i < entry.values.size(); ++i)
+                query.bindValue(i, entry.values.at(i));
+            ok = ok && query.exec();
+        } else {
+            ok = query.exec(entry.sql);
         }
-        if (Q_UNLIKELY(settleTimeouts(node))) {
-            // A hung node: failed like any other call the watchdog cut off.
-            *error = timeoutError(node);
-            return false;
-        }
-        if (ok)
+        QSqlError failure;
+        if (!ok)
+            failure = query.lastError();
+        const CallOutcome outcome = call.finish(ok, &failure);
+        if (outcome.succeeded())
             continue;
-        const QSqlError failure = query.lastError();
-        state.countError();
-        if (classifyFailure(failure, driver.data()) == Failure::NodeGone) {
-            *error = failure;
-            nodeGone(node, failure);
+        if (outcome.failure == Failure::NodeGone) {
+            *error = nodeLostError(node, failure, outcome);
             return false;
         }
         // The node answers but cannot take this state (a role or schema it does not have, a
@@ -466,10 +452,77 @@ bool Session::settleTimeoutsSlow(int node)
 QSqlError Session::timeoutError(int node) const
 {
     const Node &state = m_cluster->node(node);
-    return connectionError(u"QPSQLHA: %1 %2 did not answer within %3 ms (QPSQLHA_QUERY_TIMEOUT)"_s
-                               .arg(roleName(state), state.address())
-                               .arg(m_queryTimeoutMs),
-                           QString());
+    return QSqlError(u"QPSQLHA: %1 %2 did not answer within %3 ms (QPSQLHA_QUERY_TIMEOUT)"_s
+                         .arg(roleName(state), state.address())
+                         .arg(m_queryTimeoutMs),
+                     QString(), QSqlError::ConnectionError, ConnectionFailureCode);
+}
+
+CallOutcome Session::endCall(int node, bool ok, QSqlError *error, const QSqlDriver *driver)
+{
+    CallOutcome outcome;
+    Node &state = m_cluster->node(node);
+    if (Q_UNLIKELY(settleTimeouts(node))) {
+        // The watchdog shut the socket down: unusable whatever the call returned, and the node
+        // was failed for everybody.
+        state.countError();
+        outcome.failure = Failure::NodeGone;
+        outcome.timedOut = true;
+        if (error)
+            *error = timeoutError(node);
+        return outcome;
+    }
+    if (ok)
+        return outcome;
+    // Classified while the connection still exists: nodeGone() lets it go.
+    outcome.failure = error ? classifyFailure(*error, driver) : Failure::StatementError;
+    state.countError();
+    if (outcome.failure == Failure::NodeGone)
+        nodeGone(node, *error);
+    return outcome;
+}
+
+PGresult *Session::roundTrip(int node, const char *sql, CallOutcome *outcome)
+{
+    // Kept alive through the call, even if the node fails and its link is reset.
+    const QSharedPointer<QSqlDriver> driver = m_links[size_t(node)].driver;
+    PGconn *connection = m_links[size_t(node)].connection;
+    CallOutcome ignored;
+    if (!outcome)
+        outcome = &ignored;
+    if (!driver || !connection) {
+        outcome->failure = Failure::NodeGone;
+        return nullptr;
+    }
+    NodeCall call(this, node, driver.data());
+    PGresult *answer = PQexec(connection, sql);
+    const ExecStatusType status = PQresultStatus(answer);
+    const bool ok = status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK;
+    QSqlError error;
+    if (!ok) {
+        const char *code = answer ? PQresultErrorField(answer, PG_DIAG_SQLSTATE) : nullptr;
+        error = QSqlError(
+            u"QPSQLHA: %1"_s.arg(QLatin1StringView(sql)),
+            QString::fromUtf8(answer ? PQresultErrorMessage(answer) : PQerrorMessage(connection)),
+            QSqlError::StatementError, code ? QString::fromLatin1(code) : QString());
+    }
+    *outcome = call.finish(ok, &error);
+    if (outcome->succeeded())
+        return answer;
+    PQclear(answer);
+    return nullptr;
+}
+
+QSqlError Session::nodeLostError(int node, const QSqlError &error, const CallOutcome &outcome) const
+{
+    if (outcome.timedOut)
+        return error; // the timeout's own error already says so
+    // The node's own words and SQLSTATE are kept; a connection that just broke reads 08006.
+    const Node &state = m_cluster->node(node);
+    const QString code = error.nativeErrorCode();
+    return QSqlError(u"QPSQLHA: %1 %2 is unreachable"_s.arg(roleName(state), state.address()),
+                     error.databaseText(), QSqlError::ConnectionError,
+                     code.isEmpty() ? ConnectionFailureCode : code);
 }
 
 void Session::logStatement(int node, QStringView sql) const
@@ -532,17 +585,10 @@ bool Session::askWalPosition(int node, quint64 *walPosition)
     const char *sql = m_cluster->node(node).role() == NodeRole::Reader
         ? "SELECT (pg_last_wal_replay_lsn() - '0/0')::text"
         : "SELECT (pg_current_wal_lsn() - '0/0')::text";
-    PGresult *answer;
-    {
-        const Wait wait(this, node, link.driver.data());
-        answer = PQexec(connection, sql);
-    }
-    if (Q_UNLIKELY(settleTimeouts(node))) {
-        PQclear(answer);
+    PGresult *answer = roundTrip(node, sql);
+    if (!answer)
         return false;
-    }
-    const bool ok = PQresultStatus(answer) == PGRES_TUPLES_OK && PQntuples(answer) == 1
-        && !PQgetisnull(answer, 0, 0);
+    const bool ok = PQntuples(answer) == 1 && !PQgetisnull(answer, 0, 0);
     if (ok)
         *walPosition = QByteArray(PQgetvalue(answer, 0, 0)).toULongLong();
     PQclear(answer);
@@ -559,20 +605,13 @@ bool Session::ownWritesVisible(quint64 *minimumWal)
         // asked for here, not after each write, so that a run of writes costs one round trip.
         // Only when the connection is idle: a result still being read must not be disturbed.
         const int target = m_cluster->writeNode();
-        const Link &link = m_links[size_t(target)];
-        PGconn *connection = link.connection;
+        PGconn *connection = m_links[size_t(target)].connection;
         if (!connection || PQtransactionStatus(connection) != PQTRANS_IDLE)
             return false;
-        PGresult *answer;
-        {
-            const Wait wait(this, target, link.driver.data());
-            answer = PQexec(connection, "SELECT (pg_current_wal_lsn() - '0/0')::text");
-        }
-        if (Q_UNLIKELY(settleTimeouts(target))) {
-            PQclear(answer);
+        PGresult *answer = roundTrip(target, "SELECT (pg_current_wal_lsn() - '0/0')::text");
+        if (!answer)
             return false;
-        }
-        const bool ok = PQresultStatus(answer) == PGRES_TUPLES_OK && PQntuples(answer) == 1;
+        const bool ok = PQntuples(answer) == 1;
         if (ok)
             m_minimumWal = qMax(m_minimumWal, QByteArray(PQgetvalue(answer, 0, 0)).toULongLong());
         PQclear(answer);
@@ -610,7 +649,8 @@ bool Session::execute(const Classification &classification, QStringView sql,
         && !(m_state.hasTemporaryObjects() && m_state.usesTemporaryObject(sql))
         && ownWritesVisible(&minimumWal)) {
         NodeMask tried = 0;
-        for (int reader = chooseReader(tried, minimumWal); reader >= 0;
+        bool toPrimary = false;
+        for (int reader = chooseReader(tried, minimumWal); reader >= 0 && !toPrimary;
              reader = chooseReader(tried, minimumWal)) {
             tried |= bit(reader);
             Node &state = m_cluster->node(reader);
@@ -632,59 +672,53 @@ bool Session::execute(const Classification &classification, QStringView sql,
             if (Q_UNLIKELY(isTransactionBlockOpen(m_links[size_t(reader)].connection))
                 && !leftInTransaction(reader, QStringView()))
                 continue;
-            const bool ok = runAttempt(reader, attempt, driver, error);
-            if (Q_UNLIKELY(settleTimeouts(reader))) {
-                // Cut off by the watchdog (even if it ended as the socket went): the node is
-                // failed and no row reached the caller, so the read runs elsewhere.
-                *error = timeoutError(reader);
-                state.countError();
-                state.countRetry();
-                qCInfo(lcRouting).noquote()
-                    << "read moved off" << state.address() << ":" << state.lastError();
-                continue;
-            }
+            RetryFacts facts;
+            facts.outcome = runAttempt(reader, attempt, driver, error);
+            facts.read = true;
             // The server read the text otherwise than the classifier did (a statement hidden
             // in what looked like a literal): a reader's connection never keeps a transaction,
             // and the statement belongs to the primary.
             if (Q_UNLIKELY(isTransactionBlockOpen(m_links[size_t(reader)].connection))) {
                 leftInTransaction(reader, sql);
-                m_temporaryLookupWanted = true;
-                break;
+                facts.outcome.leftInTransaction = true;
             }
-            if (ok) {
+            switch (nextStep(facts)) {
+            case NextStep::Deliver:
                 *node = reader;
                 if (m_monotonic && purpose == Purpose::Execute)
                     m_monotonic->recordRead(reader);
                 return true;
-            }
-            const Failure failure = classifyFailure(*error, driver.data());
-            if (failure == Failure::StatementError) {
-                state.countError();
-                *node = reader;
-                return false;
-            }
-            state.countError();
-            state.countRetry();
-            if (failure == Failure::NodeGone) {
-                nodeGone(reader, *error);
+            case NextStep::RetryElsewhere:
+                // Its node failed, was cut off, or cancelled it in a recovery conflict, and no
+                // row reached the caller: another node runs it.
+                state.countRetry();
                 qCInfo(lcRouting).noquote() << "read moved off" << state.address() << ":"
-                                            << error->databaseText().trimmed();
-                continue;
-            }
-            if (failure == Failure::ReadOnlyNode || failure == Failure::NeedsPrimary) {
+                                            << (error->databaseText().trimmed().isEmpty()
+                                                    ? error->text()
+                                                    : error->databaseText().trimmed());
+                break;
+            case NextStep::RunOnPrimary:
                 // The classifier let through what only the primary runs (a write, WAL control,
                 // the session's sequence state): the safety net runs it there. No row reached
                 // the caller yet, and outside a transaction nothing else depends on this node.
-                qCWarning(lcRouting).noquote()
-                    << u"reader %1 refused a read (SQLSTATE %2); running it on the primary:"_s.arg(
-                           state.address(), error->nativeErrorCode())
-                    << sql;
+                state.countRetry();
+                if (!facts.outcome.leftInTransaction) {
+                    qCWarning(lcRouting).noquote()
+                        << u"reader %1 refused a read (SQLSTATE %2); running it on the primary:"_s
+                               .arg(state.address(), error->nativeErrorCode())
+                        << sql;
+                }
                 // It may have created something only the primary keeps (a function making a
                 // temporary table).
                 m_temporaryLookupWanted = true;
+                toPrimary = true;
                 break;
+            case NextStep::ConfirmRole:
+            case NextStep::FailNodeLost:
+            case NextStep::FailAsIs:
+                *node = reader;
+                return false;
             }
-            // A recovery conflict cancelled it; another node can run it.
         }
     }
     *node = writeNode();
@@ -695,11 +729,13 @@ bool Session::execute(const Classification &classification, QStringView sql,
     return ok;
 }
 
-bool Session::runAttempt(int node, StatementAttempt &attempt,
-                         const QSharedPointer<QSqlDriver> &driver, QSqlError *error)
+CallOutcome Session::runAttempt(int node, StatementAttempt &attempt,
+                                const QSharedPointer<QSqlDriver> &driver, QSqlError *error)
 {
+    attempt.beforeRun(node);
     Node &state = m_cluster->node(node);
     state.statementStarted(m_counterStripe);
+    NodeCall call(this, node, driver.data());
     bool ok;
     if (m_cluster->settings().policy == Policy::Fastest) {
         // Timed only when the policy needs it: a clock read is not free on every statement.
@@ -710,8 +746,9 @@ bool Session::runAttempt(int node, StatementAttempt &attempt,
     } else {
         ok = attempt.run(node, driver, error);
     }
+    const CallOutcome outcome = call.finish(ok, error);
     state.statementFinished(m_counterStripe);
-    return ok;
+    return outcome;
 }
 
 bool Session::runOnPrimary(const Classification &classification, QStringView sql,
@@ -732,48 +769,45 @@ bool Session::runOnPrimary(const Classification &classification, QStringView sql
     const bool wasPinned = m_pinned;
     const bool abortedBefore = wasPinned && m_state.hasPending()
         && isTransactionFailed(m_links[size_t(target)].connection);
-    const bool ok = runAttempt(target, attempt, driver, error);
-    if (Q_UNLIKELY(settleTimeouts(target))) {
-        // Whether a write was applied is unknown, exactly as with a lost connection.
-        primary.countError();
-        *error = timeoutError(target);
+    RetryFacts facts;
+    facts.outcome = runAttempt(target, attempt, driver, error);
+    facts.onWriteNode = true;
+    facts.read = !write;
+    facts.pinned = wasPinned;
+    facts.lastResort = true; // every reader was tried, or none may run it
+    const bool ok = facts.outcome.succeeded();
+    switch (nextStep(facts)) {
+    case NextStep::FailNodeLost:
+        // Writes are never replayed: whether one was applied is unknown, so say so.
+        *error = nodeLostError(target, *error, facts.outcome);
         return false;
-    }
-    if (!ok) {
-        primary.countError();
-        switch (classifyFailure(*error, driver.data())) {
-        case Failure::NodeGone:
-            // Writes are never replayed: whether it was applied is unknown, so say so.
-            nodeGone(target, *error);
-            *error = connectionError(u"QPSQLHA: primary %1 is unreachable"_s.arg(primary.address()),
-                                     error->databaseText());
+    case NextStep::ConfirmRole:
+        // The primary became a standby (switchover, failover elsewhere), or the session is
+        // read-only by its own settings (default_transaction_read_only)? Only the server's own
+        // answer to a role check demotes it; otherwise the caller gets the server's 25006.
+        switch (checkWriteRole(target)) {
+        case RoleCheck::Primary:
+            break;
+        case RoleCheck::NoAnswer:
+            *error = timeoutError(target);
             return false;
-        case Failure::ReadOnlyNode:
-            // The primary became a standby (switchover, failover elsewhere): find the new one
-            // now. This write is not replayed there; the caller decides. A session made
-            // read-only by its own settings (default_transaction_read_only) gets the server's
-            // 25006 as it is: only the server's own answer to a role check demotes it.
-            if (!m_pinned) {
-                const RoleCheck role = checkWriteRole(target);
-                if (role == RoleCheck::NoAnswer) {
-                    *error = timeoutError(target);
-                    return false;
-                }
-                if (role == RoleCheck::Primary)
-                    break;
-                primary.setRole(NodeRole::Reader);
-                m_cluster->reconcile();
-                HealthChecker::instance().probeSoon(m_cluster);
-                *error = connectionError(
-                    u"QPSQLHA: primary %1 is read-only now (a standby); looking for the new "
-                    "primary"_s.arg(primary.address()),
-                    error->databaseText());
-                return false;
-            }
-            break;
-        default:
-            break;
+        case RoleCheck::Standby:
+            // Find the new primary now. This write is not replayed there; the caller decides.
+            primary.setRole(NodeRole::Reader);
+            m_cluster->reconcile();
+            HealthChecker::instance().probeSoon(m_cluster);
+            *error = connectionError(
+                u"QPSQLHA: primary %1 is read-only now (a standby); looking for the new "
+                "primary"_s.arg(primary.address()),
+                error->databaseText(), error->nativeErrorCode());
+            return false;
         }
+        break;
+    case NextStep::Deliver:
+    case NextStep::RetryElsewhere: // not for the last resort
+    case NextStep::RunOnPrimary:
+    case NextStep::FailAsIs:
+        break;
     }
     PGconn *connection = m_links[size_t(target)].connection;
     m_pinned = isInTransaction(connection);
@@ -799,21 +833,16 @@ bool Session::runOnPrimary(const Classification &classification, QStringView sql
     return ok;
 }
 
-bool Session::reportFetchFailure(int node, QSqlError *error, const QSqlDriver *driver)
+NextStep Session::afterFetchFailure(int node, const CallOutcome &outcome, bool read,
+                                    bool rowsDelivered) const
 {
-    if (node < 0)
-        return false;
-    Node &state = m_cluster->node(node);
-    if (settleTimeouts(node)) {
-        state.countError();
-        *error = timeoutError(node);
-        return true;
-    }
-    if (classifyFailure(*error, driver) != Failure::NodeGone)
-        return false;
-    state.countError();
-    nodeGone(node, *error);
-    return true;
+    RetryFacts facts;
+    facts.outcome = outcome;
+    facts.onWriteNode = node == writeNode();
+    facts.read = read;
+    facts.pinned = m_pinned;
+    facts.rowsDelivered = rowsDelivered;
+    return nextStep(facts);
 }
 
 QSharedPointer<QSqlDriver> Session::primaryConnection(QSqlError *error)
@@ -848,11 +877,9 @@ QSharedPointer<QSqlDriver> Session::catalogConnection(int *node)
     return {};
 }
 
-QSqlError Session::finishTransactionCommand(int target, bool ok,
-                                            const QSharedPointer<QSqlDriver> &driver)
+QSqlError Session::finishTransactionCommand(int target, const CallOutcome &outcome, QSqlError error,
+                                            bool commit)
 {
-    if (Q_UNLIKELY(settleTimeouts(target)))
-        return timeoutError(target);
     Link &link = m_links[size_t(target)];
     const bool wasPinned = m_pinned;
     m_pinned = isInTransaction(link.connection);
@@ -860,20 +887,36 @@ QSqlError Session::finishTransactionCommand(int target, bool ok,
     followReportedSettings(link.connection);
     if (m_pinned)
         m_pinnedNode = target;
-    if (ok) {
+    if (outcome.succeeded()) {
         // COMMIT (or anything that ended a transaction well) may have written.
         if (wasPinned && !m_pinned)
             m_walWanted = true;
         return QSqlError();
     }
-    const QSqlError error = driver->lastError();
-    if (classifyFailure(error, driver.data()) == Failure::NodeGone) {
-        nodeGone(target, error);
-        return connectionError(
-            u"QPSQLHA: primary %1 is unreachable"_s.arg(m_cluster->node(target).address()),
-            error.databaseText());
+    if (outcome.failure != Failure::NodeGone)
+        return error;
+    if (commit) {
+        // The COMMIT may have reached the server before the connection went: its outcome is
+        // unknown (SQLSTATE 08007, transaction_resolution_unknown).
+        const Node &state = m_cluster->node(target);
+        return QSqlError(u"QPSQLHA: the connection to primary %1 was lost during COMMIT: the "
+                         "transaction may or may not have been committed"_s.arg(state.address()),
+                         outcome.timedOut ? error.text() : error.databaseText(),
+                         QSqlError::ConnectionError, u"08007"_s);
     }
-    return error;
+    return nodeLostError(target, error, outcome);
+}
+
+// One transaction command (BEGIN, COMMIT, ROLLBACK) on the write node, as one node call.
+template<typename Command>
+CallOutcome Session::runTransactionCommand(int target, const QSharedPointer<QSqlDriver> &driver,
+                                           Command command, QSqlError *error)
+{
+    NodeCall call(this, target, driver.data());
+    const bool ok = command(driver.data());
+    if (!ok)
+        *error = driver->lastError();
+    return call.finish(ok, error);
 }
 
 bool Session::beginTransaction(QSqlError *error)
@@ -883,12 +926,10 @@ bool Session::beginTransaction(QSqlError *error)
     const QSharedPointer<QSqlDriver> driver = connection(target, error);
     if (!driver)
         return false;
-    bool ok;
-    {
-        const Wait wait(this, target, driver.data());
-        ok = driver->beginTransaction();
-    }
-    *error = finishTransactionCommand(target, ok, driver);
+    QSqlError failure;
+    const CallOutcome outcome = runTransactionCommand(
+        target, driver, [](QSqlDriver *d) { return d->beginTransaction(); }, &failure);
+    *error = finishTransactionCommand(target, outcome, failure, false);
     return error->type() == QSqlError::NoError;
 }
 
@@ -908,13 +949,11 @@ bool Session::commitTransaction(QSqlError *error)
         return false;
     }
     const bool aborted = isTransactionFailed(m_links[size_t(target)].connection);
-    bool ok;
-    {
-        const Wait wait(this, target, driver.data());
-        ok = driver->commitTransaction();
-    }
-    *error = finishTransactionCommand(target, ok, driver);
-    ok = error->type() == QSqlError::NoError;
+    QSqlError failure;
+    const CallOutcome outcome = runTransactionCommand(
+        target, driver, [](QSqlDriver *d) { return d->commitTransaction(); }, &failure);
+    *error = finishTransactionCommand(target, outcome, failure, true);
+    const bool ok = error->type() == QSqlError::NoError;
     if (!m_pinned && m_state.hasPending())
         endTransactionState(target, ok && !aborted);
     return ok;
@@ -929,12 +968,10 @@ bool Session::rollbackTransaction(QSqlError *error)
         m_transactionLost = false; // rolled back by its server already
         return false;
     }
-    bool ok;
-    {
-        const Wait wait(this, target, driver.data());
-        ok = driver->rollbackTransaction();
-    }
-    *error = finishTransactionCommand(target, ok, driver);
+    QSqlError failure;
+    const CallOutcome outcome = runTransactionCommand(
+        target, driver, [](QSqlDriver *d) { return d->rollbackTransaction(); }, &failure);
+    *error = finishTransactionCommand(target, outcome, failure, false);
     if (!m_pinned && m_state.hasPending())
         endTransactionState(target, false);
     return error->type() == QSqlError::NoError;

@@ -12,6 +12,7 @@
 
 #include "qpsqlhacluster_p.h"
 #include "qpsqlhamonotonicreads_p.h"
+#include "qpsqlhanodecall_p.h"
 #include "qpsqlhareaderbursts_p.h"
 #include "qpsqlhasessionstate_p.h"
 #include "qpsqlhasessionuse_p.h"
@@ -27,6 +28,7 @@
 #include <memory>
 
 typedef struct pg_conn PGconn;
+typedef struct pg_result PGresult;
 
 namespace QPsqlHa {
 
@@ -36,9 +38,13 @@ class QPSQLHA_EXPORT StatementAttempt
 {
 public:
     virtual ~StatementAttempt();
+    // Called before the call on `node` is armed: whatever must finish on another node's
+    // connection first (a previous result still streaming there) finishes under its own call.
+    virtual void beforeRun(int node);
     // Runs on `driver`, the session's connection to node `node`. Returns false and sets *error
     // if it failed; *error is left alone on success, so that the statement path never builds a
     // QSqlError (one heap allocation each in Qt 6.4) only to say that nothing went wrong.
+    // The session watches the call (one NodeCall around run()).
     virtual bool run(int node, const QSharedPointer<QSqlDriver> &driver, QSqlError *error) = 0;
     // The values bound to a prepared statement (null if it was not prepared): a prepared
     // statement that changed session state is replayed with them.
@@ -80,10 +86,10 @@ public:
     bool execute(const Classification &classification, QStringView sql, StatementAttempt &attempt,
                  Purpose purpose, int *node, QSqlError *error);
 
-    // A statement's connection broke (or did not answer in time) while its rows were being
-    // read. Marks the node like a failed statement would and returns true if the node (not the
-    // caller's SQL) failed; *error then says why, naming the timeout if that was the cause.
-    bool reportFetchFailure(int node, QSqlError *error, const QSqlDriver *driver);
+    // The next step of a statement whose result broke while its rows were being read (the fetch
+    // path's half of the retry decision; the exec path's is inside execute()).
+    NextStep afterFetchFailure(int node, const CallOutcome &outcome, bool read,
+                               bool rowsDelivered) const;
 
     // The primary's connection (for transactions, notifications, lastInsertId), or null with
     // *error set when the primary cannot be reached.
@@ -91,34 +97,6 @@ public:
     // A connected driver to answer catalog questions: the primary's if possible. *node (if
     // given) is the node it belongs to, or -1.
     QSharedPointer<QSqlDriver> catalogConnection(int *node = nullptr);
-
-    // Bounds one blocking call on a node's connection (anything that may wait for the server:
-    // exec, prepare, fetching a row, finishing a result, transaction commands) by
-    // QPSQLHA_QUERY_TIMEOUT. Past it the watchdog shuts the connection's socket down, so libpq's
-    // wait ends as if the node had vanished, and the session knows the failure was a timeout.
-    // `driver` must be the session's current connection to `node`; any other is not watched.
-    // Enabled, it costs a clock read and a few atomic operations; disabled, a branch.
-    class Wait
-    {
-        Q_DISABLE_COPY_MOVE(Wait)
-    public:
-        Wait(Session *session, int node, const QSqlDriver *driver) noexcept
-        {
-            if (session && node >= 0 && session->beginWait(node, driver)) {
-                m_session = session;
-                m_node = node;
-            }
-        }
-        ~Wait()
-        {
-            if (m_session)
-                m_session->endWait(m_node);
-        }
-
-    private:
-        Session *m_session = nullptr;
-        int m_node = -1;
-    };
 
     // Explicit transactions (QSqlDatabase::transaction() and friends) run on the primary.
     bool beginTransaction(QSqlError *error);
@@ -143,6 +121,8 @@ public:
     }
 
 private:
+    friend class NodeCall;
+
     struct Link
     {
         QSharedPointer<QSqlDriver> driver;
@@ -180,6 +160,12 @@ private:
     }
     bool settleTimeoutsSlow(int node);
     QSqlError timeoutError(int node) const;
+    // NodeCall::finish(): the one failure path of every call on a node.
+    CallOutcome endCall(int node, bool ok, QSqlError *error, const QSqlDriver *driver);
+    // A round trip of our own on a node's connection (WAL position, role, temporary objects):
+    // the answer, or null with *outcome saying why (the node was marked as endCall() does).
+    PGresult *roundTrip(int node, const char *sql, CallOutcome *outcome = nullptr);
+    QSqlError nodeLostError(int node, const QSqlError &error, const CallOutcome &outcome) const;
 
     QSharedPointer<QSqlDriver> connection(int node, QSqlError *error);
     QSharedPointer<QSqlDriver> nodeConnection(int node, QSqlError *error);
@@ -195,8 +181,8 @@ private:
     void nodeGone(int node, const QString &reason);
     bool runOnPrimary(const Classification &classification, QStringView sql,
                       StatementAttempt &attempt, Purpose purpose, QSqlError *error);
-    bool runAttempt(int node, StatementAttempt &attempt, const QSharedPointer<QSqlDriver> &driver,
-                    QSqlError *error);
+    CallOutcome runAttempt(int node, StatementAttempt &attempt,
+                           const QSharedPointer<QSqlDriver> &driver, QSqlError *error);
     void checkRole(int node);
     enum class RoleCheck { Primary, Standby, NoAnswer };
     RoleCheck checkWriteRole(int node);
@@ -212,8 +198,11 @@ private:
     bool ownWritesVisible(quint64 *minimumWal);
     bool askWalPosition(int node, quint64 *walPosition);
     void settleHeldNode();
-    QSqlError finishTransactionCommand(int target, bool ok,
-                                       const QSharedPointer<QSqlDriver> &driver);
+    QSqlError finishTransactionCommand(int target, const CallOutcome &outcome, QSqlError error,
+                                       bool commit);
+    template<typename Command>
+    CallOutcome runTransactionCommand(int target, const QSharedPointer<QSqlDriver> &driver,
+                                      Command command, QSqlError *error);
     void logStatement(int node, QStringView sql) const;
     int chooseReader(NodeMask tried, quint64 minimumWal);
 

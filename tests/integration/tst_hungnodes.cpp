@@ -421,9 +421,10 @@ void tst_HungNodes::everyEntryPointIsBoundedOnAFrozenNode()
     constexpr int ThawAfterMs = 8000;
     constexpr int BoundMs = WorstLatencyBoundMs + 2000; // + a reconnection's connect_timeout
     const ThawOnExit thaw;
-    QSqlDatabase db = open(u"QPSQLHA_READERS=%1"_s.arg(
-        m_test.readersOption().section(u',', 0, 0))); // one reader: the read's node is known
-    QVERIFY(db.isOpen());
+    // One reader: the read's node is known.
+    QSqlDatabase db = haDatabase(u"hung"_s, m_cluster, hungOptions(),
+                                 m_test.readersOption().section(u',', 0, 0));
+    QVERIFY2(db.open(), qPrintable(db.lastError().text()));
     QSqlQuery query(db);
     Node frozen = Node::Primary;
     switch (entry) {
