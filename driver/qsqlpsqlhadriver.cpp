@@ -48,6 +48,24 @@ public:
         qCWarning(lcRouting).noquote() << call << "refused:" << SessionUse::busyError().text();
     }
 
+    // A catalog question (tables(), primaryIndex(), record(table)) to the catalog connection,
+    // as one node call: it waits for the server like any statement. Like QPSQL, whose catalog
+    // query fails without an error to report, a question that cannot be asked gets `Answer()`.
+    template<typename Answer, typename Ask> Answer askCatalog(const char *call, Ask ask) const
+    {
+        const SessionUse::Scope entered(use());
+        if (entered.refused()) {
+            warnConcurrentUse(call);
+            return Answer();
+        }
+        int node = -1;
+        const QSharedPointer<QSqlDriver> driver = catalog(&node);
+        if (!driver)
+            return Answer();
+        const NodeCall question(session.get(), node, driver.data());
+        return ask(driver.data());
+    }
+
     void attachNotifier(const QSharedPointer<QSqlDriver> &driver);
     void detachNotifier();
     void primaryConnected(const QSharedPointer<QSqlDriver> &driver);
@@ -231,7 +249,8 @@ QSqlResult *QPsqlHaDriver::createResult() const
     return new QPsqlHaResult(this);
 }
 
-bool QPsqlHaDriver::beginTransaction()
+// QSqlDatabase::transaction(), commit() and rollback(): on the primary, through the session.
+bool QPsqlHaDriver::transactionCommand(bool (Session::*command)(QSqlError *))
 {
     Q_D(QPsqlHaDriver);
     const SessionUse::Scope use(d->use());
@@ -240,97 +259,48 @@ bool QPsqlHaDriver::beginTransaction()
         return false;
     }
     QSqlError error;
-    if (!d->session || !d->session->beginTransaction(&error)) {
+    if (!d->session || !(d->session.get()->*command)(&error)) {
         setLastError(error);
         return false;
     }
     return true;
+}
+
+bool QPsqlHaDriver::beginTransaction()
+{
+    return transactionCommand(&Session::beginTransaction);
 }
 
 bool QPsqlHaDriver::commitTransaction()
 {
-    Q_D(QPsqlHaDriver);
-    const SessionUse::Scope use(d->use());
-    if (use.refused()) {
-        setLastError(SessionUse::busyError(QSqlError::TransactionError));
-        return false;
-    }
-    QSqlError error;
-    if (!d->session || !d->session->commitTransaction(&error)) {
-        setLastError(error);
-        return false;
-    }
-    return true;
+    return transactionCommand(&Session::commitTransaction);
 }
 
 bool QPsqlHaDriver::rollbackTransaction()
 {
-    Q_D(QPsqlHaDriver);
-    const SessionUse::Scope use(d->use());
-    if (use.refused()) {
-        setLastError(SessionUse::busyError(QSqlError::TransactionError));
-        return false;
-    }
-    QSqlError error;
-    if (!d->session || !d->session->rollbackTransaction(&error)) {
-        setLastError(error);
-        return false;
-    }
-    return true;
+    return transactionCommand(&Session::rollbackTransaction);
 }
 
 QStringList QPsqlHaDriver::tables(QSql::TableType type) const
 {
     Q_D(const QPsqlHaDriver);
-    // Like QPSQL, whose catalog query fails without an error to report: an empty answer.
-    const SessionUse::Scope use(d->use());
-    if (use.refused()) {
-        QPsqlHaDriverPrivate::warnConcurrentUse("tables()");
-        return QStringList();
-    }
-    int node = -1;
-    const QSharedPointer<QSqlDriver> driver = d->catalog(&node);
-    if (!driver)
-        return QStringList();
-    // A catalog query waits for the server like any statement.
-    const NodeCall catalog(d->session.get(), node, driver.data());
-    return driver->tables(type);
+    return d->askCatalog<QStringList>("tables()",
+                                      [type](QSqlDriver *driver) { return driver->tables(type); });
 }
 
 QSqlIndex QPsqlHaDriver::primaryIndex(const QString &tableName) const
 {
     Q_D(const QPsqlHaDriver);
-    // Like QPSQL, whose catalog query fails without an error to report: an empty answer.
-    const SessionUse::Scope use(d->use());
-    if (use.refused()) {
-        QPsqlHaDriverPrivate::warnConcurrentUse("primaryIndex()");
-        return QSqlIndex();
-    }
-    int node = -1;
-    const QSharedPointer<QSqlDriver> driver = d->catalog(&node);
-    if (!driver)
-        return QSqlIndex();
-    // A catalog query waits for the server like any statement.
-    const NodeCall catalog(d->session.get(), node, driver.data());
-    return driver->primaryIndex(tableName);
+    return d->askCatalog<QSqlIndex>("primaryIndex()", [&tableName](QSqlDriver *driver) {
+        return driver->primaryIndex(tableName);
+    });
 }
 
 QSqlRecord QPsqlHaDriver::record(const QString &tableName) const
 {
     Q_D(const QPsqlHaDriver);
-    // Like QPSQL, whose catalog query fails without an error to report: an empty answer.
-    const SessionUse::Scope use(d->use());
-    if (use.refused()) {
-        QPsqlHaDriverPrivate::warnConcurrentUse("record()");
-        return QSqlRecord();
-    }
-    int node = -1;
-    const QSharedPointer<QSqlDriver> driver = d->catalog(&node);
-    if (!driver)
-        return QSqlRecord();
-    // A catalog query waits for the server like any statement.
-    const NodeCall catalog(d->session.get(), node, driver.data());
-    return driver->record(tableName);
+    return d->askCatalog<QSqlRecord>(
+        "record()", [&tableName](QSqlDriver *driver) { return driver->record(tableName); });
 }
 
 QString QPsqlHaDriver::formatValue(const QSqlField &field, bool trimStrings) const

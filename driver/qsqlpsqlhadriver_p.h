@@ -56,6 +56,9 @@ public:
     QStringList subscribedToNotifications() const override;
 
     QPsqlHa::Session *session() const;
+
+private:
+    bool transactionCommand(bool (QPsqlHa::Session::*command)(QSqlError *));
 };
 
 QT_END_NAMESPACE

@@ -75,6 +75,9 @@ NodeCall QPsqlHaResult::call(int node) const
 // node call, so a streamed row costs one check, not a watchdog round.
 template<typename Fetch> bool QPsqlHaResult::fetchRow(Fetch fetch, bool noRowDelivered)
 {
+    const SessionUse::Scope use(sessionUse());
+    if (use.refused())
+        return refuseConcurrentUse();
     QSqlQuery *query = current();
     if (!query)
         return false;
@@ -244,23 +247,18 @@ void QPsqlHaResult::classify(Session *session, const QString &sql)
 
 bool QPsqlHaResult::reset(const QString &query)
 {
-    const SessionUse::Scope use(sessionUse());
-    if (use.refused())
-        return refuseConcurrentUse();
-    releaseCurrent();
-    if (Session *s = session())
-        classify(s, query);
-    else
-        m_classifiedBy = nullptr;
-    m_sql = query;
-    m_isPrepared = false;
-    m_inputsBound = 0;
-    return runStatement(Session::Purpose::Execute);
+    return takeStatement(query, Session::Purpose::Execute);
 }
 
 bool QPsqlHaResult::prepare(const QString &query)
 {
     // The route is decided once, from the statement as prepared; each exec() only picks a node.
+    return takeStatement(query, Session::Purpose::Prepare);
+}
+
+// A new statement for this result: exec(QString) runs it, prepare() prepares it.
+bool QPsqlHaResult::takeStatement(const QString &query, Session::Purpose purpose)
+{
     const SessionUse::Scope use(sessionUse());
     if (use.refused())
         return refuseConcurrentUse();
@@ -270,12 +268,14 @@ bool QPsqlHaResult::prepare(const QString &query)
     else
         m_classifiedBy = nullptr;
     m_sql = query;
-    m_isPrepared = true;
+    m_isPrepared = purpose == Session::Purpose::Prepare;
     m_inputsBound = 0;
-    for (NodeQuery &slot : m_nodes)
-        slot = NodeQuery();
-    m_previous = -1; // its query is gone with the others
-    return runStatement(Session::Purpose::Prepare);
+    if (m_isPrepared) {
+        for (NodeQuery &slot : m_nodes)
+            slot = NodeQuery();
+        m_previous = -1; // its query is gone with the others
+    }
+    return runStatement(purpose);
 }
 
 // QSqlResult::bindValue() spells the position as a placeholder name (a formatted string) and
@@ -388,41 +388,26 @@ bool QPsqlHaResult::moved(bool ok, CallOutcome outcome, bool noRowDelivered, QSq
 
 bool QPsqlHaResult::fetch(int row)
 {
-    const SessionUse::Scope use(sessionUse());
-    if (use.refused())
-        return refuseConcurrentUse();
     return fetchRow([row](QSqlQuery *q) { return q->seek(row); }, false);
 }
 
 bool QPsqlHaResult::fetchNext()
 {
-    const SessionUse::Scope use(sessionUse());
-    if (use.refused())
-        return refuseConcurrentUse();
     return fetchRow([](QSqlQuery *q) { return q->next(); }, at() == QSql::BeforeFirstRow);
 }
 
 bool QPsqlHaResult::fetchPrevious()
 {
-    const SessionUse::Scope use(sessionUse());
-    if (use.refused())
-        return refuseConcurrentUse();
     return fetchRow([](QSqlQuery *q) { return q->previous(); }, false);
 }
 
 bool QPsqlHaResult::fetchFirst()
 {
-    const SessionUse::Scope use(sessionUse());
-    if (use.refused())
-        return refuseConcurrentUse();
     return fetchRow([](QSqlQuery *q) { return q->first(); }, at() == QSql::BeforeFirstRow);
 }
 
 bool QPsqlHaResult::fetchLast()
 {
-    const SessionUse::Scope use(sessionUse());
-    if (use.refused())
-        return refuseConcurrentUse();
     return fetchRow([](QSqlQuery *q) { return q->last(); }, at() == QSql::BeforeFirstRow);
 }
 

@@ -71,6 +71,7 @@ private:
     const QList<QVariant> *preparedValues() const override;
     // Whether positions 0..count-1 are all bound as inputs (QSql::In).
     bool onlyInputsBound(int count) const;
+    bool takeStatement(const QString &query, QPsqlHa::Session::Purpose purpose);
     bool runStatement(QPsqlHa::Session::Purpose purpose);
     void classify(QPsqlHa::Session *session, const QString &sql);
     QSqlQuery *current();
