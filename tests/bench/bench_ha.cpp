@@ -19,7 +19,7 @@
 //                     [--kill-at S] [--restart-at S] [--duration S] [--pgpool-port P]
 //   bench_ha memory   --env FILE --target T [--connections N] [--pgpool-port P]
 //   bench_ha classify [--duration S]
-//   bench_ha profile  --env FILE --target T [--kind prepared|simple] [--statements N]
+//   bench_ha profile  --env FILE --target T [--kind prepared|simple|rows] [--statements N]
 //                     (run under valgrind --tool=callgrind --instr-atstart=no)
 //
 // For experiments, --ha-readers 1, --ha-readers-list LIST and --ha-options OPTIONS change the
@@ -878,15 +878,40 @@ void runClassify(double seconds)
 // The per-statement path for callgrind: only the loop is instrumented.
 void runProfile(const Endpoints &endpoints, Target target, const QString &kind, int statements)
 {
-    const bool prepared = kind == "prepared"_L1;
+    const bool rows = kind == "rows"_L1;
+    const bool prepared = kind == "prepared"_L1 || rows;
     if (!prepared && kind != "simple"_L1)
-        fail(u"unknown kind '%1' (expected prepared or simple)"_s.arg(kind));
+        fail(u"unknown kind '%1' (expected prepared, simple or rows)"_s.arg(kind));
     Client client(endpoints, target, u"profile"_s, !prepared);
     QString error;
     if (!client.connect(&error))
         fail(u"cannot connect (%1): %2"_s.arg(targetName(target), error));
+    // rows: a prepared forward-only read of 1000 rows of three columns, every value read, so
+    // that (I(2N) - I(N)) / 1000N is what one streamed row costs the client.
+    std::optional<QSqlQuery> range;
+    qint64 sink = 0;
+    if (rows) {
+        range.emplace(QSqlDatabase::database(u"profile"_s, false));
+        range->setForwardOnly(true);
+        if (!range->prepare(u"SELECT aid, bid, abalance FROM pgbench_accounts "
+                            "WHERE aid BETWEEN ? AND ? ORDER BY aid"_s))
+            fail(range->lastError().text());
+    }
     auto once = [&](int aid) {
-        return client.read(aid);
+        if (!rows)
+            return client.read(aid);
+        const int first = qMin(aid, accounts - 1000);
+        range->bindValue(0, first);
+        range->bindValue(1, first + 999);
+        if (!range->exec())
+            return false;
+        int count = 0;
+        while (range->next()) {
+            sink += range->value(0).toLongLong() + range->value(1).toLongLong()
+                + range->value(2).toLongLong();
+            ++count;
+        }
+        return count == 1000;
     };
     std::mt19937 random(42);
     std::uniform_int_distribution<int> aids(1, accounts);
@@ -903,6 +928,7 @@ void runProfile(const Endpoints &endpoints, Target target, const QString &kind, 
     QJsonObject figures;
     figures[u"kind"_s] = kind;
     figures[u"statements"_s] = statements;
+    figures[u"sink"_s] = double(sink);
     print(figures);
 }
 
@@ -967,7 +993,7 @@ int main(int argc, char **argv)
     const QCommandLineOption cpuacctOption(
         u"cpuacct"_s, u"read: a node's cgroup CPU file (cpuacct.usage or cpu.stat), repeatable"_s,
         u"name=file"_s);
-    const QCommandLineOption kindOption(u"kind"_s, u"profile: prepared or simple"_s, u"kind"_s,
+    const QCommandLineOption kindOption(u"kind"_s, u"profile: prepared, simple or rows"_s, u"kind"_s,
                                         u"prepared"_s);
     const QCommandLineOption statementsOption(u"statements"_s, u"profile: statements"_s, u"n"_s,
                                               u"2000"_s);

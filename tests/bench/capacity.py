@@ -183,6 +183,13 @@ def summarize(runs):
                  "direct_other_threads": background(d), "ha_other_threads": background(h),
                  "n": d["n"], "raw": instructions}
 
+    rows = {r["target"]: r["figures"] for r in runs if r["kind"] == "row_instructions"}
+    row_instr = None
+    if rows.get("direct") and rows.get("ha"):
+        row_instr = {"direct": rows["direct"]["per_row"], "ha": rows["ha"]["per_row"],
+                     "ratio": rows["ha"]["per_row"] / rows["direct"]["per_row"],
+                     "m": rows["direct"]["m"], "raw": rows}
+
     checks = []
 
     def check(name, value, limit, met, skipped=None, note=None):
@@ -212,6 +219,9 @@ def summarize(runs):
     else:
         check("client instructions per prepared read <= 1.02x QPSQL", instr["ratio"],
               INSTRUCTIONS_LIMIT, instr["ratio"] <= INSTRUCTIONS_LIMIT)
+    if row_instr is not None:
+        check("client instructions per streamed row <= 1.02x QPSQL", row_instr["ratio"],
+              INSTRUCTIONS_LIMIT, row_instr["ratio"] <= INSTRUCTIONS_LIMIT)
     if rate1 is None:
         check("1-thread loopback rate >= 0.97x QPSQL", None, RATE1_LIMIT, False,
               skipped="not measured")
@@ -219,7 +229,8 @@ def summarize(runs):
         check("1-thread loopback rate >= 0.97x QPSQL", rate1["ratio"], RATE1_LIMIT,
               rate1["ratio"] >= RATE1_LIMIT)
     return {"cases": cases, "case_order": case_order, "best_vs_pgpool": best_vs_pgpool,
-            "rate1": rate1, "instructions": instr, "targets": checks}
+            "rate1": rate1, "instructions": instr, "row_instructions": row_instr,
+            "targets": checks}
 
 
 def print_summary(results):
@@ -259,6 +270,11 @@ def print_summary(results):
               f"QPSQL {i['direct']:,}, QPSQLHA {i['ha']:,}, ratio {i['ratio']:.3f}; other threads "
               f"(timers, under valgrind's slowdown) per statement of the 2N run: "
               f"{i['direct_other_threads']:,.0f} / {i['ha_other_threads']:,.0f}")
+    if s.get("row_instructions"):
+        i = s["row_instructions"]
+        print(f"client instructions per streamed row (1000-row prepared forward-only reads, "
+              f"2M-M, M={i['m']}, main thread): QPSQL {i['direct']:,}, QPSQLHA {i['ha']:,}, "
+              f"ratio {i['ratio']:.3f}")
     print()
     for t in s["targets"]:
         if t["skipped"]:

@@ -288,12 +288,12 @@ done
 # Instructions on the client: N and 2N statements after 200 of warm-up, only the loop
 # instrumented, one output per thread; the difference divided by N is one statement.
 note "callgrind: client instructions per prepared read (N = $CALLGRIND_N and 2N)"
-callgrind_totals() { # TARGET N -> "MAIN_THREAD ALL_THREADS"
-    local target=$1 n=$2 out=$WORK/callgrind-$1-$2.out main all
+callgrind_totals() { # TARGET N [KIND] -> "MAIN_THREAD ALL_THREADS"
+    local target=$1 n=$2 kind=${3:-prepared} out=$WORK/callgrind-$1-$2-${3:-prepared}.out main all
     rm -f "$out"*
     valgrind --tool=callgrind --instr-atstart=no --separate-threads=yes \
         --callgrind-out-file="$out" "$BENCH" profile --env "$ENV_FILE" --target "$target" \
-        --kind prepared --statements "$n" >/dev/null 2>"$WORK/valgrind.log" || {
+        --kind "$kind" --statements "$n" >/dev/null 2>"$WORK/valgrind.log" || {
         cat "$WORK/valgrind.log" >&2
         die "callgrind run failed ($target, $n statements)"
     }
@@ -310,6 +310,19 @@ for t in direct ha; do
     read -r main2 all2 <<<"$totals"
     record instructions prepared_read "$t" 1 "" "{\"n\":$CALLGRIND_N,\"main_n\":$main1,\"main_2n\":$main2,\"all_n\":$all1,\"all_2n\":$all2,\"per_statement\":$(((main2 - main1) / CALLGRIND_N))}"
     note "  $t: $(((main2 - main1) / CALLGRIND_N)) instructions per statement (main thread)"
+done
+# A streamed row: prepared forward-only reads of 1000 rows of three columns, every value read;
+# (I(2M) - I(M)) / 1000M with M = N / 40.
+ROWS_N=$((CALLGRIND_N / 40))
+((ROWS_N > 0)) && note "callgrind: client instructions per streamed row (M = $ROWS_N reads of 1000 rows, and 2M)"
+for t in direct ha; do
+    ((ROWS_N > 0)) || break
+    totals=$(callgrind_totals "$t" "$ROWS_N" rows)
+    read -r main1 all1 <<<"$totals"
+    totals=$(callgrind_totals "$t" "$((2 * ROWS_N))" rows)
+    read -r main2 all2 <<<"$totals"
+    record row_instructions streamed_row "$t" 1 "" "{\"m\":$ROWS_N,\"main_m\":$main1,\"main_2m\":$main2,\"per_row\":$(((main2 - main1) / (ROWS_N * 1000)))}"
+    note "  $t: $(((main2 - main1) / (ROWS_N * 1000))) instructions per streamed row (main thread)"
 done
 
 # --- report ------------------------------------------------------------------------------------
