@@ -7,6 +7,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
 
 bash "$root/scripts/install-deps.sh"
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# QPSQLHA_WERROR=ON (set by .ci/run): a compiler warning fails the build.
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DQPSQLHA_WERROR="${QPSQLHA_WERROR:-OFF}"
 cmake --build "$build"
 ctest --test-dir "$build" --output-on-failure --timeout 600 -j 2

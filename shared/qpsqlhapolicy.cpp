@@ -27,6 +27,9 @@ int choosePosition(Policy policy, int count, QAtomicInteger<quint32> &turn) noex
     case Policy::RoundRobin:
         return int(turn.fetchAndAddRelaxed(1) % quint32(count));
     case Policy::Random:
+    // least_busy and fastest choose among their best candidates at random (ties).
+    case Policy::LeastBusy:
+    case Policy::Fastest:
         break;
     }
     return int(threadLocalRandom(quint32(count)));

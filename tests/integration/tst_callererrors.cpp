@@ -39,11 +39,11 @@ Outcome run(QSqlQuery &query, const QString &sql)
     return outcome;
 }
 
-char *describe(const Outcome &outcome)
+QString describe(const Outcome &outcome)
 {
-    return qstrdup(qPrintable(u"ok=%1 type=%2 code=%3 text=%4"_s.arg(outcome.ok)
-                                  .arg(int(outcome.type))
-                                  .arg(outcome.code, outcome.text)));
+    return u"ok=%1 type=%2 code=%3 text=%4"_s.arg(outcome.ok)
+        .arg(int(outcome.type))
+        .arg(outcome.code, outcome.text);
 }
 
 } // namespace
@@ -175,8 +175,8 @@ void tst_CallerErrors::remoteServerErrorInTransactionKeepsTheTransaction()
         const Outcome &ha = outcomes[1].at(i);
         QVERIFY2(direct.ok == ha.ok && direct.type == ha.type && direct.code == ha.code
                      && direct.text == ha.text,
-                 qPrintable(u"step %1: QPSQL %2, QPSQLHA %3"_s.arg(i).arg(
-                     QString::fromUtf8(describe(direct)), QString::fromUtf8(describe(ha)))));
+                 qPrintable(u"step %1: QPSQL %2, QPSQLHA %3"_s.arg(i).arg(describe(direct),
+                                                                          describe(ha))));
     }
     QCOMPARE(outcomes[1].at(2).code, u"08001"_s);
     QCOMPARE(outcomes[1].at(2).type, QSqlError::StatementError);
@@ -221,10 +221,10 @@ void tst_CallerErrors::readOnlySessionIsNotAFailover()
         QVERIFY(query.exec(u"SET default_transaction_read_only = off"_s));
         QVERIFY2(query.exec(insert), qPrintable(query.lastError().text()));
     }
-    QVERIFY2(outcomes[1].type == outcomes[0].type && outcomes[1].code == outcomes[0].code
-                 && outcomes[1].text == outcomes[0].text,
-             qPrintable(u"QPSQL %1, QPSQLHA %2"_s.arg(QString::fromUtf8(describe(outcomes[0])),
-                                                      QString::fromUtf8(describe(outcomes[1])))));
+    QVERIFY2(
+        outcomes[1].type == outcomes[0].type && outcomes[1].code == outcomes[0].code
+            && outcomes[1].text == outcomes[0].text,
+        qPrintable(u"QPSQL %1, QPSQLHA %2"_s.arg(describe(outcomes[0]), describe(outcomes[1]))));
     QCOMPARE(outcomes[1].type, QSqlError::StatementError);
     QCOMPARE(outcomes[1].code, u"25006"_s);
     QVERIFY(allNodesOnline());
