@@ -82,16 +82,23 @@ template<typename Fetch> bool QPsqlHaResult::fetchRow(Fetch fetch, bool noRowDel
     if (!query)
         return false;
     const NodeQuery &slot = m_nodes[m_current];
-    if (!isForwardOnly() || !mustWaitForServer(slot.connection))
-        return moved(fetch(query), CallOutcome(), noRowDelivered);
+    if (!isForwardOnly() || !mustWaitForServer(slot.connection)) {
+        if (Q_LIKELY(fetch(query))) {
+            setAt(query->at());
+            return true;
+        }
+        return moved(CallOutcome(), noRowDelivered, nullptr);
+    }
     NodeCall nodeCall = call(m_current);
-    const bool ok = fetch(query);
-    // Past the last row is not a failure.
-    QSqlError error;
-    if (!ok)
-        error = query->lastError();
-    const CallOutcome outcome = nodeCall.finish(ok || error.type() == QSqlError::NoError, &error);
-    return moved(ok, outcome, noRowDelivered, error);
+    if (Q_LIKELY(fetch(query))) {
+        nodeCall.finish();
+        setAt(query->at());
+        return true;
+    }
+    // Past the last row is not a failure. (A QSqlError is built only here: each one allocates.)
+    QSqlError error = query->lastError();
+    const CallOutcome outcome = nodeCall.finish(!error.isValid(), &error);
+    return moved(outcome, noRowDelivered, &error);
 }
 
 // QSqlResult::boundValues() is protected and hands out the bound values by reference. A pointer
@@ -350,14 +357,11 @@ bool QPsqlHaResult::isNull(int field)
     return !query || query->isNull(field);
 }
 
-bool QPsqlHaResult::moved(bool ok, CallOutcome outcome, bool noRowDelivered, QSqlError error)
+// The current node query did not move: past its last row, or failed (error: what it left, if
+// known; a timeout's error after a node call).
+bool QPsqlHaResult::moved(CallOutcome outcome, bool noRowDelivered, const QSqlError *failure)
 {
-    if (ok) {
-        setAt(current()->at());
-        return true;
-    }
-    if (!error.isValid())
-        error = current()->lastError();
+    QSqlError error = failure ? *failure : current()->lastError();
     if (!error.isValid() && outcome.succeeded())
         return false; // past the last row
     Session *s = session();

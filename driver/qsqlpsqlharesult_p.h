@@ -76,8 +76,7 @@ private:
     void classify(QPsqlHa::Session *session, const QString &sql);
     QSqlQuery *current();
     const QSqlQuery *current() const;
-    bool moved(bool ok, QPsqlHa::CallOutcome outcome, bool noRowDelivered,
-               QSqlError error = QSqlError());
+    bool moved(QPsqlHa::CallOutcome outcome, bool noRowDelivered, const QSqlError *failure);
     QPsqlHa::NodeCall call(int node) const;
     template<typename Fetch> bool fetchRow(Fetch fetch, bool noRowDelivered);
     void releaseCurrent();

@@ -667,17 +667,13 @@ bool Session::execute(const Classification &classification, QStringView sql,
             }
             if (!m_cluster->isReadable(reader))
                 continue; // connecting showed it is a primary now
-            // A forward-only result of a misrouted read may have left it in a transaction only
-            // once all of its rows were read: that transaction goes before anything else runs.
-            if (Q_UNLIKELY(isTransactionBlockOpen(m_links[size_t(reader)].connection))
-                && !leftInTransaction(reader, QStringView()))
-                continue;
             RetryFacts facts;
             facts.outcome = runAttempt(reader, attempt, driver, error);
             facts.read = true;
             // The server read the text otherwise than the classifier did (a statement hidden
             // in what looked like a literal): a reader's connection never keeps a transaction,
-            // and the statement belongs to the primary.
+            // and the statement belongs to the primary. (A forward-only result leaves it in one
+            // only once its last row was read: the next read there finds it, and moves.)
             if (Q_UNLIKELY(isTransactionBlockOpen(m_links[size_t(reader)].connection))) {
                 leftInTransaction(reader, sql);
                 facts.outcome.leftInTransaction = true;

@@ -237,6 +237,32 @@ private:
     mutable SessionUse m_use;
 };
 
+inline NodeCall::NodeCall(Session *session, int node, const QSqlDriver *driver) noexcept
+    : m_session(session)
+    , m_driver(driver)
+    , m_node(node)
+{
+    m_armed = session && node >= 0 && session->beginWait(node, driver);
+}
+
+inline CallOutcome NodeCall::finish(bool ok, QSqlError *error)
+{
+    m_finished = true;
+    if (m_armed) {
+        m_armed = false;
+        m_session->endWait(m_node);
+    }
+    // The statement path: it succeeded and no call of this session was cut off.
+    if (Q_LIKELY(ok && m_session && !m_session->m_timedOut))
+        return CallOutcome();
+    return finishSlow(ok, error);
+}
+
+inline bool NodeCall::finish()
+{
+    return finish(true, nullptr).timedOut;
+}
+
 } // namespace QPsqlHa
 
 #endif // QPSQLHASESSION_P_H
