@@ -31,6 +31,9 @@ bool ServerHealth::fail(Node *seenBy, const QString &reason)
     m_failed.storeRelease(1);
     bool changed = false;
     for (Node *node : m_nodes) {
+        // A node removed from its cluster is never used again: no state change to announce.
+        if (node != seenBy && node->isRemoved())
+            continue;
         const bool moved = node->applyFailed(reason);
         if (node == seenBy)
             changed = moved;
@@ -51,6 +54,8 @@ bool ServerHealth::recover(Node *seenBy, const QString &how)
     }
     bool changed = false;
     for (Node *node : m_nodes) {
+        if (node != seenBy && node->isRemoved())
+            continue;
         const bool moved = node->applyRecovered(how);
         if (node == seenBy)
             changed = moved;
