@@ -10,6 +10,7 @@
 #include <hahelpers.h>
 #include <testcluster.h>
 
+#include <QtCore/qregularexpression.h>
 #include <QtSql/qsqldriver.h>
 #include <QtTest/qtest.h>
 
@@ -65,6 +66,7 @@ private slots:
     void sessionWithoutTemporaryObjectsReadsFromReaders();
     void backslashQuotesFollowTheSession();
     void readerNeverKeepsATransaction();
+    void readerThatReadsTheTextOtherwiseIsRolledBack();
 
 private:
     QSqlDatabase open(const QString &name = u"callererrors"_s);
@@ -343,6 +345,60 @@ void tst_CallerErrors::readerNeverKeepsATransaction()
                  u"0"_s);
     }
     QVERIFY(allNodesOnline());
+}
+
+void tst_CallerErrors::readerThatReadsTheTextOtherwiseIsRolledBack()
+{
+    // The safety net under the classifier: a reader configured otherwise than the primary
+    // (standard_conforming_strings off in its postgresql.auto.conf) reads a text the classifier
+    // took for one read as a read and a BEGIN. Its connection must not keep that transaction, and
+    // the statement runs on the primary, which reads it as the classifier did.
+    struct RestoreReader
+    {
+        TestCluster &test;
+        ~RestoreReader()
+        {
+            test.execOn(Node::Reader1, u"ALTER SYSTEM RESET standard_conforming_strings"_s);
+            test.execOn(Node::Reader1, u"SELECT pg_reload_conf()"_s);
+        }
+    } restore {m_test};
+    QString error;
+    QVERIFY2(m_test.execOn(Node::Reader1, u"ALTER SYSTEM SET standard_conforming_strings = off"_s,
+                           &error),
+             qPrintable(error));
+    QVERIFY(m_test.execOn(Node::Reader1, u"SELECT pg_reload_conf()"_s));
+    QVERIFY(waitUntil(
+                [&] {
+                    return m_test.queryValue(
+                               Node::Reader1,
+                               u"SELECT current_setting('standard_conforming_strings')"_s)
+                        == u"off"_s;
+                },
+                5000)
+            >= 0);
+    // Reader1 only: the read goes there first.
+    QSqlDatabase db = haDatabase(u"callererrors"_s, m_cluster, QString(),
+                                 m_test.readersOption().section(u',', 0, 0));
+    QVERIFY2(db.open(), qPrintable(db.lastError().text()));
+    QSqlQuery query(db);
+    QVERIFY(servedBy(query) == m_test.port(Node::Reader1));
+    QTest::ignoreMessage(
+        QtWarningMsg,
+        QRegularExpression(u"was left in a transaction by a statement taken for "
+                           "a read; rolled back there, running it on the primary"_s));
+    QVERIFY2(query.exec(uR"(SELECT 'a\', ' ; BEGIN; -- ', inet_server_port())"_s) && query.next(),
+             qPrintable(query.lastError().text()));
+    QCOMPARE(query.value(0).toString(), uR"(a\)"_s);
+    QCOMPARE(query.value(2).toInt(), m_test.port(Node::Primary));
+    QCOMPARE(m_test.queryValue(Node::Reader1,
+                               u"SELECT count(*) FROM pg_stat_activity "
+                               "WHERE state LIKE 'idle in transaction%'"_s),
+             u"0"_s);
+    // The connection goes on reading from reader1, outside any transaction.
+    for (int i = 0; i < 3; ++i)
+        QCOMPARE(servedBy(query), m_test.port(Node::Reader1));
+    QVERIFY(nodeHandle(m_cluster, Node::Primary).isOnline());
+    QVERIFY(nodeHandle(m_cluster, Node::Reader1).isOnline());
 }
 
 QTEST_GUILESS_MAIN(tst_CallerErrors)
