@@ -19,7 +19,13 @@ cmake --build "$build" --target qsqlpsqlha qpsqlha-demo qpsqlha-ctl qpsqlha-moni
 state=$build/demo-cluster
 cluster=$root/tests/cluster/pgcluster.sh
 bash "$cluster" start "$state"
-trap 'kill "${killer:-0}" "${monitor:-0}" 2>/dev/null || true; bash "$cluster" stop "$state"' EXIT
+# Only the pids that were started: `kill 0` would signal this script's whole process group.
+cleanup() {
+    local pid
+    for pid in ${killer:-} ${monitor:-}; do kill "$pid" 2>/dev/null || true; done
+    bash "$cluster" stop "$state"
+}
+trap cleanup EXIT
 # shellcheck source=/dev/null
 . "$state/cluster.env"
 
