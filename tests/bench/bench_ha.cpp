@@ -993,8 +993,8 @@ int main(int argc, char **argv)
     const QCommandLineOption cpuacctOption(
         u"cpuacct"_s, u"read: a node's cgroup CPU file (cpuacct.usage or cpu.stat), repeatable"_s,
         u"name=file"_s);
-    const QCommandLineOption kindOption(u"kind"_s, u"profile: prepared, simple or rows"_s, u"kind"_s,
-                                        u"prepared"_s);
+    const QCommandLineOption kindOption(u"kind"_s, u"profile: prepared, simple or rows"_s,
+                                        u"kind"_s, u"prepared"_s);
     const QCommandLineOption statementsOption(u"statements"_s, u"profile: statements"_s, u"n"_s,
                                               u"2000"_s);
     parser.addOptions({envOption, targetOption, pgpoolOption, threadsOption, warmupOption,
