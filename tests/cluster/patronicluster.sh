@@ -53,6 +53,9 @@ die() {
     exit 1
 }
 
+# shellcheck source=tests/cluster/lib-cluster.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib-cluster.sh"
+
 note() {
     echo "patronicluster.sh: $*" >&2
 }
@@ -86,25 +89,7 @@ missing_tools() {
     echo "${missing[*]}"
 }
 
-# Patroni refuses to run PostgreSQL as root: root hands everything to the `postgres` user.
-default_server_user() {
-    if [[ $EUID -eq 0 ]]; then
-        id -u postgres >/dev/null 2>&1 || die "running as root but there is no 'postgres' user"
-        echo postgres
-    else
-        id -un
-    fi
-}
 
-# Runs a command as SERVER_USER, from / because that user may not be able to enter our working
-# directory.
-as_server() {
-    if [[ $EUID -eq 0 && "$SERVER_USER" != root ]]; then
-        (cd / && runuser -u "$SERVER_USER" -- "$@")
-    else
-        (cd / && "$@")
-    fi
-}
 
 # Starts a long-running program as SERVER_USER, detached from us: its own session, no terminal,
 # and none of our file descriptors (CTest waits until the fixture's output pipes close). The
@@ -133,16 +118,6 @@ pid_alive() {
 
 # --- ports -------------------------------------------------------------------------------------
 
-# As in pgcluster.sh: below the kernel's ephemeral range when there is room.
-port_range() {
-    local lo=20000 hi=60000 eph_lo _
-    if read -r eph_lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null; then
-        if ((eph_lo - 1 - lo >= 2000)); then
-            hi=$((eph_lo - 1))
-        fi
-    fi
-    echo "$lo $hi"
-}
 
 port_in_use() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
