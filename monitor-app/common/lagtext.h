@@ -4,7 +4,7 @@
 #ifndef QPSQLHATOOLS_LAGTEXT_H
 #define QPSQLHATOOLS_LAGTEXT_H
 
-#include <qpsqlhaapi.h>
+#include <qpsqlhastatus.h>
 
 #include <QtCore/qstring.h>
 

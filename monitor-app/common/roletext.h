@@ -4,7 +4,7 @@
 #ifndef QPSQLHATOOLS_ROLETEXT_H
 #define QPSQLHATOOLS_ROLETEXT_H
 
-#include <qpsqlhaapi.h>
+#include <qpsqlhastatus.h>
 
 #include <QtCore/qstring.h>
 

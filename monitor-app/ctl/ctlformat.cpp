@@ -7,7 +7,7 @@
 // applications send (docs/control-protocol.md).
 #include <qpsqlhacontrolprotocol_p.h>
 // The driver's reading of a port (QPSQLHA_READERS), so that both refuse the same text.
-#include <qpsqlhaconnectoptions_p.h>
+#include <qpsqlhaport_p.h>
 
 #include <lagtext.h>
 #include <roletext.h>

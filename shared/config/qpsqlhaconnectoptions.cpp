@@ -62,20 +62,6 @@ bool isIdentifier(const QString &name)
 
 } // namespace
 
-int parsePort(QStringView text)
-{
-    // Digits only: QString::toInt() would also take "+5433", " 5433" or "0x1538".
-    if (text.isEmpty() || text.size() > 5)
-        return -1;
-    int port = 0;
-    for (QChar c : text) {
-        if (c < u'0' || c > u'9')
-            return -1;
-        port = port * 10 + (c.unicode() - u'0');
-    }
-    return port >= 1 && port <= 65535 ? port : -1;
-}
-
 namespace {
 
 // "host", "host:port", "[v6]", "[v6]:port"; the port defaults to the primary's.

@@ -3,8 +3,9 @@
 
 #include "qpsqlhacontrolserver_p.h"
 
+#include "qpsqlhaapi.h"
 #include "qpsqlhacluster_p.h"
-#include "qpsqlhacontrolprotocol_p.h"
+#include "qpsqlhacontrolrequests_p.h"
 #include "qpsqlhalogging_p.h"
 #include "qpsqlhastatechanges_p.h"
 #include "qpsqlhathreadhandoff_p.h"
@@ -207,7 +208,7 @@ private:
                 send(socket, Protocol::errorReply(request.id, code, message));
                 continue;
             }
-            const QJsonObject reply = Protocol::execute(request);
+            const QJsonObject reply = executeControlRequest(request);
             if (request.command == Protocol::Command::Subscribe) {
                 client.subscribed = true;
                 client.lastCounters = Protocol::encode(reply.value(u"process"_s).toObject());
@@ -244,7 +245,7 @@ private:
             if (!it->subscribed)
                 continue;
             if (encoded.isEmpty()) {
-                process = Protocol::processToJson(Protocol::currentProcessStatus());
+                process = Protocol::processToJson(currentProcessStatus());
                 encoded = Protocol::encode(process);
             }
             if (encoded == it->lastCounters)

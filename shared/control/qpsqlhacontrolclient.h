@@ -4,8 +4,8 @@
 #ifndef QPSQLHACONTROLCLIENT_H
 #define QPSQLHACONTROLCLIENT_H
 
-#include <qpsqlhaapi.h>
 #include <qpsqlhaglobal.h>
+#include <qpsqlhastatus.h>
 
 #include <QtCore/qdatetime.h>
 #include <QtCore/qlist.h>
@@ -16,28 +16,6 @@
 
 namespace QPsqlHa {
 
-// What one application process serves on its control socket (docs/control-protocol.md).
-struct ProcessStatus
-{
-    qint64 pid = 0;
-    QString application;
-    int protocol = 0;
-    QString library; // QPSQLHA version of that process
-    QList<ClusterStatus> clusters;
-};
-
-// A node changed state in a process.
-struct StateEvent
-{
-    qint64 pid = 0;
-    QString cluster;
-    NodeStatus node; // after the change
-    NodeState oldState = NodeState::Online;
-    NodeState newState = NodeState::Online;
-    QString reason;
-    QDateTime time;
-};
-
 // One control socket found in the socket directory.
 struct ControlEndpoint
 {
@@ -46,22 +24,19 @@ struct ControlEndpoint
 };
 
 // <runtime dir>/qpsqlha: where applications put their control sockets.
-QPSQLHA_EXPORT QString controlSocketDirectory();
+QPSQLHA_CONTROL_EXPORT QString controlSocketDirectory();
 
 // The control sockets of running processes, by pid. Sockets whose process is gone are deleted;
 // their paths are appended to *removed.
-QPSQLHA_EXPORT QList<ControlEndpoint> discoverControlEndpoints(QStringList *removed = nullptr);
-
-// "online", "offline: failed", "offline: by hand"; "primary", "reader".
-QPSQLHA_EXPORT QString nodeStateText(NodeState state);
-QPSQLHA_EXPORT QString nodeRoleText(NodeRole role);
+QPSQLHA_CONTROL_EXPORT QList<ControlEndpoint> discoverControlEndpoints(QStringList *removed
+                                                                       = nullptr);
 
 class ControlClientPrivate;
 
 // The tools' side of the control channel: one connection to one process.
 // The blocking calls need no event loop (qpsqlha-ctl); subscribe() delivers events as signals
 // and needs one (qpsqlha-monitor, qpsqlha-ctl watch).
-class QPSQLHA_EXPORT ControlClient : public QObject
+class QPSQLHA_CONTROL_EXPORT ControlClient : public QObject
 {
     Q_OBJECT
 public:

@@ -22,8 +22,6 @@
 
 namespace QPsqlHa {
 
-QPSQLHA_EXPORT const char *nodeStateName(NodeState state);
-
 // One node's shared state: one server as one cluster lists it. Read on every statement by every
 // thread of the process, so the hot fields are atomics; only the last error text takes a lock,
 // and only when it is written or shown. Every change of state goes through the methods here.

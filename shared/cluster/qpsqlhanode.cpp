@@ -8,21 +8,6 @@
 
 namespace QPsqlHa {
 
-const char *nodeStateName(NodeState state)
-{
-    switch (state) {
-    case NodeState::Online:
-        return "online";
-    case NodeState::Failed:
-        return "offline: failed";
-    case NodeState::OfflineByHand:
-        return "offline: by hand";
-    case NodeState::Lagging:
-        return "lagging";
-    }
-    return "unknown";
-}
-
 Node::Node(const QString &cluster, const NodeSettings &settings,
            std::shared_ptr<ServerHealth> server)
     : m_cluster(cluster)

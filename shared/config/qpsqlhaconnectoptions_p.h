@@ -11,6 +11,7 @@
 //
 
 #include <qpsqlhaconfig.h>
+#include <qpsqlhaport_p.h>
 
 #include <QtCore/qlist.h>
 #include <QtCore/qstring.h>
@@ -112,10 +113,6 @@ QPSQLHA_EXPORT bool clusterSettingsFromConfig(const QString &name, const Replica
 // "host:port" as typed by a user (QPSQLHA_WEIGHTS, qpsqlha-ctl add-reader) -> host and port.
 QPSQLHA_EXPORT bool parseNodeAddress(const QString &text, int defaultPort, QString *host, int *port,
                                      QString *problem);
-
-// A TCP port as typed in a host:port list: 1 to 65535, ASCII digits and nothing else (no sign, no
-// spaces, no leading junk). Returns -1 for anything else.
-QPSQLHA_EXPORT int parsePort(QStringView text);
 
 // Quotes a value for a libpq conninfo string: 'value' with ' and \ escaped.
 QPSQLHA_EXPORT QString quoteConninfoValue(const QString &value);

@@ -49,37 +49,31 @@ struct Request
 
 // A JSON number as an integer: `fallback` for anything else, and clamped to what a double holds
 // exactly (+-2^53), so that no peer's 1e300 or -5 turns into undefined behaviour on the cast.
-QPSQLHA_EXPORT qint64 integerFromJson(const QJsonValue &value, qint64 fallback = 0);
+QPSQLHA_CONTROL_EXPORT qint64 integerFromJson(const QJsonValue &value, qint64 fallback = 0);
 // A counter: as above, and never negative.
-QPSQLHA_EXPORT quint64 counterFromJson(const QJsonValue &value);
+QPSQLHA_CONTROL_EXPORT quint64 counterFromJson(const QJsonValue &value);
 
-QPSQLHA_EXPORT QJsonObject nodeToJson(const NodeStatus &node);
-QPSQLHA_EXPORT bool nodeFromJson(const QJsonObject &object, NodeStatus *node);
-QPSQLHA_EXPORT QJsonObject processToJson(const ProcessStatus &process);
-QPSQLHA_EXPORT bool processFromJson(const QJsonObject &object, ProcessStatus *process);
-QPSQLHA_EXPORT bool stateFromText(const QString &text, NodeState *state);
+QPSQLHA_CONTROL_EXPORT QJsonObject nodeToJson(const NodeStatus &node);
+QPSQLHA_CONTROL_EXPORT bool nodeFromJson(const QJsonObject &object, NodeStatus *node);
+QPSQLHA_CONTROL_EXPORT QJsonObject processToJson(const ProcessStatus &process);
+QPSQLHA_CONTROL_EXPORT bool processFromJson(const QJsonObject &object, ProcessStatus *process);
+QPSQLHA_CONTROL_EXPORT bool stateFromText(const QString &text, NodeState *state);
 
 // One message as sent: compact JSON and a newline.
-QPSQLHA_EXPORT QByteArray encode(const QJsonObject &message);
+QPSQLHA_CONTROL_EXPORT QByteArray encode(const QJsonObject &message);
 
 // Parses one request line. On failure returns false with the error code and message to reply
 // with; *id is set whenever the line was an object carrying one.
-QPSQLHA_EXPORT bool parseRequest(const QByteArray &line, Request *request, QString *errorCode,
-                                 QString *errorMessage);
+QPSQLHA_CONTROL_EXPORT bool parseRequest(const QByteArray &line, Request *request,
+                                         QString *errorCode, QString *errorMessage);
 
-QPSQLHA_EXPORT QJsonObject errorReply(const QJsonValue &id, const QString &code,
-                                      const QString &message);
-QPSQLHA_EXPORT QJsonObject okReply(const QJsonValue &id);
-
-// This process as the protocol shows it: every cluster, node state and counters.
-QPSQLHA_EXPORT ProcessStatus currentProcessStatus();
-
-// Runs a list or set-state request against this process's node state and returns the reply.
-QPSQLHA_EXPORT QJsonObject execute(const Request &request);
+QPSQLHA_CONTROL_EXPORT QJsonObject errorReply(const QJsonValue &id, const QString &code,
+                                              const QString &message);
+QPSQLHA_CONTROL_EXPORT QJsonObject okReply(const QJsonValue &id);
 
 // Splits a byte stream into lines, refusing to buffer more than MaximumLineLength of one line:
 // an oversized line is reported once and the rest of it is skipped.
-class QPSQLHA_EXPORT LineReader
+class QPSQLHA_CONTROL_EXPORT LineReader
 {
 public:
     void append(const QByteArray &data);

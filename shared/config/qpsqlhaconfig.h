@@ -47,6 +47,22 @@ enum class NodeState : quint8 {
     Lagging, // a reader further behind the primary than QPSQLHA_MAX_LAG_*: answers, gets no reads
 };
 
+// The state as logs, listings and the control protocol spell it.
+constexpr const char *nodeStateName(NodeState state)
+{
+    switch (state) {
+    case NodeState::Online:
+        return "online";
+    case NodeState::Failed:
+        return "offline: failed";
+    case NodeState::OfflineByHand:
+        return "offline: by hand";
+    case NodeState::Lagging:
+        return "lagging";
+    }
+    return "unknown";
+}
+
 // One database node, as in the original connector's NodeConf.
 struct NodeConfig
 {

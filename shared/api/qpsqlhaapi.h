@@ -6,6 +6,7 @@
 
 #include <qpsqlhaconfig.h>
 #include <qpsqlhaglobal.h>
+#include <qpsqlhastatus.h>
 
 #include <QtCore/qdatetime.h>
 #include <QtCore/qlist.h>
@@ -29,36 +30,6 @@ QPSQLHA_EXPORT bool initDatabases(const DatabaseConfig &config, bool debug = fal
 // on first use and removed when the thread ends, so worker threads need no bookkeeping.
 // Returns an invalid QSqlDatabase if `name` was never registered; check isOpen()/lastError().
 QPSQLHA_EXPORT QSqlDatabase use(const QString &name);
-
-// A snapshot of one node, for listings.
-struct NodeStatus
-{
-    QString cluster;
-    QString host;
-    int port = 0;
-    QString address; // host:port, [v6]:port
-    NodeRole role = NodeRole::Reader;
-    NodeState state = NodeState::Online;
-    quint64 queries = 0;
-    quint64 errors = 0;
-    quint64 retries = 0;
-    QString lastError;
-    QDateTime lastStateChange;
-    // Replication: how far this reader's replay is behind the primary; -1 when not known or
-    // not a reader. Measured by the health checker every interval.
-    qint64 lagBytes = -1;
-    qint64 lagMs = -1;
-    int inFlight = 0; // statements running on it in this process now
-    int weight = 1; // QPSQLHA_WEIGHTS
-    // In the read pool: a reader, or the primary under QPSQLHA_PRIMARY_READS=1.
-    bool servesReads = false;
-};
-
-struct ClusterStatus
-{
-    QString name;
-    QList<NodeStatus> nodes; // in the order they were configured or added
-};
 
 // Every cluster of this process (a cluster exists from the first open() that names it).
 QPSQLHA_EXPORT QList<ClusterStatus> clusters();

@@ -3,14 +3,8 @@
 
 #include "qpsqlhacontrolprotocol_p.h"
 
-#include "qpsqlhacluster_p.h"
-
-#include <QtCore/qcoreapplication.h>
-#include <QtCore/qfile.h>
 #include <QtCore/qjsonarray.h>
 #include <QtCore/qjsondocument.h>
-
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -31,21 +25,6 @@ QString nodeRoleText(NodeRole role)
 }
 
 namespace ControlProtocol {
-
-namespace {
-
-QString applicationName()
-{
-    if (QCoreApplication::instance() && !QCoreApplication::applicationName().isEmpty())
-        return QCoreApplication::applicationName();
-    // Before (or without) a QCoreApplication: the kernel's name for the program.
-    QFile comm(u"/proc/self/comm"_s);
-    if (comm.open(QIODevice::ReadOnly))
-        return QString::fromUtf8(comm.readAll()).trimmed();
-    return QString();
-}
-
-} // namespace
 
 bool stateFromText(const QString &text, NodeState *state)
 {
@@ -240,65 +219,6 @@ bool parseRequest(const QByteArray &line, Request *request, QString *errorCode,
                     "remove-node)"_s.arg(name.left(64)));
     }
     return true;
-}
-
-ProcessStatus currentProcessStatus()
-{
-    ProcessStatus process;
-    process.pid = qint64(::getpid());
-    process.application = applicationName();
-    process.protocol = Version;
-    process.library = QStringLiteral(QPSQLHA_VERSION_STRING);
-    process.clusters = clusters();
-    return process;
-}
-
-QJsonObject execute(const Request &request)
-{
-    if (request.command == Command::List || request.command == Command::Subscribe) {
-        QJsonObject reply = okReply(request.id);
-        reply.insert(u"process"_s, processToJson(currentProcessStatus()));
-        return reply;
-    }
-    const QSharedPointer<Cluster> cluster = ClusterRegistry::instance().find(request.cluster);
-    if (cluster
-        && (request.command == Command::AddReader || request.command == Command::RemoveNode)) {
-        QString message;
-        const bool done = request.command == Command::AddReader
-            ? addReader(request.cluster, request.node, &message)
-            : removeNode(request.cluster, request.node, &message);
-        if (!done)
-            return errorReply(request.id, QString::fromLatin1(Error::Refused), message);
-        QJsonObject reply = okReply(request.id);
-        reply.insert(u"process"_s, processToJson(currentProcessStatus()));
-        return reply;
-    }
-    if (!cluster) {
-        QStringList names;
-        for (const auto &known : ClusterRegistry::instance().clusters())
-            names.append(known->name());
-        return errorReply(request.id, QString::fromLatin1(Error::NoSuchCluster),
-                          u"no cluster '%1' in this process (it has: %2)"_s.arg(
-                              request.cluster, names.join(u", "_s)));
-    }
-    const int index = cluster->indexOf(request.node);
-    if (index < 0) {
-        QStringList addresses;
-        for (int i = 0; i < cluster->nodeCount(); ++i) {
-            if (!cluster->node(i).isRemoved())
-                addresses.append(cluster->node(i).address());
-        }
-        return errorReply(request.id, QString::fromLatin1(Error::NoSuchNode),
-                          u"cluster '%1' has no node '%2' (it has: %3)"_s.arg(
-                              request.cluster, request.node, addresses.join(u", "_s)));
-    }
-    const bool changed = cluster->node(index).setOfflineByHand(!request.online);
-    const NodeHandle handle = node(request.cluster, cluster->node(index).settings().host,
-                                   cluster->node(index).settings().port);
-    QJsonObject reply = okReply(request.id);
-    reply.insert(u"changed"_s, changed);
-    reply.insert(u"node"_s, nodeToJson(handle.status()));
-    return reply;
 }
 
 void LineReader::append(const QByteArray &data)
