@@ -17,11 +17,11 @@
 #include <QtCore/qstringlist.h>
 
 // What the session state (qpsqlhasessionstate_p.h) needs to know from a statement's text beyond
-// its classification. They share the classifier's tokenizer (defined with it), so literals,
-// quoted identifiers and comments are read the same way. Unlike classify() they allocate: they
-// run only for statements the classifier flagged as changing session state or creating a
-// temporary object, and in sessions that have temporary objects. standardConformingStrings is the
-// session's setting, read as by StatementClassifier::classify().
+// its classification. They share the classifier's tokenizer (qpsqlhasqllexer_p.h) and statement
+// scan, so literals, quoted identifiers and comments are read the same way. Unlike classify() they
+// allocate: they run only for statements the classifier flagged as changing session state or
+// creating a temporary object, and in sessions that have temporary objects.
+// standardConformingStrings is the session's setting, read as by StatementClassifier::classify().
 
 namespace QPsqlHa {
 
