@@ -66,6 +66,23 @@ public:
         return ask(driver.data());
     }
 
+    // A question the catalog connection answers without the server (formatting, identifier
+    // rules, the handle), so not a node call. Without a connection the answer is `fallback()`,
+    // QSqlDriver's own; refused, an empty `Answer()` or that same fallback, and a warning.
+    enum class WhenRefused { Empty, Fallback };
+    template<typename Ask, typename Fallback>
+    auto askConnection(const char *call, WhenRefused whenRefused, Ask ask, Fallback fallback) const
+        -> decltype(fallback())
+    {
+        const SessionUse::Scope entered(use());
+        if (entered.refused()) {
+            warnConcurrentUse(call);
+            return whenRefused == WhenRefused::Empty ? decltype(fallback())() : fallback();
+        }
+        const QSharedPointer<QSqlDriver> driver = catalog();
+        return driver ? ask(driver.data()) : fallback();
+    }
+
     void attachNotifier(const QSharedPointer<QSqlDriver> &driver);
     void detachNotifier();
     void primaryConnected(const QSharedPointer<QSqlDriver> &driver);
@@ -306,69 +323,50 @@ QSqlRecord QPsqlHaDriver::record(const QString &tableName) const
 QString QPsqlHaDriver::formatValue(const QSqlField &field, bool trimStrings) const
 {
     Q_D(const QPsqlHaDriver);
-    // No text at all rather than one formatted without the connection's rules: the statement it
-    // goes into fails instead of meaning something else.
-    const SessionUse::Scope use(d->use());
-    if (use.refused()) {
-        QPsqlHaDriverPrivate::warnConcurrentUse("formatValue()");
-        return QString();
-    }
-    const QSharedPointer<QSqlDriver> driver = d->catalog();
-    return driver ? driver->formatValue(field, trimStrings)
-                  : QSqlDriver::formatValue(field, trimStrings);
+    // Refused: no text at all rather than one formatted without the connection's rules: the
+    // statement it goes into fails instead of meaning something else.
+    return d->askConnection(
+        "formatValue()", QPsqlHaDriverPrivate::WhenRefused::Empty,
+        [&](QSqlDriver *driver) { return driver->formatValue(field, trimStrings); },
+        [&] { return QSqlDriver::formatValue(field, trimStrings); });
 }
 
 QString QPsqlHaDriver::escapeIdentifier(const QString &identifier, IdentifierType type) const
 {
     Q_D(const QPsqlHaDriver);
-    // Not the identifier unescaped (QSqlDriver's answer): the statement must fail, not change.
-    const SessionUse::Scope use(d->use());
-    if (use.refused()) {
-        QPsqlHaDriverPrivate::warnConcurrentUse("escapeIdentifier()");
-        return QString();
-    }
-    const QSharedPointer<QSqlDriver> driver = d->catalog();
-    return driver ? driver->escapeIdentifier(identifier, type)
-                  : QSqlDriver::escapeIdentifier(identifier, type);
+    // Refused: not the identifier unescaped (QSqlDriver's answer): the statement must fail, not
+    // change.
+    return d->askConnection(
+        "escapeIdentifier()", QPsqlHaDriverPrivate::WhenRefused::Empty,
+        [&](QSqlDriver *driver) { return driver->escapeIdentifier(identifier, type); },
+        [&] { return QSqlDriver::escapeIdentifier(identifier, type); });
 }
 
 bool QPsqlHaDriver::isIdentifierEscaped(const QString &identifier, IdentifierType type) const
 {
     Q_D(const QPsqlHaDriver);
-    const SessionUse::Scope use(d->use());
-    if (use.refused()) {
-        QPsqlHaDriverPrivate::warnConcurrentUse("isIdentifierEscaped()");
-        return QSqlDriver::isIdentifierEscaped(identifier, type);
-    }
-    const QSharedPointer<QSqlDriver> driver = d->catalog();
-    return driver ? driver->isIdentifierEscaped(identifier, type)
-                  : QSqlDriver::isIdentifierEscaped(identifier, type);
+    return d->askConnection(
+        "isIdentifierEscaped()", QPsqlHaDriverPrivate::WhenRefused::Fallback,
+        [&](QSqlDriver *driver) { return driver->isIdentifierEscaped(identifier, type); },
+        [&] { return QSqlDriver::isIdentifierEscaped(identifier, type); });
 }
 
 int QPsqlHaDriver::maximumIdentifierLength(IdentifierType type) const
 {
     Q_D(const QPsqlHaDriver);
-    const SessionUse::Scope use(d->use());
-    if (use.refused()) {
-        QPsqlHaDriverPrivate::warnConcurrentUse("maximumIdentifierLength()");
-        return QSqlDriver::maximumIdentifierLength(type);
-    }
-    const QSharedPointer<QSqlDriver> driver = d->catalog();
-    return driver ? driver->maximumIdentifierLength(type)
-                  : QSqlDriver::maximumIdentifierLength(type);
+    return d->askConnection(
+        "maximumIdentifierLength()", QPsqlHaDriverPrivate::WhenRefused::Fallback,
+        [&](QSqlDriver *driver) { return driver->maximumIdentifierLength(type); },
+        [&] { return QSqlDriver::maximumIdentifierLength(type); });
 }
 
 QVariant QPsqlHaDriver::handle() const
 {
     // The primary's PGconn*, as QPSQL would hand out.
     Q_D(const QPsqlHaDriver);
-    const SessionUse::Scope use(d->use());
-    if (use.refused()) {
-        QPsqlHaDriverPrivate::warnConcurrentUse("handle()");
-        return QVariant();
-    }
-    const QSharedPointer<QSqlDriver> driver = d->catalog();
-    return driver ? driver->handle() : QVariant();
+    return d->askConnection(
+        "handle()", QPsqlHaDriverPrivate::WhenRefused::Empty,
+        [](QSqlDriver *driver) { return driver->handle(); }, [] { return QVariant(); });
 }
 
 bool QPsqlHaDriver::subscribeToNotification(const QString &name)
