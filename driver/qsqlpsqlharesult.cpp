@@ -52,6 +52,17 @@ bool QPsqlHaResult::refuseConcurrentUse()
     return false;
 }
 
+// The current node query for a call that moves it, once the session is entered: null when
+// there is none, or when the session is refused (with the error set).
+QSqlQuery *QPsqlHaResult::enteredQuery(const SessionUse::Scope &use)
+{
+    if (use.refused()) {
+        refuseConcurrentUse();
+        return nullptr;
+    }
+    return current();
+}
+
 QSqlQuery *QPsqlHaResult::current()
 {
     return m_current >= 0 ? &*m_nodes[m_current].query : nullptr;
@@ -76,9 +87,7 @@ NodeCall QPsqlHaResult::call(int node) const
 template<typename Fetch> bool QPsqlHaResult::fetchRow(Fetch fetch, bool noRowDelivered)
 {
     const SessionUse::Scope use(sessionUse());
-    if (use.refused())
-        return refuseConcurrentUse();
-    QSqlQuery *query = current();
+    QSqlQuery *query = enteredQuery(use);
     if (!query)
         return false;
     const NodeQuery &slot = m_nodes[m_current];
@@ -471,11 +480,7 @@ QVariant QPsqlHaResult::lastInsertId() const
 void QPsqlHaResult::detachFromResultSet()
 {
     const SessionUse::Scope use(sessionUse());
-    if (use.refused()) {
-        refuseConcurrentUse();
-        return;
-    }
-    if (QSqlQuery *query = current()) {
+    if (QSqlQuery *query = enteredQuery(use)) {
         const NodeCall finishing = call(m_current);
         query->finish();
     }
@@ -485,9 +490,7 @@ bool QPsqlHaResult::nextResult()
 {
     // QPSQL returns one result set per statement of a multi-statement string.
     const SessionUse::Scope use(sessionUse());
-    if (use.refused())
-        return refuseConcurrentUse();
-    QSqlQuery *query = current();
+    QSqlQuery *query = enteredQuery(use);
     if (!query)
         return false;
     NodeCall nodeCall = call(m_current);

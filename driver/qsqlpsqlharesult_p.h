@@ -86,6 +86,7 @@ private:
     QPsqlHa::Session *session() const;
     QPsqlHa::SessionUse *sessionUse() const;
     bool refuseConcurrentUse();
+    QSqlQuery *enteredQuery(const QPsqlHa::SessionUse::Scope &use);
 
     QVarLengthArray<NodeQuery, 4> m_nodes;
     QPsqlHa::Classification m_classification;
