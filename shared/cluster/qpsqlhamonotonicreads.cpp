@@ -28,9 +28,14 @@ void MonotonicReads::recordRead(int node) noexcept
 
 void MonotonicReads::recordPosition(int node, quint64 walPosition) noexcept
 {
-    if (!isPending(node))
-        return;
-    m_seen[size_t(node)] = walPosition;
+    if (isPending(node))
+        markKnown(node, walPosition);
+}
+
+// What the last read on a pending `node` saw is now known to be at most `seen`.
+void MonotonicReads::markKnown(int node, quint64 seen) noexcept
+{
+    m_seen[size_t(node)] = seen;
     m_known |= bit(node);
     m_pending &= ~bit(node);
     if (node == m_lastNode)
@@ -59,13 +64,8 @@ void MonotonicReads::settle(const Cluster &cluster) noexcept
             seen = qMin(seen, primary.walPosition());
             known = true;
         }
-        if (known) {
-            m_seen[size_t(node)] = seen;
-            m_known |= bit(node);
-            m_pending &= ~bit(node);
-            if (node == m_lastNode)
-                m_readsSinceKnown = 0;
-        }
+        if (known)
+            markKnown(node, seen);
     }
 }
 

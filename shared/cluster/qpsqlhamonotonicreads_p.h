@@ -52,6 +52,7 @@ public:
 
 private:
     void settle(const Cluster &cluster) noexcept;
+    void markKnown(int node, quint64 seen) noexcept;
 
     int m_lastNode = -1;
     int m_readsSinceKnown = 0;
