@@ -9,6 +9,25 @@
 
 namespace QPsqlHa {
 
+namespace {
+
+// Moves every node of the server with `move`, but for those removed from their cluster: they are
+// never used again, so there is no state change to announce. Returns whether seenBy moved.
+template<typename Move> bool moveNodes(const std::vector<Node *> &nodes, Node *seenBy, Move move)
+{
+    bool changed = false;
+    for (Node *node : nodes) {
+        if (node != seenBy && node->isRemoved())
+            continue;
+        const bool moved = move(node);
+        if (node == seenBy)
+            changed = moved;
+    }
+    return changed;
+}
+
+} // namespace
+
 void ServerHealth::attach(Node *node)
 {
     QMutexLocker locker(&m_mutex);
@@ -29,16 +48,7 @@ bool ServerHealth::fail(Node *seenBy, const QString &reason)
     QMutexLocker locker(&m_mutex);
     m_reason = reason;
     m_failed.storeRelease(1);
-    bool changed = false;
-    for (Node *node : m_nodes) {
-        // A node removed from its cluster is never used again: no state change to announce.
-        if (node != seenBy && node->isRemoved())
-            continue;
-        const bool moved = node->applyFailed(reason);
-        if (node == seenBy)
-            changed = moved;
-    }
-    return changed;
+    return moveNodes(m_nodes, seenBy, [&reason](Node *node) { return node->applyFailed(reason); });
 }
 
 bool ServerHealth::recover(Node *seenBy, const QString &how)
@@ -52,15 +62,7 @@ bool ServerHealth::recover(Node *seenBy, const QString &how)
         m_epoch.fetchAndAddOrdered(1);
         m_failed.storeRelease(0);
     }
-    bool changed = false;
-    for (Node *node : m_nodes) {
-        if (node != seenBy && node->isRemoved())
-            continue;
-        const bool moved = node->applyRecovered(how);
-        if (node == seenBy)
-            changed = moved;
-    }
-    return changed;
+    return moveNodes(m_nodes, seenBy, [&how](Node *node) { return node->applyRecovered(how); });
 }
 
 bool ServerHealth::backInService(Node *node)
