@@ -164,6 +164,14 @@ private:
         socket->write(Protocol::encode(message));
     }
 
+    // An error for a line that is not read as a request (too long, over the rate): it has no id
+    // to answer to.
+    void refuseLine(QLocalSocket *socket, const char *code, const QString &message)
+    {
+        send(socket,
+             Protocol::errorReply(QJsonValue::Undefined, QString::fromLatin1(code), message));
+    }
+
     bool withinRate(Client &client)
     {
         if (client.window.elapsed() >= 1000) {
@@ -186,22 +194,18 @@ private:
             if (result == Protocol::LineReader::Result::None)
                 break;
             if (result == Protocol::LineReader::Result::TooLarge) {
-                send(socket,
-                     Protocol::errorReply(QJsonValue::Undefined,
-                                          QString::fromLatin1(Protocol::Error::TooLarge),
-                                          u"a request line may be at most %1 bytes"_s.arg(
-                                              Protocol::MaximumLineLength)));
+                refuseLine(
+                    socket, Protocol::Error::TooLarge,
+                    u"a request line may be at most %1 bytes"_s.arg(Protocol::MaximumLineLength));
                 continue;
             }
             Protocol::Request request;
             QString code;
             QString message;
             if (!withinRate(client)) {
-                send(socket,
-                     Protocol::errorReply(QJsonValue::Undefined,
-                                          QString::fromLatin1(Protocol::Error::RateLimited),
-                                          u"at most %1 requests per second"_s.arg(
-                                              Protocol::MaximumRequestsPerSecond)));
+                refuseLine(
+                    socket, Protocol::Error::RateLimited,
+                    u"at most %1 requests per second"_s.arg(Protocol::MaximumRequestsPerSecond));
                 continue;
             }
             if (!Protocol::parseRequest(line, &request, &code, &message)) {
