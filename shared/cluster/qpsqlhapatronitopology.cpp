@@ -75,16 +75,25 @@ bool isPlausibleHost(const QString &host)
     return true;
 }
 
+// Patroni's spelling of each role it names, read both ways (roleFromText(), patroniRoleName()).
+struct RoleText
+{
+    PatroniRole role;
+    QLatin1StringView text;
+};
+constexpr RoleText RoleTexts[] = {
+    {PatroniRole::Leader, "leader"_L1},
+    {PatroniRole::Replica, "replica"_L1},
+    {PatroniRole::SyncStandby, "sync_standby"_L1},
+    {PatroniRole::StandbyLeader, "standby_leader"_L1},
+};
+
 PatroniRole roleFromText(const QString &text)
 {
-    if (text == "leader"_L1)
-        return PatroniRole::Leader;
-    if (text == "replica"_L1)
-        return PatroniRole::Replica;
-    if (text == "sync_standby"_L1)
-        return PatroniRole::SyncStandby;
-    if (text == "standby_leader"_L1)
-        return PatroniRole::StandbyLeader;
+    for (const RoleText &known : RoleTexts) {
+        if (text == known.text)
+            return known.role;
+    }
     return PatroniRole::Other;
 }
 
@@ -238,17 +247,9 @@ const PatroniMember *PatroniTopology::memberAt(const QString &host, int port) co
 
 QString patroniRoleName(PatroniRole role)
 {
-    switch (role) {
-    case PatroniRole::Leader:
-        return u"leader"_s;
-    case PatroniRole::Replica:
-        return u"replica"_s;
-    case PatroniRole::SyncStandby:
-        return u"sync_standby"_s;
-    case PatroniRole::StandbyLeader:
-        return u"standby_leader"_s;
-    case PatroniRole::Other:
-        break;
+    for (const RoleText &known : RoleTexts) {
+        if (role == known.role)
+            return known.text;
     }
     return u"other"_s;
 }
