@@ -37,6 +37,52 @@ QString invalidValue(const QString &key, const QString &value, const QString &ex
     return u"QPSQLHA: invalid value '%1' for %2: %3"_s.arg(value, key, expected);
 }
 
+// The spellings of an enumerated option's values, in the order the error message lists them.
+template<typename Enum> struct Choice
+{
+    QLatin1StringView name;
+    Enum value;
+};
+constexpr Choice<Policy> PolicyChoices[] = {
+    {"random"_L1, Policy::Random},
+    {"round_robin"_L1, Policy::RoundRobin},
+    {"least_busy"_L1, Policy::LeastBusy},
+    {"fastest"_L1, Policy::Fastest},
+};
+constexpr Choice<Consistency> ConsistencyChoices[] = {
+    {"eventual"_L1, Consistency::Eventual},
+    {"monotonic"_L1, Consistency::Monotonic},
+    {"read_your_writes"_L1, Consistency::ReadYourWrites},
+};
+constexpr Choice<ReaderAffinity> AffinityChoices[] = {
+    {"burst"_L1, ReaderAffinity::Burst},
+    {"statement"_L1, ReaderAffinity::Statement},
+    {"connection"_L1, ReaderAffinity::Connection},
+};
+
+// Reads an enumerated option, case-insensitively. Anything else is an error that lists the
+// choices ("expected a, b or c").
+template<typename Enum, size_t N>
+bool parseChoice(const QString &key, const QString &value, const Choice<Enum> (&choices)[N],
+                 Enum *result, QString *errorMessage)
+{
+    const QString v = value.toLower();
+    for (const Choice<Enum> &choice : choices) {
+        if (v == choice.name) {
+            *result = choice.value;
+            return true;
+        }
+    }
+    QString expected = u"expected "_s;
+    for (size_t i = 0; i < N; ++i) {
+        if (i > 0)
+            expected += i + 1 < N ? u", "_s : u" or "_s;
+        expected += choices[i].name;
+    }
+    *errorMessage = invalidValue(key, value, expected);
+    return false;
+}
+
 bool parseBool(const QString &value, bool *ok)
 {
     const QString v = value.toLower();
@@ -181,33 +227,11 @@ bool applyOption(const QString &key, const QString &value, ClusterSettings *sett
         }
         settings->queryTimeoutMs = ms;
     } else if (upper == "QPSQLHA_POLICY"_L1) {
-        const QString v = value.toLower();
-        if (v == "random"_L1) {
-            settings->policy = Policy::Random;
-        } else if (v == "round_robin"_L1) {
-            settings->policy = Policy::RoundRobin;
-        } else if (v == "least_busy"_L1) {
-            settings->policy = Policy::LeastBusy;
-        } else if (v == "fastest"_L1) {
-            settings->policy = Policy::Fastest;
-        } else {
-            *errorMessage = invalidValue(key, value,
-                                         u"expected random, round_robin, least_busy or fastest"_s);
+        if (!parseChoice(key, value, PolicyChoices, &settings->policy, errorMessage))
             return false;
-        }
     } else if (upper == "QPSQLHA_CONSISTENCY"_L1) {
-        const QString v = value.toLower();
-        if (v == "eventual"_L1) {
-            settings->consistency = Consistency::Eventual;
-        } else if (v == "read_your_writes"_L1) {
-            settings->consistency = Consistency::ReadYourWrites;
-        } else if (v == "monotonic"_L1) {
-            settings->consistency = Consistency::Monotonic;
-        } else {
-            *errorMessage
-                = invalidValue(key, value, u"expected eventual, monotonic or read_your_writes"_s);
+        if (!parseChoice(key, value, ConsistencyChoices, &settings->consistency, errorMessage))
             return false;
-        }
     } else if (upper == "QPSQLHA_MAX_LAG_BYTES"_L1 || upper == "QPSQLHA_MAX_LAG_MS"_L1) {
         const qint64 limit = value.toLongLong(&ok);
         if (!ok || limit < 0) {
@@ -246,17 +270,8 @@ bool applyOption(const QString &key, const QString &value, ClusterSettings *sett
             settings->weights.append({named.address(), weight});
         }
     } else if (upper == "QPSQLHA_READER_AFFINITY"_L1) {
-        const QString v = value.toLower();
-        if (v == "connection"_L1) {
-            settings->affinity = ReaderAffinity::Connection;
-        } else if (v == "statement"_L1) {
-            settings->affinity = ReaderAffinity::Statement;
-        } else if (v == "burst"_L1) {
-            settings->affinity = ReaderAffinity::Burst;
-        } else {
-            *errorMessage = invalidValue(key, value, u"expected burst, statement or connection"_s);
+        if (!parseChoice(key, value, AffinityChoices, &settings->affinity, errorMessage))
             return false;
-        }
     } else if (upper == "QPSQLHA_READER_BURST"_L1) {
         const int reads = value.toInt(&ok);
         if (!ok || reads < 1 || reads > MaximumReaderBurst) {
