@@ -6,6 +6,7 @@
 
 #include <qpsqlhacluster_p.h>
 #include <qpsqlhacontrolprotocol_p.h>
+#include <qpsqlhacontrolrequests_p.h>
 
 #include <QtCore/qjsondocument.h>
 
@@ -45,7 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         QString code;
         QString message;
         const QJsonObject reply = Protocol::parseRequest(line, &request, &code, &message)
-            ? Protocol::execute(request)
+            ? QPsqlHa::executeControlRequest(request)
             : Protocol::errorReply(request.id, code, message);
         const QByteArray wire = Protocol::encode(reply);
         if (!wire.endsWith('\n') || wire.count('\n') != 1)
