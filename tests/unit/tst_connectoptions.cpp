@@ -372,10 +372,18 @@ void tst_ConnectOptions::invalid_data()
                                    << QStringList {u"QPSQLHA_QUERY_TIMEOUT"_s, u"milliseconds"_s};
     QTest::newRow("timeout too big") << u"QPSQLHA_QUERY_TIMEOUT=99999999999"_s
                                      << QStringList {u"QPSQLHA_QUERY_TIMEOUT"_s, u"99999999999"_s};
+    // The choices are listed from the option's table of spellings.
     QTest::newRow("policy") << u"QPSQLHA_POLICY=fastest_ever"_s
-                            << QStringList {u"QPSQLHA_POLICY"_s, u"fastest_ever"_s};
+                            << QStringList {
+                                   u"QPSQLHA_POLICY"_s, u"fastest_ever"_s,
+                                   u"expected random, round_robin, least_busy or fastest"_s};
+    QTest::newRow("consistency") << u"QPSQLHA_CONSISTENCY=strong"_s
+                                 << QStringList {
+                                        u"QPSQLHA_CONSISTENCY"_s, u"strong"_s,
+                                        u"expected eventual, monotonic or read_your_writes"_s};
     QTest::newRow("affinity") << u"QPSQLHA_READER_AFFINITY=node"_s
-                              << QStringList {u"QPSQLHA_READER_AFFINITY"_s, u"node"_s};
+                              << QStringList {u"QPSQLHA_READER_AFFINITY"_s, u"node"_s,
+                                              u"expected burst, statement or connection"_s};
     QTest::newRow("debug value") << u"QPSQLHA_DEBUG=maybe"_s
                                  << QStringList {u"QPSQLHA_DEBUG"_s, u"maybe"_s};
     QTest::newRow("log value") << u"QPSQLHA_LOG_QUERIES=2"_s
