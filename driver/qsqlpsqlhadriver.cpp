@@ -221,7 +221,7 @@ bool QPsqlHaDriver::open(const QString &db, const QString &user, const QString &
     ClusterSettings defined;
     if (ClusterRegistry::instance().definition(settings.name, &defined)) {
         defined.debug = defined.debug || settings.debug;
-        defined.logQueries = settings.logQueries;
+        defined.logQueries = defined.logQueries || settings.logQueries;
         defined.control = defined.control || settings.control;
         settings = defined;
     }

@@ -3,6 +3,8 @@
 
 #include "ctlcommandline.h"
 
+#include <qpsqlhamessages_p.h>
+
 #include <QtCore/qcommandlineparser.h>
 #include <QtCore/qcoreapplication.h>
 
@@ -45,7 +47,7 @@ constexpr QStringView CommandNames = u"list, offline, online, add-reader, remove
 int usageError(const QString &message)
 {
     printError(message);
-    printError(u"try 'qpsqlha-ctl --help'"_s);
+    printError(QPsqlHa::Messages::tr("try 'qpsqlha-ctl --help'"));
     return ExitUsage;
 }
 
@@ -67,17 +69,24 @@ bool parseCommandLine(const QStringList &arguments, Options *options, int *exitC
     parser.setApplicationDescription(QString::fromUtf8(Description));
     const QCommandLineOption help = parser.addHelpOption();
     const QCommandLineOption version = parser.addVersionOption();
-    const QCommandLineOption json(u"json"_s, u"list, watch: JSON instead of text."_s);
-    const QCommandLineOption pid(u"pid"_s, u"Only the process with this pid."_s, u"pid"_s);
-    const QCommandLineOption count(u"count"_s, u"watch: exit after N state changes."_s, u"n"_s);
+    const QCommandLineOption json(u"json"_s,
+                                  QPsqlHa::Messages::tr("list, watch: JSON instead of text."));
+    const QCommandLineOption pid(u"pid"_s, QPsqlHa::Messages::tr("Only the process with this pid."),
+                                 u"pid"_s);
+    const QCommandLineOption count(
+        u"count"_s, QPsqlHa::Messages::tr("watch: exit after N state changes."), u"n"_s);
     const QCommandLineOption timeout(
-        u"timeout"_s, u"How long to wait for each process, in milliseconds (default 2000)."_s,
+        u"timeout"_s,
+        QPsqlHa::Messages::tr("How long to wait for each process, in milliseconds (default 2000)."),
         u"ms"_s);
     parser.addOptions({json, pid, count, timeout});
     parser.addPositionalArgument(
-        u"command"_s, u"list, offline, online, add-reader, remove-node or watch."_s, u"command"_s);
+        u"command"_s,
+        QPsqlHa::Messages::tr("list, offline, online, add-reader, remove-node or watch."),
+        u"command"_s);
     parser.addPositionalArgument(
-        u"arguments"_s, u"CLUSTER HOST:PORT for offline, online, add-reader and remove-node."_s,
+        u"arguments"_s,
+        QPsqlHa::Messages::tr("CLUSTER HOST:PORT for offline, online, add-reader and remove-node."),
         u"[arguments...]"_s);
 
     if (!parser.parse(arguments)) {
@@ -98,7 +107,7 @@ bool parseCommandLine(const QStringList &arguments, Options *options, int *exitC
 
     QStringList positional = parser.positionalArguments();
     if (positional.isEmpty()) {
-        *exitCode = usageError(u"no command given (%1)"_s.arg(CommandNames));
+        *exitCode = usageError(QPsqlHa::Messages::tr("no command given (%1)").arg(CommandNames));
         return false;
     }
     const QString command = positional.takeFirst();
@@ -115,7 +124,8 @@ bool parseCommandLine(const QStringList &arguments, Options *options, int *exitC
     } else if (command == "watch"_L1) {
         options->command = Command::Watch;
     } else {
-        *exitCode = usageError(u"unknown command '%1' (%2)"_s.arg(command, CommandNames));
+        *exitCode = usageError(
+            QPsqlHa::Messages::tr("unknown command '%1' (%2)").arg(command, CommandNames));
         return false;
     }
 
@@ -125,13 +135,14 @@ bool parseCommandLine(const QStringList &arguments, Options *options, int *exitC
         || options->command == Command::RemoveNode;
     if (namesNode) {
         if (positional.size() != 2) {
-            *exitCode = usageError(u"%1 needs CLUSTER HOST:PORT, got %2 argument(s)"_s.arg(
-                command, QString::number(positional.size())));
+            *exitCode
+                = usageError(QPsqlHa::Messages::tr("%1 needs CLUSTER HOST:PORT, got %2 argument(s)")
+                                 .arg(command, QString::number(positional.size())));
             return false;
         }
         options->cluster = positional.at(0);
         if (options->cluster.isEmpty()) {
-            *exitCode = usageError(u"the cluster name is empty"_s);
+            *exitCode = usageError(QPsqlHa::Messages::tr("the cluster name is empty"));
             return false;
         }
         QString error;
@@ -140,18 +151,18 @@ bool parseCommandLine(const QStringList &arguments, Options *options, int *exitC
             return false;
         }
     } else if (!positional.isEmpty()) {
-        *exitCode
-            = usageError(u"%1 takes no arguments, got '%2'"_s.arg(command, positional.join(u' ')));
+        *exitCode = usageError(QPsqlHa::Messages::tr("%1 takes no arguments, got '%2'")
+                                   .arg(command, positional.join(u' ')));
         return false;
     }
 
     // Options that a command would silently ignore are refused: the operator meant something.
     if (parser.isSet(json) && namesNode) {
-        *exitCode = usageError(u"--json applies to list and watch"_s);
+        *exitCode = usageError(QPsqlHa::Messages::tr("--json applies to list and watch"));
         return false;
     }
     if (parser.isSet(count) && options->command != Command::Watch) {
-        *exitCode = usageError(u"--count applies to watch"_s);
+        *exitCode = usageError(QPsqlHa::Messages::tr("--count applies to watch"));
         return false;
     }
     options->json = parser.isSet(json);
@@ -160,24 +171,26 @@ bool parseCommandLine(const QStringList &arguments, Options *options, int *exitC
     if (parser.isSet(pid)) {
         // pid_t is a 32-bit signed integer on Linux.
         if (!parsePositive(parser.value(pid), std::numeric_limits<qint32>::max(), &number)) {
-            *exitCode
-                = usageError(u"bad pid '%1': expected a positive number"_s.arg(parser.value(pid)));
+            *exitCode = usageError(QPsqlHa::Messages::tr("bad pid '%1': expected a positive number")
+                                       .arg(parser.value(pid)));
             return false;
         }
         options->pid = number;
     }
     if (parser.isSet(count)) {
         if (!parsePositive(parser.value(count), std::numeric_limits<int>::max(), &number)) {
-            *exitCode = usageError(
-                u"bad count '%1': expected a positive number"_s.arg(parser.value(count)));
+            *exitCode
+                = usageError(QPsqlHa::Messages::tr("bad count '%1': expected a positive number")
+                                 .arg(parser.value(count)));
             return false;
         }
         options->count = int(number);
     }
     if (parser.isSet(timeout)) {
         if (!parsePositive(parser.value(timeout), 3600 * 1000, &number)) {
-            *exitCode = usageError(u"bad timeout '%1': expected milliseconds, 1 to 3600000"_s.arg(
-                parser.value(timeout)));
+            *exitCode = usageError(
+                QPsqlHa::Messages::tr("bad timeout '%1': expected milliseconds, 1 to 3600000")
+                    .arg(parser.value(timeout)));
             return false;
         }
         options->timeoutMs = int(number);

@@ -3,6 +3,8 @@
 
 #include "ctlcommands.h"
 
+#include <qpsqlhamessages_p.h>
+
 #include <qpsqlhacontrolclient.h>
 
 #include <algorithm>
@@ -51,9 +53,10 @@ Reach reachProcesses(const Options &options, std::vector<ReachedProcess> *reache
         endpoints.removeIf(
             [&](const QPsqlHa::ControlEndpoint &endpoint) { return endpoint.pid != *options.pid; });
         if (endpoints.isEmpty()) {
-            printError(u"no process with pid %1 serves the control channel (found %2 %3)"_s.arg(
-                QString::number(*options.pid), all.size() == 1 ? u"pid"_s : u"pids"_s,
-                pidList(all)));
+            printError(QPsqlHa::Messages::tr(
+                           "no process with pid %1 serves the control channel (found %2 %3)")
+                           .arg(QString::number(*options.pid),
+                                all.size() == 1 ? u"pid"_s : u"pids"_s, pidList(all)));
             return Reach::NoSuchPid;
         }
     }
@@ -66,8 +69,8 @@ Reach reachProcesses(const Options &options, std::vector<ReachedProcess> *reache
         process.client = std::make_unique<QPsqlHa::ControlClient>();
         if (!process.client->connectToProcess(endpoint.socketPath, options.timeoutMs)
             || !process.client->list(&process.status, options.timeoutMs)) {
-            printError(u"pid %1: skipped: %2"_s.arg(QString::number(endpoint.pid),
-                                                    process.client->errorString()));
+            printError(QPsqlHa::Messages::tr("pid %1: skipped: %2")
+                           .arg(QString::number(endpoint.pid), process.client->errorString()));
             continue;
         }
         reached->push_back(std::move(process));
@@ -96,18 +99,21 @@ QString stateAfterLine(bool online, bool changed, QPsqlHa::NodeState before,
     if (after.state == wanted)
         return u"already "_s + now;
     // `online` only undoes `offline`; a failed node comes back through the health checker.
-    return u"unchanged, %1 (only a node taken offline by hand can be put online; the health "
-           "checker brings it back when it answers)"_s.arg(now);
+    return QPsqlHa::Messages::tr(
+               "unchanged, %1 (only a node taken offline by hand can be put online; the health "
+               "checker brings it back when it answers)")
+        .arg(now);
 }
 
 } // namespace
 
 QString noProcessHint()
 {
-    return u"no QPSQLHA process found in %1. Applications serve their node state only with "
-           "the control channel on: start them with QPSQLHA_CONTROL=1 in the environment (or "
-           "the connect option QPSQLHA_CONTROL=1), as the same user as qpsqlha-ctl."_s.arg(
-               QPsqlHa::controlSocketDirectory());
+    return QPsqlHa::Messages::tr(
+               "no QPSQLHA process found in %1. Applications serve their node state only with "
+               "the control channel on: start them with QPSQLHA_CONTROL=1 in the environment (or "
+               "the connect option QPSQLHA_CONTROL=1), as the same user as qpsqlha-ctl.")
+        .arg(QPsqlHa::controlSocketDirectory());
 }
 
 int runList(const Options &options)
@@ -149,8 +155,9 @@ std::vector<ReachedProcess *> processesWithCluster(const Options &options,
             withCluster.push_back(&process);
     }
     if (withCluster.empty()) {
-        printError(u"no process has a cluster named '%1'; known clusters: %2"_s.arg(
-            options.cluster, knownClusters.isEmpty() ? u"none"_s : knownClusters.join(u", "_s)));
+        printError(QPsqlHa::Messages::tr("no process has a cluster named '%1'; known clusters: %2")
+                       .arg(options.cluster,
+                            knownClusters.isEmpty() ? u"none"_s : knownClusters.join(u", "_s)));
     }
     return withCluster;
 }
@@ -169,7 +176,7 @@ std::vector<ReachedProcess *> reachCluster(const Options &options,
     case Reach::NoSuchPid:
         break;
     case Reach::NoAnswer:
-        printError(u"no process answered; nothing changed"_s);
+        printError(QPsqlHa::Messages::tr("no process answered; nothing changed"));
         break;
     }
     return {};
@@ -202,8 +209,8 @@ std::vector<Target> reachNode(const Options &options, std::vector<ReachedProcess
         }
     }
     if (targets.empty()) {
-        printError(u"cluster '%1' has no node %2; its nodes: %3"_s.arg(
-            options.cluster, options.node.text, knownNodes.join(u", "_s)));
+        printError(QPsqlHa::Messages::tr("cluster '%1' has no node %2; its nodes: %3")
+                       .arg(options.cluster, options.node.text, knownNodes.join(u", "_s)));
     }
     return targets;
 }
@@ -223,8 +230,8 @@ std::vector<Target> reachNewNode(const Options &options, std::vector<ReachedProc
 
 QString nodePrefix(const ReachedProcess &process, const QString &cluster, const QString &node)
 {
-    return u"%1: cluster %2 node %3: "_s.arg(
-        processLabel(process.status.pid, process.status.application), cluster, node);
+    return QPsqlHa::Messages::tr("%1: cluster %2 node %3: ")
+        .arg(processLabel(process.status.pid, process.status.application), cluster, node);
 }
 
 // What one process answered to a change, printed after the prefix that names process, cluster
@@ -266,12 +273,13 @@ QString addedLine(const QPsqlHa::ProcessStatus &after, const Options &options)
             if (!isSameNode(options.node, node))
                 continue;
             if (node.state == QPsqlHa::NodeState::Online)
-                return u"added as a reader, online"_s;
-            return u"added as a reader, %1 until a health probe finds it answering"_s.arg(
-                QPsqlHa::nodeStateText(node.state));
+                return QPsqlHa::Messages::tr("added as a reader, online");
+            return QPsqlHa::Messages::tr(
+                       "added as a reader, %1 until a health probe finds it answering")
+                .arg(QPsqlHa::nodeStateText(node.state));
         }
     }
-    return u"added as a reader"_s;
+    return QPsqlHa::Messages::tr("added as a reader");
 }
 
 } // namespace
@@ -315,7 +323,7 @@ int runRemoveNode(const Options &options)
         // The process refuses to remove the node taking the writes, and says why.
         if (!client.removeNode(options.cluster, node.address, nullptr, options.timeoutMs))
             return Answer {false, client.errorString()};
-        return Answer {true, u"removed (statements running on it finish)"_s};
+        return Answer {true, QPsqlHa::Messages::tr("removed (statements running on it finish)")};
     };
 
     std::vector<ReachedProcess> reached;

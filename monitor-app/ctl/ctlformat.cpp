@@ -3,6 +3,8 @@
 
 #include "ctlformat.h"
 
+#include <qpsqlhamessages_p.h>
+
 // The protocol's own serialisation, so that `--json` can never drift from what the
 // applications send (docs/control-protocol.md).
 #include <qpsqlhacontrolprotocol_p.h>
@@ -48,7 +50,8 @@ bool parseNodeAddress(const QString &text, NodeAddress *address, QString *error)
     if (text.startsWith(u'[')) {
         const qsizetype close = text.indexOf(u"]:"_s);
         if (close < 0) {
-            *error = u"bad node '%1': an IPv6 node is written [address]:port"_s.arg(text);
+            *error = QPsqlHa::Messages::tr("bad node '%1': an IPv6 node is written [address]:port")
+                         .arg(text);
             return false;
         }
         host = text.mid(1, close - 1);
@@ -56,7 +59,9 @@ bool parseNodeAddress(const QString &text, NodeAddress *address, QString *error)
     } else {
         const qsizetype colon = text.lastIndexOf(u':');
         if (colon < 0 || text.indexOf(u':') != colon) {
-            *error = u"bad node '%1': expected HOST:PORT (IPv6 as [address]:port)"_s.arg(text);
+            *error = QPsqlHa::Messages::tr(
+                         "bad node '%1': expected HOST:PORT (IPv6 as [address]:port)")
+                         .arg(text);
             return false;
         }
         host = text.left(colon);
@@ -64,12 +69,13 @@ bool parseNodeAddress(const QString &text, NodeAddress *address, QString *error)
     }
     const int number = QPsqlHa::parsePort(port);
     if (host.isEmpty()) {
-        *error = u"bad node '%1': the host is missing"_s.arg(text);
+        *error = QPsqlHa::Messages::tr("bad node '%1': the host is missing").arg(text);
         return false;
     }
     if (number < 0) {
-        *error
-            = u"bad node '%1': the port must be a number from 1 to 65535 (digits only)"_s.arg(text);
+        *error = QPsqlHa::Messages::tr(
+                     "bad node '%1': the port must be a number from 1 to 65535 (digits only)")
+                     .arg(text);
         return false;
     }
     address->host = host;

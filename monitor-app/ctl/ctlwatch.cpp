@@ -3,6 +3,8 @@
 
 #include "ctlwatch.h"
 
+#include <qpsqlhamessages_p.h>
+
 #include "ctlcommands.h"
 
 #include <qpsqlhacontrolclient.h>
@@ -68,7 +70,7 @@ void Watcher::discover()
     m_unreachable.intersect(present);
 
     if (endpoints.isEmpty() && m_watched.isEmpty() && !m_hinted) {
-        printError(noProcessHint() + u" Waiting for one."_s);
+        printError(noProcessHint() + QPsqlHa::Messages::tr(" Waiting for one."));
         m_hinted = true;
     }
 }
@@ -79,8 +81,8 @@ void Watcher::watch(const QPsqlHa::ControlEndpoint &endpoint)
     auto *client = new QPsqlHa::ControlClient(this);
     if (!client->connectToProcess(endpoint.socketPath, m_options.timeoutMs)) {
         if (!m_unreachable.contains(pid)) {
-            printError(
-                u"pid %1: cannot watch: %2"_s.arg(QString::number(pid), client->errorString()));
+            printError(QPsqlHa::Messages::tr("pid %1: cannot watch: %2")
+                           .arg(QString::number(pid), client->errorString()));
             m_unreachable.insert(pid);
         }
         delete client;
@@ -101,10 +103,12 @@ void Watcher::watch(const QPsqlHa::ControlEndpoint &endpoint)
     connect(client, &QPsqlHa::ControlClient::stateChanged, this, &Watcher::report);
     connect(client, &QPsqlHa::ControlClient::requestFailed, this,
             [this, pid](const QString &code, const QString &message) {
-                forget(pid, u"refused to subscribe: %1: %2"_s.arg(code, message));
+                forget(pid,
+                       QPsqlHa::Messages::tr("refused to subscribe: %1: %2").arg(code, message));
             });
     connect(client, &QPsqlHa::ControlClient::disconnected, this, [this, pid] {
-        forget(pid, u"no longer watched: the process ended or closed the channel"_s);
+        forget(pid,
+               QPsqlHa::Messages::tr("no longer watched: the process ended or closed the channel"));
         // An ending process closes its channel a moment before it is gone, so the next
         // discovery may still see its socket and be refused: that is not worth a message.
         m_unreachable.insert(pid);
@@ -117,7 +121,8 @@ void Watcher::watch(const QPsqlHa::ControlEndpoint &endpoint)
             return;
         const bool reported = m_unreachable.contains(pid);
         m_unreachable.insert(pid);
-        forget(pid, reported ? QString() : u"no answer to subscribe; skipped"_s);
+        forget(pid,
+               reported ? QString() : QPsqlHa::Messages::tr("no answer to subscribe; skipped"));
     });
     client->subscribe();
 }
@@ -154,7 +159,7 @@ int runWatch(const Options &options)
 {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
-        printError(u"cannot create a pipe: %1"_s.arg(qt_error_string(errno)));
+        printError(QPsqlHa::Messages::tr("cannot create a pipe: %1").arg(qt_error_string(errno)));
         return ExitFailure;
     }
     signalPipeWriteEnd = fds[1];

@@ -3,6 +3,8 @@
 
 #include "qpsqlhaapi.h"
 
+#include <qpsqlhamessages_p.h>
+
 #include "qpsqlhacluster_p.h"
 
 #include <QtCore/qcoreapplication.h>
@@ -79,8 +81,9 @@ bool initDatabases(const DatabaseConfig &config, bool debug, QString *errorMessa
     QString ignored;
     QString &message = errorMessage ? *errorMessage : ignored;
     if (!QSqlDatabase::isDriverAvailable(driverName)) {
-        message = u"QPSQLHA: the QPSQLHA driver plugin was not found; install it into Qt's "
-                  "sqldrivers directory or point QT_PLUGIN_PATH at its parent"_s;
+        message
+            = Messages::tr("QPSQLHA: the QPSQLHA driver plugin was not found; install it into Qt's "
+                           "sqldrivers directory or point QT_PLUGIN_PATH at its parent");
         return false;
     }
 
@@ -89,11 +92,13 @@ bool initDatabases(const DatabaseConfig &config, bool debug, QString *errorMessa
     for (const QString &name : config.names()) {
         if (name.isEmpty() || config.names().count(name) > 1) {
             message
-                = u"QPSQLHA: replication set names must be unique and not empty ('%1')"_s.arg(name);
+                = Messages::tr("QPSQLHA: replication set names must be unique and not empty ('%1')")
+                      .arg(name);
             return false;
         }
         if (QSqlDatabase::contains(name)) {
-            message = u"QPSQLHA: a database connection named '%1' already exists"_s.arg(name);
+            message = Messages::tr("QPSQLHA: a database connection named '%1' already exists")
+                          .arg(name);
             return false;
         }
         ClusterSettings settings;
@@ -231,7 +236,7 @@ QSharedPointer<Cluster> findCluster(const QString &name, QString *errorMessage)
 {
     QSharedPointer<Cluster> cluster = ClusterRegistry::instance().find(name);
     if (!cluster && errorMessage)
-        *errorMessage = u"QPSQLHA: no cluster '%1' in this process"_s.arg(name);
+        *errorMessage = Messages::tr("QPSQLHA: no cluster '%1' in this process").arg(name);
     return cluster;
 }
 
@@ -257,7 +262,7 @@ bool removeNode(const QString &cluster, const QString &address, QString *errorMe
     QString problem;
     if (!parseNodeAddress(address, found->node(Cluster::PrimaryIndex).settings().port, &wanted.host,
                           &wanted.port, &problem)) {
-        message = u"QPSQLHA: '%1' is not host:port: %2"_s.arg(address, problem);
+        message = Messages::tr("QPSQLHA: '%1' is not host:port: %2").arg(address, problem);
         return false;
     }
     return found->removeNode(wanted.address(), &message);

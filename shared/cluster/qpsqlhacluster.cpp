@@ -3,6 +3,8 @@
 
 #include "qpsqlhacluster_p.h"
 
+#include <qpsqlhamessages_p.h>
+
 #include "qpsqlhahealthchecker_p.h"
 #include "qpsqlhalogging_p.h"
 #include "qpsqlhapolicy_p.h"
@@ -161,8 +163,8 @@ int Cluster::addReader(const QString &address, QString *error)
     reader.weight = 1;
     QString problem;
     if (!parseNodeAddress(address, primary.port, &reader.host, &reader.port, &problem)) {
-        *error = u"QPSQLHA: cannot add reader '%1' to cluster '%2': %3"_s.arg(address, name(),
-                                                                              problem);
+        *error = Messages::tr("QPSQLHA: cannot add reader '%1' to cluster '%2': %3")
+                     .arg(address, name(), problem);
         return -1;
     }
     QMutexLocker locker(&m_topologyMutex);
@@ -170,16 +172,18 @@ int Cluster::addReader(const QString &address, QString *error)
     for (int i = 0; i < count; ++i) {
         const Node &existing = node(i);
         if (!existing.isRemoved() && existing.settings().isSameServerAs(reader)) {
-            *error
-                = u"QPSQLHA: %1 is already a node of cluster '%2'"_s.arg(reader.address(), name());
+            *error = Messages::tr("QPSQLHA: %1 is already a node of cluster '%2'")
+                         .arg(reader.address(), name());
             if (existing.address() != reader.address())
                 *error += u" (as %1)"_s.arg(existing.address());
             return -1;
         }
     }
     if (count >= MaximumNodes) {
-        *error = u"QPSQLHA: cluster '%1' has %2 nodes (removed ones included), the most it can "
-                 "hold"_s.arg(name())
+        *error = Messages::tr(
+                     "QPSQLHA: cluster '%1' has %2 nodes (removed ones included), the most it can "
+                     "hold")
+                     .arg(name())
                      .arg(count);
         return -1;
     }
@@ -187,7 +191,7 @@ int Cluster::addReader(const QString &address, QString *error)
     m_nodes[count] = m_ownedNodes.back().get();
     // Until its first probe says what it is, it gets no reads. Nothing is known against the
     // server, so other clusters listing it keep using it.
-    m_nodes[count]->holdUntilProbed(u"added; waiting for the first probe"_s);
+    m_nodes[count]->holdUntilProbed(Messages::tr("added; waiting for the first probe"));
     m_nodeCount.storeRelease(count + 1);
     qCInfo(lcHealth).noquote() << "cluster" << name() << ": reader" << reader.address() << "added";
     // Clusters made outside the registry (tests) have no health checker to wake.
@@ -202,12 +206,12 @@ bool Cluster::removeNode(const QString &address, QString *error)
     QMutexLocker locker(&m_topologyMutex);
     const int index = indexOf(address);
     if (index < 0) {
-        *error = u"QPSQLHA: %1 is not a node of cluster '%2'"_s.arg(address, name());
+        *error = Messages::tr("QPSQLHA: %1 is not a node of cluster '%2'").arg(address, name());
         return false;
     }
     if (index == writeNode()) {
-        *error = u"QPSQLHA: %1 takes the writes of cluster '%2' and cannot be removed"_s.arg(
-            address, name());
+        *error = Messages::tr("QPSQLHA: %1 takes the writes of cluster '%2' and cannot be removed")
+                     .arg(address, name());
         return false;
     }
     node(index).markRemoved();
@@ -245,10 +249,12 @@ void Cluster::reconcile()
         Node &other = node(i);
         if (i != writer && !other.isRemoved() && other.isReachable()
             && other.role() == NodeRole::Primary) {
-            const QString message = u"also claims to be a primary (timeline %1); writes go to %2 "
-                                    "(timeline %3)"_s.arg(other.timeline())
-                                        .arg(primary.address())
-                                        .arg(primary.timeline());
+            const QString message
+                = Messages::tr("also claims to be a primary (timeline %1); writes go to %2 "
+                               "(timeline %3)")
+                      .arg(other.timeline())
+                      .arg(primary.address())
+                      .arg(primary.timeline());
             if (other.lastError() != message) {
                 qCWarning(lcRouting).noquote()
                     << "cluster" << name() << ": node" << other.address() << message;
@@ -257,7 +263,7 @@ void Cluster::reconcile()
         }
     }
     if (primary.state() == NodeState::Lagging)
-        primary.setLagging(false, u"it is the primary"_s);
+        primary.setLagging(false, Messages::tr("it is the primary"));
 
     // Replication lag of each standby against the primary's last known WAL position.
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
@@ -316,35 +322,39 @@ namespace {
 QString settingsConflict(const ClusterSettings &existing, const ClusterSettings &wanted)
 {
     if (existing.addresses() != wanted.addresses()) {
-        return u"nodes %1, not %2"_s.arg(existing.addresses().join(u", "_s),
-                                         wanted.addresses().join(u", "_s));
+        return Messages::tr("nodes %1, not %2")
+            .arg(existing.addresses().join(u", "_s), wanted.addresses().join(u", "_s));
     }
     if (existing.healthIntervalMs != wanted.healthIntervalMs) {
-        return u"QPSQLHA_HEALTH_INTERVAL=%1, not %2"_s.arg(existing.healthIntervalMs)
+        return Messages::tr("QPSQLHA_HEALTH_INTERVAL=%1, not %2")
+            .arg(existing.healthIntervalMs)
             .arg(wanted.healthIntervalMs);
     }
     if (existing.queryTimeoutMs != wanted.queryTimeoutMs) {
-        return u"QPSQLHA_QUERY_TIMEOUT=%1, not %2"_s.arg(existing.queryTimeoutMs)
+        return Messages::tr("QPSQLHA_QUERY_TIMEOUT=%1, not %2")
+            .arg(existing.queryTimeoutMs)
             .arg(wanted.queryTimeoutMs);
     }
     if (existing.policy != wanted.policy)
-        return u"another QPSQLHA_POLICY"_s;
+        return Messages::tr("another QPSQLHA_POLICY");
     if (existing.affinity != wanted.affinity)
-        return u"another QPSQLHA_READER_AFFINITY"_s;
+        return Messages::tr("another QPSQLHA_READER_AFFINITY");
     if (existing.burstLength != wanted.burstLength)
-        return u"QPSQLHA_READER_BURST=%1, not %2"_s.arg(existing.burstLength)
+        return Messages::tr("QPSQLHA_READER_BURST=%1, not %2")
+            .arg(existing.burstLength)
             .arg(wanted.burstLength);
     if (existing.primaryReads != wanted.primaryReads)
-        return u"QPSQLHA_PRIMARY_READS=%1, not %2"_s.arg(int(existing.primaryReads))
+        return Messages::tr("QPSQLHA_PRIMARY_READS=%1, not %2")
+            .arg(int(existing.primaryReads))
             .arg(int(wanted.primaryReads));
     if (existing.consistency != wanted.consistency)
-        return u"another QPSQLHA_CONSISTENCY"_s;
+        return Messages::tr("another QPSQLHA_CONSISTENCY");
     if (existing.maxLagBytes != wanted.maxLagBytes || existing.maxLagMs != wanted.maxLagMs)
-        return u"other QPSQLHA_MAX_LAG_BYTES/QPSQLHA_MAX_LAG_MS"_s;
-    if (existing.weights != wanted.weights)
-        return u"other QPSQLHA_WEIGHTS"_s;
+        return Messages::tr("other QPSQLHA_MAX_LAG_BYTES/QPSQLHA_MAX_LAG_MS");
+    if (existing.weights() != wanted.weights())
+        return Messages::tr("other QPSQLHA_WEIGHTS");
     if (existing.writeFunctions != wanted.writeFunctions)
-        return u"another QPSQLHA_WRITE_FUNCTIONS"_s;
+        return Messages::tr("another QPSQLHA_WRITE_FUNCTIONS");
     return QString();
 }
 
@@ -373,9 +383,10 @@ QSharedPointer<Cluster> ClusterRegistry::acquire(const ClusterSettings &settings
                 const QString conflict = settingsConflict(cluster->settings(), settings);
                 if (!conflict.isEmpty()) {
                     *errorMessage
-                        = u"QPSQLHA: cluster '%1' is already in use in this process with %2; "
-                          "give this connection its own QPSQLHA_CLUSTER name"_s.arg(settings.name,
-                                                                                    conflict);
+                        = Messages::tr(
+                              "QPSQLHA: cluster '%1' is already in use in this process with %2; "
+                              "give this connection its own QPSQLHA_CLUSTER name")
+                              .arg(settings.name, conflict);
                     return {};
                 }
             } else {

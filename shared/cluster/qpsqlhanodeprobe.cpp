@@ -3,6 +3,8 @@
 
 #include "qpsqlhanodeprobe_p.h"
 
+#include <qpsqlhamessages_p.h>
+
 #include <QtCore/qdeadlinetimer.h>
 
 #include <libpq-fe.h>
@@ -104,7 +106,7 @@ bool NodeProbe::connect(const NodeSettings &node, const ClusterSettings &cluster
     const QDeadlineTimer deadline(deadlineMs);
     m_connection = PQconnectStartParams(keywords.data(), values.data(), 0);
     if (!m_connection || PQstatus(m_connection) == CONNECTION_BAD) {
-        *error = m_connection ? pqMessage(m_connection) : u"out of memory"_s;
+        *error = m_connection ? pqMessage(m_connection) : Messages::tr("out of memory");
         close();
         return false;
     }
@@ -119,7 +121,7 @@ bool NodeProbe::connect(const NodeSettings &node, const ClusterSettings &cluster
         }
         if (!waitFor(status == PGRES_POLLING_READING ? POLLIN : POLLOUT,
                      deadline.remainingTime())) {
-            *error = u"no answer within %1 ms while connecting"_s.arg(deadlineMs);
+            *error = Messages::tr("no answer within %1 ms while connecting").arg(deadlineMs);
             close();
             return false;
         }
@@ -155,13 +157,13 @@ ProbeResult NodeProbe::run(const NodeSettings &node, const ClusterSettings &clus
         if (flushed < 0)
             return fail(pqMessage(m_connection));
         if (!waitFor(POLLOUT, deadline.remainingTime()))
-            return fail(u"no answer within %1 ms"_s.arg(timeoutMs));
+            return fail(Messages::tr("no answer within %1 ms").arg(timeoutMs));
     }
     bool gotRow = false;
     for (;;) {
         while (PQisBusy(m_connection)) {
             if (!waitFor(POLLIN, deadline.remainingTime()))
-                return fail(u"no answer within %1 ms"_s.arg(timeoutMs));
+                return fail(Messages::tr("no answer within %1 ms").arg(timeoutMs));
             if (!PQconsumeInput(m_connection))
                 return fail(pqMessage(m_connection));
         }
@@ -180,7 +182,7 @@ ProbeResult NodeProbe::run(const NodeSettings &node, const ClusterSettings &clus
     }
     if (!gotRow) {
         if (result.error.isEmpty())
-            result.error = u"the probe returned no row"_s;
+            result.error = Messages::tr("the probe returned no row");
         return fail(result.error);
     }
     result.ok = true;

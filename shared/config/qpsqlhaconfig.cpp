@@ -3,6 +3,8 @@
 
 #include "qpsqlhaconfig.h"
 
+#include "qpsqlhaconnectoptions_p.h"
+
 #include <utility>
 
 #include <optional>
@@ -14,12 +16,18 @@ class ReplicationConfigPrivate : public QSharedData
 public:
     QList<NodeConfig> writeNodes;
     QList<NodeConfig> readNodes;
-    int healthInterval = 2000;
-    // Unset: QPSQLHA_POLICY / QPSQLHA_READER_AFFINITY / QPSQLHA_PRIMARY_READS in the connect
-    // options, else the default.
+    // Unset: the QPSQLHA_* key of the connect options, else the default.
+    std::optional<int> healthInterval;
     std::optional<Policy> policy;
     std::optional<ReaderAffinity> affinity;
     std::optional<bool> primaryReads;
+    std::optional<int> queryTimeout;
+    std::optional<int> readerBurst;
+    std::optional<Consistency> consistency;
+    std::optional<qint64> maxLagBytes;
+    std::optional<qint64> maxLagMs;
+    std::optional<bool> control;
+    std::optional<bool> logQueries;
     QStringList writeFunctions;
     QString connectOptions;
 };
@@ -58,7 +66,12 @@ void ReplicationConfig::setHealthInterval(int milliseconds)
 
 int ReplicationConfig::healthInterval() const
 {
-    return d->healthInterval;
+    return d->healthInterval.value_or(DefaultHealthIntervalMs);
+}
+
+bool ReplicationConfig::hasHealthInterval() const
+{
+    return d->healthInterval.has_value();
 }
 
 void ReplicationConfig::setPolicy(Policy policy)
@@ -104,6 +117,111 @@ bool ReplicationConfig::primaryReads() const
 bool ReplicationConfig::hasPrimaryReads() const
 {
     return d->primaryReads.has_value();
+}
+
+void ReplicationConfig::setQueryTimeout(int milliseconds)
+{
+    d->queryTimeout = milliseconds;
+}
+
+int ReplicationConfig::queryTimeout() const
+{
+    return d->queryTimeout.value_or(DefaultQueryTimeoutMs);
+}
+
+bool ReplicationConfig::hasQueryTimeout() const
+{
+    return d->queryTimeout.has_value();
+}
+
+void ReplicationConfig::setReaderBurst(int reads)
+{
+    d->readerBurst = reads;
+}
+
+int ReplicationConfig::readerBurst() const
+{
+    return d->readerBurst.value_or(DefaultReaderBurst);
+}
+
+bool ReplicationConfig::hasReaderBurst() const
+{
+    return d->readerBurst.has_value();
+}
+
+void ReplicationConfig::setConsistency(Consistency consistency)
+{
+    d->consistency = consistency;
+}
+
+Consistency ReplicationConfig::consistency() const
+{
+    return d->consistency.value_or(Consistency::Eventual);
+}
+
+bool ReplicationConfig::hasConsistency() const
+{
+    return d->consistency.has_value();
+}
+
+void ReplicationConfig::setMaxLagBytes(qint64 bytes)
+{
+    d->maxLagBytes = bytes;
+}
+
+qint64 ReplicationConfig::maxLagBytes() const
+{
+    return d->maxLagBytes.value_or(0);
+}
+
+bool ReplicationConfig::hasMaxLagBytes() const
+{
+    return d->maxLagBytes.has_value();
+}
+
+void ReplicationConfig::setMaxLagMs(qint64 milliseconds)
+{
+    d->maxLagMs = milliseconds;
+}
+
+qint64 ReplicationConfig::maxLagMs() const
+{
+    return d->maxLagMs.value_or(0);
+}
+
+bool ReplicationConfig::hasMaxLagMs() const
+{
+    return d->maxLagMs.has_value();
+}
+
+void ReplicationConfig::setControl(bool enabled)
+{
+    d->control = enabled;
+}
+
+bool ReplicationConfig::control() const
+{
+    return d->control.value_or(false);
+}
+
+bool ReplicationConfig::hasControl() const
+{
+    return d->control.has_value();
+}
+
+void ReplicationConfig::setLogQueries(bool enabled)
+{
+    d->logQueries = enabled;
+}
+
+bool ReplicationConfig::logQueries() const
+{
+    return d->logQueries.value_or(false);
+}
+
+bool ReplicationConfig::hasLogQueries() const
+{
+    return d->logQueries.has_value();
 }
 
 void ReplicationConfig::setWriteFunctions(const QStringList &names)

@@ -73,6 +73,9 @@ struct NodeConfig
     QString sslmode; // empty: libpq's default
     QString database;
     bool logQueries = false; // log every statement this node runs (qpsqlha.queries)
+    // Share of the reads relative to the other nodes, 0 to 1000, as QPSQLHA_WEIGHTS; 0 gets
+    // reads only when no other node can. The write node's counts only with primary reads.
+    int weight = 1;
 };
 
 class ReplicationConfigPrivate;
@@ -92,8 +95,12 @@ public:
     QList<NodeConfig> writeNodeConfigs() const;
     QList<NodeConfig> readNodeConfigs() const;
 
-    void setHealthInterval(int milliseconds); // default 2000, minimum 50
+    // Each setter below has a QPSQLHA_* connect option; a setter that was called wins over the
+    // same option in setConnectOptions(), one that was not leaves it to the option (or to the
+    // default): has*() tells which.
+    void setHealthInterval(int milliseconds); // QPSQLHA_HEALTH_INTERVAL: default 2000, minimum 50
     int healthInterval() const;
+    bool hasHealthInterval() const;
     void setPolicy(Policy policy);
     Policy policy() const;
     void setReaderAffinity(ReaderAffinity affinity); // default ReaderAffinity::Burst
@@ -106,9 +113,43 @@ public:
     bool hasPolicy() const;
     bool hasReaderAffinity() const;
     bool hasPrimaryReads() const;
-    void setWriteFunctions(const QStringList &names); // QPSQLHA_WRITE_FUNCTIONS
+    // QPSQLHA_QUERY_TIMEOUT: how long one call may wait on one node; 0: no limit. Default 5000.
+    void setQueryTimeout(int milliseconds);
+    int queryTimeout() const;
+    bool hasQueryTimeout() const;
+    // QPSQLHA_READER_BURST: reads on one reader under ReaderAffinity::Burst, 1 to 100000.
+    // Default 16.
+    void setReaderBurst(int reads);
+    int readerBurst() const;
+    bool hasReaderBurst() const;
+    void setConsistency(Consistency consistency); // QPSQLHA_CONSISTENCY: default Eventual
+    Consistency consistency() const;
+    bool hasConsistency() const;
+    // QPSQLHA_MAX_LAG_BYTES / QPSQLHA_MAX_LAG_MS: a reader further behind gets no reads; 0: no
+    // limit (the default).
+    void setMaxLagBytes(qint64 bytes);
+    qint64 maxLagBytes() const;
+    bool hasMaxLagBytes() const;
+    void setMaxLagMs(qint64 milliseconds);
+    qint64 maxLagMs() const;
+    bool hasMaxLagMs() const;
+    // QPSQLHA_CONTROL: serve node state to qpsqlha-ctl and the monitor. Default false.
+    void setControl(bool enabled);
+    bool control() const;
+    bool hasControl() const;
+    // QPSQLHA_LOG_QUERIES: log every statement of every node (NodeConfig::logQueries: one node).
+    // Default false.
+    void setLogQueries(bool enabled);
+    bool logQueries() const;
+    bool hasLogQueries() const;
+    // QPSQLHA_WRITE_FUNCTIONS: added to those of setConnectOptions().
+    void setWriteFunctions(const QStringList &names);
     QStringList writeFunctions() const;
-    // Further libpq keywords for every node, `key=value;key=value` (e.g. connect_timeout=3).
+    // Further libpq keywords for every node, `key=value;key=value` (e.g. connect_timeout=3), and
+    // any QPSQLHA_* option, in QSqlDatabase::setConnectOptions() syntax. QPSQLHA_READERS adds
+    // readers after the read node configs, with the write node's credentials and database;
+    // QPSQLHA_WEIGHTS names any node; QPSQLHA_CLUSTER is refused (the set's name is the
+    // cluster's).
     void setConnectOptions(const QString &options);
     QString connectOptions() const;
 

@@ -3,11 +3,17 @@
 
 #include "qpsqlhaconnectoptions_p.h"
 
+#include <qpsqlhamessages_p.h>
+
 #include <QtCore/qset.h>
 
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <array>
+#include <limits>
+#include <tuple>
+#include <utility>
 
 namespace QPsqlHa {
 
@@ -34,7 +40,7 @@ const QSet<QString> &libpqKeywords()
 
 QString invalidValue(const QString &key, const QString &value, const QString &expected)
 {
-    return u"QPSQLHA: invalid value '%1' for %2: %3"_s.arg(value, key, expected);
+    return Messages::tr("QPSQLHA: invalid value '%1' for %2: %3").arg(value, key, expected);
 }
 
 // The spellings of an enumerated option's values, in the order the error message lists them.
@@ -73,13 +79,13 @@ bool parseChoice(const QString &key, const QString &value, const Choice<Enum> (&
             return true;
         }
     }
-    QString expected = u"expected "_s;
+    QString names;
     for (size_t i = 0; i < N; ++i) {
         if (i > 0)
-            expected += i + 1 < N ? u", "_s : u" or "_s;
-        expected += choices[i].name;
+            names += i + 1 < N ? u", "_s : Messages::tr(" or ");
+        names += choices[i].name;
     }
-    *errorMessage = invalidValue(key, value, expected);
+    *errorMessage = invalidValue(key, value, Messages::tr("expected %1").arg(names));
     return false;
 }
 
@@ -117,44 +123,44 @@ bool parseHostPort(const QString &text, int defaultPort, QString *host, int *por
     if (text.startsWith(u'[')) {
         const qsizetype close = text.indexOf(u']');
         if (close < 0) {
-            *problem = u"missing ']' after an IPv6 address"_s;
+            *problem = Messages::tr("missing ']' after an IPv6 address");
             return false;
         }
         *host = text.mid(1, close - 1);
         const QString rest = text.mid(close + 1);
         if (!rest.isEmpty()) {
             if (!rest.startsWith(u':')) {
-                *problem = u"expected ':port' after ']'"_s;
+                *problem = Messages::tr("expected ':port' after ']'");
                 return false;
             }
             portText = rest.mid(1);
             if (portText.isEmpty()) {
-                *problem = u"empty port"_s;
+                *problem = Messages::tr("empty port");
                 return false;
             }
         }
     } else {
         const qsizetype colon = text.indexOf(u':');
         if (colon >= 0 && text.indexOf(u':', colon + 1) >= 0) {
-            *problem = u"write IPv6 addresses in brackets, as in [::1]:5432"_s;
+            *problem = Messages::tr("write IPv6 addresses in brackets, as in [::1]:5432");
             return false;
         }
         *host = colon < 0 ? text : text.left(colon);
         if (colon >= 0) {
             portText = text.mid(colon + 1);
             if (portText.isEmpty()) {
-                *problem = u"empty port"_s;
+                *problem = Messages::tr("empty port");
                 return false;
             }
         }
     }
     if (host->isEmpty()) {
-        *problem = u"empty host"_s;
+        *problem = Messages::tr("empty host");
         return false;
     }
     for (QChar c : std::as_const(*host)) {
         if (c.isSpace() || c == u'\'' || c == u'\\' || c == u',' || c == u'=') {
-            *problem = u"a host name cannot contain spaces, quotes, '\\', ',' or '='"_s;
+            *problem = Messages::tr("a host name cannot contain spaces, quotes, '\\', ',' or '='");
             return false;
         }
     }
@@ -162,7 +168,8 @@ bool parseHostPort(const QString &text, int defaultPort, QString *host, int *por
     if (!portText.isEmpty()) {
         const int p = parsePort(portText);
         if (p < 0) {
-            *problem = u"port '%1' is not a number from 1 to 65535 (digits only)"_s.arg(portText);
+            *problem = Messages::tr("port '%1' is not a number from 1 to 65535 (digits only)")
+                           .arg(portText);
             return false;
         }
         *port = p;
@@ -185,44 +192,63 @@ QString unquoteConninfoValue(const QString &value)
     return result;
 }
 
+// What the options say that goes onto the nodes once they are known.
+struct NodeOptions
+{
+    QString readers; // QPSQLHA_READERS as given
+    bool readersGiven = false;
+    QList<std::pair<QString, int>> weights; // QPSQLHA_WEIGHTS: address, weight
+};
+
 bool applyOption(const QString &key, const QString &value, ClusterSettings *settings,
-                 QString *readers, bool *readersGiven, QString *errorMessage)
+                 NodeOptions *nodeOptions, QString *errorMessage)
 {
     const QString upper = key.toUpper();
     if (!upper.startsWith(optionPrefix)) {
         const QString keyword = key.toLower();
         if (keyword == "host"_L1 || keyword == "hostaddr"_L1 || keyword == "port"_L1
             || keyword == "dbname"_L1) {
-            *errorMessage = u"QPSQLHA: connect option '%1' is not allowed: set the primary with "
-                            "QSqlDatabase::setHostName()/setPort()/setDatabaseName() and the "
-                            "readers with QPSQLHA_READERS"_s.arg(key);
+            *errorMessage
+                = Messages::tr("QPSQLHA: connect option '%1' is not allowed: set the primary with "
+                               "QSqlDatabase::setHostName()/setPort()/setDatabaseName() and the "
+                               "readers with QPSQLHA_READERS")
+                      .arg(key);
             return false;
         }
         if (!libpqKeywords().contains(keyword)) {
-            *errorMessage = u"QPSQLHA: unknown connect option '%1' (neither a QPSQLHA_ option nor "
-                            "a libpq keyword)"_s.arg(key);
+            *errorMessage
+                = Messages::tr(
+                      "QPSQLHA: unknown connect option '%1' (neither a QPSQLHA_ option nor "
+                      "a libpq keyword)")
+                      .arg(key);
             return false;
         }
         settings->libpqOptions.append({keyword, unquoteConninfoValue(value)});
         return true;
     }
 
+    if (!connectOptionKeys().contains(upper)) {
+        *errorMessage = Messages::tr("QPSQLHA: unknown option '%1'").arg(key);
+        return false;
+    }
     bool ok = true;
     if (upper == "QPSQLHA_READERS"_L1) {
-        *readers = value;
-        *readersGiven = true;
+        nodeOptions->readers = value;
+        nodeOptions->readersGiven = true;
     } else if (upper == "QPSQLHA_HEALTH_INTERVAL"_L1) {
         const int ms = value.toInt(&ok);
         if (!ok || ms < MinimumHealthIntervalMs) {
             *errorMessage = invalidValue(
-                key, value, u"expected milliseconds, at least %1"_s.arg(MinimumHealthIntervalMs));
+                key, value,
+                Messages::tr("expected milliseconds, at least %1").arg(MinimumHealthIntervalMs));
             return false;
         }
         settings->healthIntervalMs = ms;
     } else if (upper == "QPSQLHA_QUERY_TIMEOUT"_L1) {
         const int ms = value.toInt(&ok);
         if (!ok || ms < 0) {
-            *errorMessage = invalidValue(key, value, u"expected milliseconds (0: no limit)"_s);
+            *errorMessage
+                = invalidValue(key, value, Messages::tr("expected milliseconds (0: no limit)"));
             return false;
         }
         settings->queryTimeoutMs = ms;
@@ -235,15 +261,16 @@ bool applyOption(const QString &key, const QString &value, ClusterSettings *sett
     } else if (upper == "QPSQLHA_MAX_LAG_BYTES"_L1 || upper == "QPSQLHA_MAX_LAG_MS"_L1) {
         const qint64 limit = value.toLongLong(&ok);
         if (!ok || limit < 0) {
-            *errorMessage = invalidValue(key, value,
-                                         upper.endsWith("BYTES"_L1)
-                                             ? u"expected a number of bytes, 0 for no limit"_s
-                                             : u"expected milliseconds, 0 for no limit"_s);
+            *errorMessage
+                = invalidValue(key, value,
+                               upper.endsWith("BYTES"_L1)
+                                   ? Messages::tr("expected a number of bytes, 0 for no limit")
+                                   : Messages::tr("expected milliseconds, 0 for no limit"));
             return false;
         }
         (upper.endsWith("BYTES"_L1) ? settings->maxLagBytes : settings->maxLagMs) = limit;
     } else if (upper == "QPSQLHA_WEIGHTS"_L1) {
-        settings->weights.clear();
+        nodeOptions->weights.clear();
         for (const QString &rawEntry : value.split(u',', Qt::KeepEmptyParts)) {
             const QString entry = rawEntry.trimmed();
             const qsizetype eq = entry.lastIndexOf(u'=');
@@ -254,11 +281,11 @@ bool applyOption(const QString &key, const QString &value, ClusterSettings *sett
             int port = 0;
             QString problem;
             if (eq <= 0 || !ok || weight < 0 || weight > 1000) {
-                problem = u"'%1' is not host:port=weight (weight 0..1000)"_s.arg(entry);
+                problem = Messages::tr("'%1' is not host:port=weight (weight 0..1000)").arg(entry);
             } else if (!parseNodeAddress(address, -1, &host, &port, &problem)) {
                 // problem set
             } else if (port < 0) {
-                problem = u"'%1' lacks the port"_s.arg(address);
+                problem = Messages::tr("'%1' lacks the port").arg(address);
             }
             if (!problem.isEmpty()) {
                 *errorMessage = invalidValue(key, value, problem);
@@ -267,7 +294,7 @@ bool applyOption(const QString &key, const QString &value, ClusterSettings *sett
             NodeSettings named;
             named.host = host;
             named.port = port;
-            settings->weights.append({named.address(), weight});
+            nodeOptions->weights.append({named.address(), weight});
         }
     } else if (upper == "QPSQLHA_READER_AFFINITY"_L1) {
         if (!parseChoice(key, value, AffinityChoices, &settings->affinity, errorMessage))
@@ -277,8 +304,10 @@ bool applyOption(const QString &key, const QString &value, ClusterSettings *sett
         if (!ok || reads < 1 || reads > MaximumReaderBurst) {
             *errorMessage = invalidValue(
                 key, value,
-                u"expected the number of reads a connection makes on one reader before it "
-                "chooses again, 1 to %1"_s.arg(MaximumReaderBurst));
+                Messages::tr(
+                    "expected the number of reads a connection makes on one reader before it "
+                    "chooses again, 1 to %1")
+                    .arg(MaximumReaderBurst));
             return false;
         }
         settings->burstLength = reads;
@@ -286,7 +315,7 @@ bool applyOption(const QString &key, const QString &value, ClusterSettings *sett
         settings->primaryReads = parseBool(value, &ok);
     } else if (upper == "QPSQLHA_CLUSTER"_L1) {
         if (value.isEmpty()) {
-            *errorMessage = invalidValue(key, value, u"expected a name"_s);
+            *errorMessage = invalidValue(key, value, Messages::tr("expected a name"));
             return false;
         }
         settings->name = value;
@@ -302,18 +331,19 @@ bool applyOption(const QString &key, const QString &value, ClusterSettings *sett
             const QString name = part.trimmed();
             if (!isIdentifier(name)) {
                 *errorMessage = invalidValue(key, value,
-                                             u"expected a comma-separated list of "
-                                             "function names"_s);
+                                             Messages::tr("expected a comma-separated list of "
+                                                          "function names"));
                 return false;
             }
             settings->writeFunctions.append(name.toLower());
         }
     } else {
-        *errorMessage = u"QPSQLHA: unknown option '%1'"_s.arg(key);
+        // In connectOptionKeys() without a branch here.
+        *errorMessage = Messages::tr("QPSQLHA: unknown option '%1'").arg(key);
         return false;
     }
     if (!ok) {
-        *errorMessage = invalidValue(key, value, u"expected 1 or 0"_s);
+        *errorMessage = invalidValue(key, value, Messages::tr("expected 1 or 0"));
         return false;
     }
     return true;
@@ -324,14 +354,15 @@ bool addNode(ClusterSettings *settings, NodeSettings node, QString *errorMessage
     const QString address = node.address();
     for (const NodeSettings &existing : std::as_const(settings->nodes)) {
         if (existing.isSameServerAs(node)) {
-            *errorMessage = u"QPSQLHA: node %1 is listed twice"_s.arg(address);
-            if (existing.address() != address)
-                *errorMessage += u" (as %1)"_s.arg(existing.address());
+            *errorMessage = existing.address() != address
+                ? Messages::tr("QPSQLHA: node %1 is listed twice (as %2)")
+                      .arg(address, existing.address())
+                : Messages::tr("QPSQLHA: node %1 is listed twice").arg(address);
             return false;
         }
     }
     if (settings->nodes.size() >= MaximumNodes) {
-        *errorMessage = u"QPSQLHA: at most %1 nodes per cluster"_s.arg(MaximumNodes);
+        *errorMessage = Messages::tr("QPSQLHA: at most %1 nodes per cluster").arg(MaximumNodes);
         return false;
     }
     settings->nodes.append(std::move(node));
@@ -339,9 +370,10 @@ bool addNode(ClusterSettings *settings, NodeSettings node, QString *errorMessage
 }
 
 // QPSQLHA_WEIGHTS onto the nodes they name. The primary may be named only when it serves reads.
-bool applyWeights(ClusterSettings *settings, QString *errorMessage)
+bool applyWeights(ClusterSettings *settings, const QList<std::pair<QString, int>> &weights,
+                  QString *errorMessage)
 {
-    for (const std::pair<QString, int> &entry : std::as_const(settings->weights)) {
+    for (const std::pair<QString, int> &entry : weights) {
         // Not a structured binding: lambdas may capture those only from C++20 on (clang says so).
         const QString &address = entry.first;
         // The node may be spelt another way in QPSQLHA_READERS (localhost, 127.0.0.1).
@@ -352,15 +384,16 @@ bool applyWeights(ClusterSettings *settings, QString *errorMessage)
             settings->nodes.begin(), settings->nodes.end(),
             [&weighted](const NodeSettings &n) { return n.isSameServerAs(weighted); });
         if (node == settings->nodes.end()) {
-            *errorMessage = invalidValue(u"QPSQLHA_WEIGHTS"_s, address,
-                                         settings->primaryReads ? u"not one of the nodes"_s
-                                                                : u"not one of the readers"_s);
+            *errorMessage
+                = invalidValue(u"QPSQLHA_WEIGHTS"_s, address,
+                               settings->primaryReads ? Messages::tr("not one of the nodes")
+                                                      : Messages::tr("not one of the readers"));
             return false;
         }
         if (node == settings->nodes.begin() && !settings->primaryReads) {
             *errorMessage = invalidValue(u"QPSQLHA_WEIGHTS"_s, address,
-                                         u"the primary takes no reads unless "
-                                         "QPSQLHA_PRIMARY_READS=1"_s);
+                                         Messages::tr("the primary takes no reads unless "
+                                                      "QPSQLHA_PRIMARY_READS=1"));
             return false;
         }
         node->weight = entry.second;
@@ -401,6 +434,109 @@ QString NodeSettings::serverKey() const
     return comparableHost + u' ' + QString::number(port);
 }
 
+namespace {
+
+// Appends the name of each element that differs; `names` has one entry per element.
+template<typename Tuple, std::size_t... I>
+void appendDifferences(const Tuple &a, const Tuple &b,
+                       const std::array<const char *, sizeof...(I)> &names, QStringList *out,
+                       std::index_sequence<I...>)
+{
+    ((std::get<I>(a) == std::get<I>(b) ? void() : out->append(QLatin1StringView(names[I]))), ...);
+}
+
+template<typename Tuple, std::size_t N>
+QStringList differences(const Tuple &a, const Tuple &b, const std::array<const char *, N> &names)
+{
+    static_assert(std::tuple_size_v<Tuple> == N, "one name per member");
+    QStringList result;
+    appendDifferences(a, b, names, &result, std::make_index_sequence<N>());
+    return result;
+}
+
+// A structured binding must name every member: a new member makes these fail to compile until
+// it is added here, to the names and so to every comparison.
+auto members(const NodeSettings &n)
+{
+    const auto &[host, port, user, password, database, sslmode, role, logQueries, weight] = n;
+    return std::tie(host, port, user, password, database, sslmode, role, logQueries, weight);
+}
+
+constexpr std::array<const char *, 9> nodeMemberNames {
+    "host", "port", "user", "password", "database", "sslmode", "role", "logQueries", "weight",
+};
+
+auto members(const ClusterSettings &c)
+{
+    const auto &[name, nameGiven, nodes, libpqOptions, writeFunctions, healthIntervalMs,
+                 queryTimeoutMs, policy, affinity, burstLength, primaryReads, consistency,
+                 maxLagBytes, maxLagMs, debug, logQueries, control]
+        = c;
+    return std::tie(name, nameGiven, nodes, libpqOptions, writeFunctions, healthIntervalMs,
+                    queryTimeoutMs, policy, affinity, burstLength, primaryReads, consistency,
+                    maxLagBytes, maxLagMs, debug, logQueries, control);
+}
+
+constexpr std::array<const char *, 17> clusterMemberNames {
+    "name",           "nameGiven", "nodes",    "libpqOptions", "writeFunctions", "healthIntervalMs",
+    "queryTimeoutMs", "policy",    "affinity", "burstLength",  "primaryReads",   "consistency",
+    "maxLagBytes",    "maxLagMs",  "debug",    "logQueries",   "control",
+};
+
+} // namespace
+
+QStringList NodeSettings::fieldsDifferingFrom(const NodeSettings &other) const
+{
+    return differences(members(*this), members(other), nodeMemberNames);
+}
+
+QStringList ClusterSettings::fieldsDifferingFrom(const ClusterSettings &other) const
+{
+    QStringList result = differences(members(*this), members(other), clusterMemberNames);
+    if (result.contains(u"nodes"_s) && nodes.size() == other.nodes.size()) {
+        for (qsizetype i = 0; i < nodes.size(); ++i) {
+            for (const QString &field : nodes.at(i).fieldsDifferingFrom(other.nodes.at(i))) {
+                const QString name = u"nodes."_s + field;
+                if (!result.contains(name))
+                    result.append(name);
+            }
+        }
+    }
+    return result;
+}
+
+QStringList ClusterSettings::fieldNames()
+{
+    QStringList result;
+    for (const char *name : clusterMemberNames)
+        result.append(QLatin1StringView(name));
+    for (const char *name : nodeMemberNames)
+        result.append(u"nodes."_s + QLatin1StringView(name));
+    return result;
+}
+
+QList<int> ClusterSettings::weights() const
+{
+    QList<int> result;
+    result.reserve(nodes.size());
+    for (const NodeSettings &node : nodes)
+        result.append(node.weight);
+    return result;
+}
+
+const QStringList &connectOptionKeys()
+{
+    static const QStringList keys {
+        u"QPSQLHA_READERS"_s,         u"QPSQLHA_HEALTH_INTERVAL"_s, u"QPSQLHA_QUERY_TIMEOUT"_s,
+        u"QPSQLHA_POLICY"_s,          u"QPSQLHA_CONSISTENCY"_s,     u"QPSQLHA_MAX_LAG_BYTES"_s,
+        u"QPSQLHA_MAX_LAG_MS"_s,      u"QPSQLHA_WEIGHTS"_s,         u"QPSQLHA_READER_AFFINITY"_s,
+        u"QPSQLHA_READER_BURST"_s,    u"QPSQLHA_PRIMARY_READS"_s,   u"QPSQLHA_CLUSTER"_s,
+        u"QPSQLHA_DEBUG"_s,           u"QPSQLHA_CONTROL"_s,         u"QPSQLHA_LOG_QUERIES"_s,
+        u"QPSQLHA_WRITE_FUNCTIONS"_s,
+    };
+    return keys;
+}
+
 QString ClusterSettings::qpsqlConnectOptions() const
 {
     QString result;
@@ -437,13 +573,11 @@ QString quoteConninfoValue(const QString &value)
 
 namespace {
 
-// `weigh`: apply QPSQLHA_WEIGHTS to the nodes; the C++ API does that once it has its nodes.
+// QPSQLHA_WEIGHTS is left in *nodeOptions, for the caller to apply once the nodes are final.
 bool parseParameters(const ConnectionParameters &parameters, ClusterSettings *settings,
-                     QString *errorMessage, bool weigh)
+                     QString *errorMessage, NodeOptions *nodeOptions)
 {
     *settings = ClusterSettings();
-    QString readers;
-    bool readersGiven = false;
     // Each QPSQLHA_ option once: with two, one would silently win over the other.
     QSet<QString> givenOptions;
 
@@ -455,8 +589,9 @@ bool parseParameters(const ConnectionParameters &parameters, ClusterSettings *se
             continue;
         const qsizetype eq = part.indexOf(u'=');
         if (eq <= 0) {
-            *errorMessage = u"QPSQLHA: malformed connect option '%1' (expected key=value)"_s.arg(
-                part.section(u'=', 0, 0));
+            *errorMessage
+                = Messages::tr("QPSQLHA: malformed connect option '%1' (expected key=value)")
+                      .arg(part.section(u'=', 0, 0));
             return false;
         }
         const QString key = part.left(eq).trimmed();
@@ -464,13 +599,15 @@ bool parseParameters(const ConnectionParameters &parameters, ClusterSettings *se
         const QString upper = key.toUpper();
         if (upper.startsWith(optionPrefix)) {
             if (givenOptions.contains(upper)) {
-                *errorMessage = u"QPSQLHA: connect option %1 is given twice; give each QPSQLHA_ "
-                                "option once"_s.arg(upper);
+                *errorMessage
+                    = Messages::tr("QPSQLHA: connect option %1 is given twice; give each QPSQLHA_ "
+                                   "option once")
+                          .arg(upper);
                 return false;
             }
             givenOptions.insert(upper);
         }
-        if (!applyOption(key, value, settings, &readers, &readersGiven, errorMessage))
+        if (!applyOption(key, value, settings, nodeOptions, errorMessage))
             return false;
     }
 
@@ -485,8 +622,8 @@ bool parseParameters(const ConnectionParameters &parameters, ClusterSettings *se
     if (!addNode(settings, primary, errorMessage))
         return false;
 
-    if (readersGiven) {
-        const QString trimmed = readers.trimmed();
+    if (nodeOptions->readersGiven) {
+        const QString trimmed = nodeOptions->readers.trimmed();
         const QStringList entries
             = trimmed.isEmpty() ? QStringList() : trimmed.split(u',', Qt::KeepEmptyParts);
         for (const QString &rawEntry : entries) {
@@ -495,23 +632,20 @@ bool parseParameters(const ConnectionParameters &parameters, ClusterSettings *se
             reader.role = NodeRole::Reader;
             QString problem;
             if (entry.isEmpty()) {
-                problem = u"empty entry"_s;
+                problem = Messages::tr("empty entry");
             } else if (!parseHostPort(entry, primary.port, &reader.host, &reader.port, &problem)) {
                 // problem set
             }
             if (!problem.isEmpty()) {
-                *errorMessage
-                    = invalidValue(u"QPSQLHA_READERS"_s, readers,
-                                   u"%1 in '%2' (expected host[:port],...)"_s.arg(problem, entry));
+                *errorMessage = invalidValue(
+                    u"QPSQLHA_READERS"_s, nodeOptions->readers,
+                    Messages::tr("%1 in '%2' (expected host[:port],...)").arg(problem, entry));
                 return false;
             }
             if (!addNode(settings, reader, errorMessage))
                 return false;
         }
     }
-
-    if (weigh && !applyWeights(settings, errorMessage))
-        return false;
 
     if (settings->name.isEmpty())
         settings->name = primary.address() + u'/' + primary.database;
@@ -523,18 +657,38 @@ bool parseParameters(const ConnectionParameters &parameters, ClusterSettings *se
 bool parseConnectionParameters(const ConnectionParameters &parameters, ClusterSettings *settings,
                                QString *errorMessage)
 {
-    return parseParameters(parameters, settings, errorMessage, true);
+    NodeOptions nodeOptions;
+    return parseParameters(parameters, settings, errorMessage, &nodeOptions)
+        && applyWeights(settings, nodeOptions.weights, errorMessage);
 }
 
 bool parseNodeAddress(const QString &text, int defaultPort, QString *host, int *port,
                       QString *problem)
 {
     if (text.trimmed().isEmpty()) {
-        *problem = u"empty address"_s;
+        *problem = Messages::tr("empty address");
         return false;
     }
     return parseHostPort(text.trimmed(), defaultPort, host, port, problem);
 }
+
+namespace {
+
+// A value of the C++ API that its connect option would refuse is refused in the same words.
+// `describe` gives what the value is and what was expected; it runs only on failure, so a valid
+// configuration costs no translation lookup.
+template<typename Describe>
+bool checkRange(qint64 value, qint64 minimum, qint64 maximum, QString *errorMessage,
+                Describe describe)
+{
+    if (value >= minimum && value <= maximum)
+        return true;
+    const std::pair<QString, QString> words = describe();
+    *errorMessage = invalidValue(words.first, QString::number(value), words.second);
+    return false;
+}
+
+} // namespace
 
 bool clusterSettingsFromConfig(const QString &name, const ReplicationConfig &config, bool debug,
                                ClusterSettings *settings, QString *errorMessage)
@@ -543,47 +697,103 @@ bool clusterSettingsFromConfig(const QString &name, const ReplicationConfig &con
     const QList<NodeConfig> writeNodes = config.writeNodeConfigs();
     if (writeNodes.size() != 1) {
         *errorMessage
-            = u"QPSQLHA: replication set '%1' needs exactly one write node, it has %2"_s.arg(name)
+            = Messages::tr("QPSQLHA: replication set '%1' needs exactly one write node, it has %2")
+                  .arg(name)
                   .arg(writeNodes.size());
         return false;
     }
+    const NodeConfig &writeNode = writeNodes.first();
 
-    // The shared options go through the same parser as QSqlDatabase::setConnectOptions().
-    ConnectionParameters parameters;
-    parameters.host = writeNodes.first().host;
-    parameters.port = writeNodes.first().port;
-    parameters.connectOptions = config.connectOptions();
-    if (!parseParameters(parameters, settings, errorMessage, false))
+    // The shared options go through the same parser as QSqlDatabase::setConnectOptions(); the
+    // write node stands for QSqlDatabase's host, so QPSQLHA_READERS inherit its credentials.
+    const ConnectionParameters parameters {writeNode.host,     writeNode.port,
+                                           writeNode.database, writeNode.user,
+                                           writeNode.password, config.connectOptions()};
+    NodeOptions nodeOptions;
+    if (!parseParameters(parameters, settings, errorMessage, &nodeOptions))
         return false;
-    if (config.healthInterval() < MinimumHealthIntervalMs) {
+    if (settings->nameGiven) {
+        // It would be silently replaced: the set's name is the cluster's.
         *errorMessage
-            = invalidValue(u"health interval"_s, QString::number(config.healthInterval()),
-                           u"expected milliseconds, at least %1"_s.arg(MinimumHealthIntervalMs));
+            = invalidValue(u"QPSQLHA_CLUSTER"_s, settings->name,
+                           Messages::tr("a replication set's cluster is named after the set"));
         return false;
     }
-    for (const QString &function : config.writeFunctions()) {
-        if (!isIdentifier(function)) {
-            *errorMessage = invalidValue(u"write functions"_s, function, u"not a function name"_s);
+
+    // A setter that was called wins over its connect option; an unset one leaves the option.
+    if (config.hasHealthInterval()) {
+        if (!checkRange(config.healthInterval(), MinimumHealthIntervalMs,
+                        std::numeric_limits<int>::max(), errorMessage, [] {
+                            return std::pair(Messages::tr("health interval"),
+                                             Messages::tr("expected milliseconds, at least %1")
+                                                 .arg(MinimumHealthIntervalMs));
+                        }))
             return false;
-        }
-        settings->writeFunctions.append(function.toLower());
+        settings->healthIntervalMs = config.healthInterval();
     }
-    settings->name = name;
-    settings->nameGiven = true;
-    settings->healthIntervalMs = config.healthInterval();
-    // The setters win over QPSQLHA_POLICY / QPSQLHA_READER_AFFINITY / QPSQLHA_PRIMARY_READS in
-    // setConnectOptions(), but only when they were called: an unset one must not put its
-    // default over the option.
+    if (config.hasQueryTimeout()) {
+        if (!checkRange(config.queryTimeout(), 0, std::numeric_limits<int>::max(), errorMessage,
+                        [] {
+                            return std::pair(Messages::tr("query timeout"),
+                                             Messages::tr("expected milliseconds (0: no limit)"));
+                        }))
+            return false;
+        settings->queryTimeoutMs = config.queryTimeout();
+    }
+    if (config.hasReaderBurst()) {
+        if (!checkRange(config.readerBurst(), 1, MaximumReaderBurst, errorMessage, [] {
+                return std::pair(Messages::tr("reader burst"),
+                                 Messages::tr("expected reads, 1 to %1").arg(MaximumReaderBurst));
+            }))
+            return false;
+        settings->burstLength = config.readerBurst();
+    }
+    if (config.hasMaxLagBytes()) {
+        if (!checkRange(
+                config.maxLagBytes(), 0, std::numeric_limits<qint64>::max(), errorMessage, [] {
+                    return std::pair(Messages::tr("max lag bytes"),
+                                     Messages::tr("expected a number of bytes, 0 for no limit"));
+                }))
+            return false;
+        settings->maxLagBytes = config.maxLagBytes();
+    }
+    if (config.hasMaxLagMs()) {
+        if (!checkRange(config.maxLagMs(), 0, std::numeric_limits<qint64>::max(), errorMessage, [] {
+                return std::pair(Messages::tr("max lag ms"),
+                                 Messages::tr("expected milliseconds, 0 for no limit"));
+            }))
+            return false;
+        settings->maxLagMs = config.maxLagMs();
+    }
     if (config.hasPolicy())
         settings->policy = config.policy();
     if (config.hasReaderAffinity())
         settings->affinity = config.readerAffinity();
     if (config.hasPrimaryReads())
         settings->primaryReads = config.primaryReads();
-    settings->debug = debug;
-    settings->nodes.clear();
+    if (config.hasConsistency())
+        settings->consistency = config.consistency();
+    if (config.hasControl())
+        settings->control = config.control();
+    if (config.hasLogQueries())
+        settings->logQueries = config.logQueries();
+    for (const QString &function : config.writeFunctions()) {
+        if (!isIdentifier(function)) {
+            *errorMessage = invalidValue(Messages::tr("write functions"), function,
+                                         Messages::tr("not a function name"));
+            return false;
+        }
+        settings->writeFunctions.append(function.toLower());
+    }
+    settings->name = name;
+    settings->nameGiven = true;
+    settings->debug = settings->debug || debug;
 
-    auto toSettings = [](const NodeConfig &config, NodeRole role) {
+    // The nodes: the write node, the read node configs, then QPSQLHA_READERS of the options.
+    const QList<NodeSettings> optionReaders = settings->nodes.mid(1);
+    settings->nodes.clear();
+    const bool logQueries = settings->logQueries;
+    auto toSettings = [logQueries](const NodeConfig &config, NodeRole role) {
         NodeSettings node;
         node.host = config.host;
         node.port = config.port > 0 ? config.port : 5432;
@@ -592,17 +802,39 @@ bool clusterSettingsFromConfig(const QString &name, const ReplicationConfig &con
         node.database = config.database;
         node.sslmode = config.sslmode;
         node.role = role;
-        node.logQueries = config.logQueries;
+        node.logQueries = config.logQueries || logQueries;
+        node.weight = config.weight;
         return node;
     };
-    if (!addNode(settings, toSettings(writeNodes.first(), NodeRole::Primary), errorMessage))
+    auto checkWeight = [errorMessage](const NodeSettings &node) {
+        return checkRange(node.weight, 0, 1000, errorMessage, [&node] {
+            return std::pair(Messages::tr("weight of %1").arg(node.address()),
+                             Messages::tr("expected 0 to 1000"));
+        });
+    };
+    NodeSettings primary = toSettings(writeNode, NodeRole::Primary);
+    if (!checkWeight(primary))
+        return false;
+    if (primary.weight != 1 && !settings->primaryReads) {
+        *errorMessage = invalidValue(
+            Messages::tr("weight of %1").arg(primary.address()), QString::number(primary.weight),
+            Messages::tr("the primary takes no reads unless primary reads are "
+                         "on"));
+        return false;
+    }
+    if (!addNode(settings, std::move(primary), errorMessage))
         return false;
     for (const NodeConfig &reader : config.readNodeConfigs()) {
-        if (!addNode(settings, toSettings(reader, NodeRole::Reader), errorMessage))
+        NodeSettings node = toSettings(reader, NodeRole::Reader);
+        if (!checkWeight(node) || !addNode(settings, std::move(node), errorMessage))
             return false;
     }
-    // QPSQLHA_WEIGHTS of setConnectOptions() name these nodes, not the ones parsed above.
-    return applyWeights(settings, errorMessage);
+    for (const NodeSettings &reader : optionReaders) {
+        if (!addNode(settings, reader, errorMessage))
+            return false;
+    }
+    // QPSQLHA_WEIGHTS name these nodes, and win over NodeConfig::weight.
+    return applyWeights(settings, nodeOptions.weights, errorMessage);
 }
 
 } // namespace QPsqlHa

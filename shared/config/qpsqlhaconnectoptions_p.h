@@ -45,6 +45,15 @@ struct QPSQLHA_EXPORT NodeSettings
     bool isSameServerAs(const NodeSettings &other) const;
     // The server as isSameServerAs() compares it: equal keys, same server.
     QString serverKey() const;
+
+    // The names of the members that differ from `other`'s. Every member is compared: one added
+    // to the struct without its line there does not compile.
+    QStringList fieldsDifferingFrom(const NodeSettings &other) const;
+    bool operator==(const NodeSettings &other) const
+    {
+        return fieldsDifferingFrom(other).isEmpty();
+    }
+    bool operator!=(const NodeSettings &other) const { return !(*this == other); }
 };
 
 constexpr int DefaultReaderBurst = 16;
@@ -58,7 +67,8 @@ struct QPSQLHA_EXPORT ClusterSettings
     // from the primary's address is only a default: connections of one primary with other nodes
     // or options get clusters of their own under it (ClusterRegistry::acquire()).
     bool nameGiven = false;
-    QList<NodeSettings> nodes; // nodes.first() is the primary, the rest are readers
+    // nodes.first() is the primary, the rest are readers; QPSQLHA_WEIGHTS is in their weights.
+    QList<NodeSettings> nodes;
     QList<std::pair<QString, QString>> libpqOptions; // passed unchanged to every node
     QStringList writeFunctions;
     int healthIntervalMs = 2000;
@@ -71,7 +81,6 @@ struct QPSQLHA_EXPORT ClusterSettings
     Consistency consistency = Consistency::Eventual;
     qint64 maxLagBytes = 0; // QPSQLHA_MAX_LAG_BYTES; 0: no limit
     qint64 maxLagMs = 0; // QPSQLHA_MAX_LAG_MS; 0: no limit
-    QList<std::pair<QString, int>> weights; // QPSQLHA_WEIGHTS as given: address, weight
     bool debug = false;
     bool logQueries = false;
     bool control = false; // QPSQLHA_CONTROL: serve node state to qpsqlha-ctl and the monitor
@@ -83,7 +92,24 @@ struct QPSQLHA_EXPORT ClusterSettings
     QString qpsqlConnectOptions() const;
     // The node addresses, primary first: two settings describe the same cluster when equal.
     QStringList addresses() const;
+    // The node weights, primary first.
+    QList<int> weights() const;
+
+    // The names of the members that differ from `other`'s ("nodes.weight" for a member of
+    // nodes of equal count). Every member is compared: one added to the struct without its line
+    // there does not compile, and tst_apioptions then wants a connect option that sets it.
+    QStringList fieldsDifferingFrom(const ClusterSettings &other) const;
+    // Every name fieldsDifferingFrom() may return.
+    static QStringList fieldNames();
+    bool operator==(const ClusterSettings &other) const
+    {
+        return fieldsDifferingFrom(other).isEmpty();
+    }
+    bool operator!=(const ClusterSettings &other) const { return !(*this == other); }
 };
+
+// Every QPSQLHA_* key the connect options accept, upper case: the parser refuses any other.
+QPSQLHA_EXPORT const QStringList &connectOptionKeys();
 
 struct ConnectionParameters
 {

@@ -3,6 +3,8 @@
 
 #include "qpsqlhanodeconnection_p.h"
 
+#include <qpsqlhamessages_p.h>
+
 #include <QtCore/qmutex.h>
 #include <QtCore/qpluginloader.h>
 #include <QtSql/qsqldriverplugin.h>
@@ -27,7 +29,8 @@ QSqlDriverPlugin *psqlPlugin(QString *errorMessage)
         loader = new QPluginLoader(u"sqldrivers/qsqlpsql"_s);
     auto *plugin = qobject_cast<QSqlDriverPlugin *>(loader->instance());
     if (!plugin) {
-        *errorMessage = u"QPSQLHA needs Qt's QPSQL driver plugin (Debian: libqt6sql6-psql): "_s
+        *errorMessage
+            = Messages::tr("QPSQLHA needs Qt's QPSQL driver plugin (Debian: libqt6sql6-psql): ")
             + loader->errorString();
     }
     return plugin;
@@ -68,13 +71,14 @@ QSharedPointer<QSqlDriver> openNodeDriver(const NodeSettings &node, const Cluste
     QString problem;
     QSqlDriverPlugin *plugin = psqlPlugin(&problem);
     if (!plugin) {
-        *error = QSqlError(u"QPSQLHA: cannot load QPSQL"_s, problem, QSqlError::ConnectionError);
+        *error = QSqlError(Messages::tr("QPSQLHA: cannot load QPSQL"), problem,
+                           QSqlError::ConnectionError);
         return {};
     }
     QSharedPointer<QSqlDriver> driver(plugin->create(u"QPSQL"_s));
     if (!driver) {
-        *error = QSqlError(u"QPSQLHA: the QPSQL plugin did not create a driver"_s, QString(),
-                           QSqlError::ConnectionError);
+        *error = QSqlError(Messages::tr("QPSQLHA: the QPSQL plugin did not create a driver"),
+                           QString(), QSqlError::ConnectionError);
         return {};
     }
     // QPSQL quotes host, database, user and password itself (qQuote), so no value injects

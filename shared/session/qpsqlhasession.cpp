@@ -3,6 +3,8 @@
 
 #include "qpsqlhasession_p.h"
 
+#include <qpsqlhamessages_p.h>
+
 #include "qpsqlhahealthchecker_p.h"
 #include "qpsqlhalogging_p.h"
 #include "qpsqlhanodeconnection_p.h"
@@ -96,7 +98,8 @@ bool Session::open(QSqlError *error)
         if (node.isRemoved())
             continue;
         if (node.state() == NodeState::OfflineByHand) {
-            problems.append(u"%1 %2: offline (set by hand)"_s.arg(roleName(node), node.address()));
+            problems.append(
+                Messages::tr("%1 %2: offline (set by hand)").arg(roleName(node), node.address()));
             continue;
         }
         QSqlError nodeError;
@@ -111,9 +114,9 @@ bool Session::open(QSqlError *error)
         }
     }
     if (!anyConnected) {
-        *error = connectionError(
-            u"QPSQLHA: no node of cluster '%1' could be reached"_s.arg(m_cluster->name()),
-            problems.join(u"; "_s));
+        *error = connectionError(Messages::tr("QPSQLHA: no node of cluster '%1' could be reached")
+                                     .arg(m_cluster->name()),
+                                 problems.join(u"; "_s));
         return false;
     }
     return true;
@@ -267,9 +270,11 @@ bool Session::restoreState(int node, QSqlError *error)
     const bool primary = node == writeNode();
     const quint32 version = m_state.version();
     auto refused = [&](const QString &why) {
-        *error = connectionError(u"QPSQLHA: the session state of this connection could not be "
-                                 "restored on %1 %2"_s.arg(roleName(state), state.address()),
-                                 why);
+        *error = connectionError(
+            Messages::tr("QPSQLHA: the session state of this connection could not be "
+                         "restored on %1 %2")
+                .arg(roleName(state), state.address()),
+            why);
         return false;
     };
     // A reader that refused this state is asked again once the state changed or a health
@@ -277,7 +282,7 @@ bool Session::restoreState(int node, QSqlError *error)
     // elsewhere. The primary is asked every time: it has no stand-in.
     if (!primary && link.stateRefused && link.refusedVersion == version
         && !link.stateRetry.hasExpired())
-        return refused(u"it refused it before"_s);
+        return refused(Messages::tr("it refused it before"));
 
     // Kept alive until the query is gone, even if the node fails and its link is reset.
     const QSharedPointer<QSqlDriver> driver = link.driver;
@@ -348,9 +353,9 @@ QSharedPointer<QSqlDriver> Session::nodeConnection(int node, QSqlError *error)
     Link &link = m_links[size_t(node)];
     if (state.isRemoved()) {
         link = Link();
-        *error = connectionError(
-            u"QPSQLHA: %1 was removed from cluster '%2'"_s.arg(state.address(), m_cluster->name()),
-            QString());
+        *error = connectionError(Messages::tr("QPSQLHA: %1 was removed from cluster '%2'")
+                                     .arg(state.address(), m_cluster->name()),
+                                 QString());
         return {};
     }
     switch (state.state()) {
@@ -366,9 +371,9 @@ QSharedPointer<QSqlDriver> Session::nodeConnection(int node, QSqlError *error)
             return link.driver;
         return {};
     case NodeState::OfflineByHand:
-        *error = connectionError(
-            u"QPSQLHA: %1 %2 is offline (set by hand)"_s.arg(roleName(state), state.address()),
-            QString());
+        *error = connectionError(Messages::tr("QPSQLHA: %1 %2 is offline (set by hand)")
+                                     .arg(roleName(state), state.address()),
+                                 QString());
         return {};
     case NodeState::Failed:
         break;
@@ -387,9 +392,9 @@ QSharedPointer<QSqlDriver> Session::nodeConnection(int node, QSqlError *error)
             return link.driver;
         }
     }
-    *error = connectionError(
-        u"QPSQLHA: %1 %2 is offline: %3"_s.arg(roleName(state), state.address(), state.lastError()),
-        state.lastError());
+    *error = connectionError(Messages::tr("QPSQLHA: %1 %2 is offline: %3")
+                                 .arg(roleName(state), state.address(), state.lastError()),
+                             state.lastError());
     return {};
 }
 
@@ -416,8 +421,9 @@ void Session::loseTransaction()
 QSqlError Session::transactionLostError() const
 {
     return connectionError(
-        u"QPSQLHA: the transaction was lost: the connection to primary %1 "
-        "was interrupted; roll back and start again"_s.arg(m_cluster->node(m_pinnedNode).address()),
+        Messages::tr("QPSQLHA: the transaction was lost: the connection to primary %1 "
+                     "was interrupted; roll back and start again")
+            .arg(m_cluster->node(m_pinnedNode).address()),
         QString());
 }
 
@@ -444,7 +450,7 @@ bool Session::settleTimeoutsSlow(int node)
     const NodeMask timedOut = std::exchange(m_timedOut, 0);
     for (int i = 0; i < m_cluster->nodeCount(); ++i) {
         if (timedOut & bit(i))
-            nodeGone(i, u"no answer within %1 ms"_s.arg(m_queryTimeoutMs));
+            nodeGone(i, Messages::tr("no answer within %1 ms").arg(m_queryTimeoutMs));
     }
     return node >= 0 && (timedOut & bit(node));
 }
@@ -452,10 +458,11 @@ bool Session::settleTimeoutsSlow(int node)
 QSqlError Session::timeoutError(int node) const
 {
     const Node &state = m_cluster->node(node);
-    return QSqlError(u"QPSQLHA: %1 %2 did not answer within %3 ms (QPSQLHA_QUERY_TIMEOUT)"_s
-                         .arg(roleName(state), state.address())
-                         .arg(m_queryTimeoutMs),
-                     QString(), QSqlError::ConnectionError, ConnectionFailureCode);
+    return QSqlError(
+        Messages::tr("QPSQLHA: %1 %2 did not answer within %3 ms (QPSQLHA_QUERY_TIMEOUT)")
+            .arg(roleName(state), state.address())
+            .arg(m_queryTimeoutMs),
+        QString(), QSqlError::ConnectionError, ConnectionFailureCode);
 }
 
 CallOutcome Session::endCall(int node, bool ok, QSqlError *error, const QSqlDriver *driver)
@@ -520,9 +527,10 @@ QSqlError Session::nodeLostError(int node, const QSqlError &error, const CallOut
     // The node's own words and SQLSTATE are kept; a connection that just broke reads 08006.
     const Node &state = m_cluster->node(node);
     const QString code = error.nativeErrorCode();
-    return QSqlError(u"QPSQLHA: %1 %2 is unreachable"_s.arg(roleName(state), state.address()),
-                     error.databaseText(), QSqlError::ConnectionError,
-                     code.isEmpty() ? ConnectionFailureCode : code);
+    return QSqlError(
+        Messages::tr("QPSQLHA: %1 %2 is unreachable").arg(roleName(state), state.address()),
+        error.databaseText(), QSqlError::ConnectionError,
+        code.isEmpty() ? ConnectionFailureCode : code);
 }
 
 void Session::logStatement(int node, QStringView sql) const
@@ -793,8 +801,10 @@ bool Session::runOnPrimary(const Classification &classification, QStringView sql
             m_cluster->reconcile();
             HealthChecker::instance().probeSoon(m_cluster);
             *error = connectionError(
-                u"QPSQLHA: primary %1 is read-only now (a standby); looking for the new "
-                "primary"_s.arg(primary.address()),
+                Messages::tr(
+                    "QPSQLHA: primary %1 is read-only now (a standby); looking for the new "
+                    "primary")
+                    .arg(primary.address()),
                 error->databaseText(), error->nativeErrorCode());
             return false;
         }
@@ -895,10 +905,12 @@ QSqlError Session::finishTransactionCommand(int target, const CallOutcome &outco
         // The COMMIT may have reached the server before the connection went: its outcome is
         // unknown (SQLSTATE 08007, transaction_resolution_unknown).
         const Node &state = m_cluster->node(target);
-        return QSqlError(u"QPSQLHA: the connection to primary %1 was lost during COMMIT: the "
-                         "transaction may or may not have been committed"_s.arg(state.address()),
-                         outcome.timedOut ? error.text() : error.databaseText(),
-                         QSqlError::ConnectionError, u"08007"_s);
+        return QSqlError(
+            Messages::tr("QPSQLHA: the connection to primary %1 was lost during COMMIT: the "
+                         "transaction may or may not have been committed")
+                .arg(state.address()),
+            outcome.timedOut ? error.text() : error.databaseText(), QSqlError::ConnectionError,
+            u"08007"_s);
     }
     return nodeLostError(target, error, outcome);
 }

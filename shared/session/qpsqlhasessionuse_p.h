@@ -11,6 +11,7 @@
 //
 
 #include <qpsqlhaglobal.h>
+#include <qpsqlhamessages_p.h>
 
 #include <QtCore/qthread.h>
 #include <QtSql/qsqlerror.h>
@@ -69,9 +70,9 @@ public:
     // type is StatementError, or TransactionError for transaction commands.
     static QSqlError busyError(QSqlError::ErrorType type = QSqlError::StatementError)
     {
-        return QSqlError(QStringLiteral("QPSQLHA: this connection is being used by another thread "
-                                        "at the same time; a QSqlDatabase may only be used by one "
-                                        "thread at a time"),
+        return QSqlError(Messages::tr("QPSQLHA: this connection is being used by another thread "
+                                      "at the same time; a QSqlDatabase may only be used by one "
+                                      "thread at a time"),
                          QString(), type);
     }
 
