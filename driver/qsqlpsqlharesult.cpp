@@ -139,13 +139,21 @@ template<typename Move> bool QPsqlHaResult::fetchRow(Move move, bool fromStart, 
     QSqlResult *rows = m_rows;
     if (!rows)
         return false;
-    if (!mayWait || !mustWaitForServer(m_nodes[m_current].connection)) {
-        if (Q_LIKELY(move(rows))) {
-            setAt(NodeRows::position(rows));
-            return true;
-        }
-        return moved(CallOutcome(), fromStart && at() == QSql::BeforeFirstRow, nullptr);
+    if (Q_UNLIKELY(mayWait && mustWaitForServer(m_nodes[m_current].connection)))
+        return fetchRowWaiting(move, fromStart);
+    if (Q_LIKELY(move(rows))) {
+        setAt(NodeRows::position(rows));
+        return true;
     }
+    return moved(CallOutcome(), fromStart && at() == QSql::BeforeFirstRow, nullptr);
+}
+
+// fetchRow() when the move must wait for the node: one node call. Apart, so that the row in
+// libpq's buffer does not pay for its set-up.
+template<typename Move>
+Q_NEVER_INLINE bool QPsqlHaResult::fetchRowWaiting(Move move, bool fromStart)
+{
+    QSqlResult *rows = m_rows;
     NodeCall nodeCall = call(m_current);
     if (Q_LIKELY(move(rows))) {
         nodeCall.finish();

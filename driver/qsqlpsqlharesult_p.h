@@ -83,6 +83,7 @@ private:
     bool moved(QPsqlHa::CallOutcome outcome, bool noRowDelivered, const QSqlError *failure);
     QPsqlHa::NodeCall call(int node) const;
     template<typename Move> bool fetchRow(Move move, bool fromStart, bool mayWait);
+    template<typename Move> bool fetchRowWaiting(Move move, bool fromStart);
     void releaseCurrent();
     void finishPrevious();
     static QList<QVariant> &boundValuesOf(const QSqlResult *result);
