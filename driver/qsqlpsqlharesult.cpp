@@ -52,25 +52,70 @@ bool QPsqlHaResult::refuseConcurrentUse()
     return false;
 }
 
-// The current node query for a call that moves it, once the session is entered: null when
-// there is none, or when the session is refused (with the error set).
-QSqlQuery *QPsqlHaResult::enteredQuery(const SessionUse::Scope &use)
+namespace {
+
+// QSqlResult's row interface is protected: QSqlQuery reaches it as a friend. Named through a
+// class derived from QSqlResult (which C++ allows a derived class), the members of the node
+// query's QPSQL result are called directly, so that a row and each of its values cost one
+// virtual call: the node QSqlQuery's own checks (active, select, on a row) would only repeat
+// those the application's QSqlQuery has just made on this result, whose state is the node
+// query's (runStatement(), fetchRow()). Never instantiated.
+class NodeRows : public QSqlResult
 {
-    if (use.refused()) {
-        refuseConcurrentUse();
-        return nullptr;
+public:
+    static int position(const QSqlResult *rows)
+    {
+        int (QSqlResult::*at)() const = &NodeRows::at;
+        return (rows->*at)();
     }
-    return current();
-}
+    static bool isStreaming(const QSqlResult *rows)
+    {
+        bool (QSqlResult::*forwardOnly)() const = &NodeRows::isForwardOnly;
+        return (rows->*forwardOnly)();
+    }
+    static QVariant value(QSqlResult *rows, int field)
+    {
+        QVariant (QSqlResult::*data)(int) = &NodeRows::data;
+        return (rows->*data)(field);
+    }
+    static bool null(QSqlResult *rows, int field)
+    {
+        bool (QSqlResult::*isNull)(int) = &NodeRows::isNull;
+        return (rows->*isNull)(field);
+    }
+    static bool first(QSqlResult *rows)
+    {
+        bool (QSqlResult::*fetchFirst)() = &NodeRows::fetchFirst;
+        return (rows->*fetchFirst)();
+    }
+    // QSqlQuery::next() on the node query, without its checks.
+    static bool next(QSqlResult *rows)
+    {
+        switch (position(rows)) {
+        case QSql::BeforeFirstRow:
+            return first(rows);
+        case QSql::AfterLastRow:
+            return false;
+        default:
+            break;
+        }
+        bool (QSqlResult::*fetchNext)() = &NodeRows::fetchNext;
+        if ((rows->*fetchNext)())
+            return true;
+        void (QSqlResult::*setAt)(int) = &NodeRows::setAt;
+        (rows->*setAt)(QSql::AfterLastRow);
+        return false;
+    }
+};
 
-QSqlQuery *QPsqlHaResult::current()
-{
-    return m_current >= 0 ? &*m_nodes[m_current].query : nullptr;
-}
+} // namespace
 
-const QSqlQuery *QPsqlHaResult::current() const
+void QPsqlHaResult::setCurrent(int node)
 {
-    return m_current >= 0 ? &*m_nodes[m_current].query : nullptr;
+    m_current = node;
+    m_rows = node >= 0 ? const_cast<QSqlResult *>(m_nodes[node].query->result()) : nullptr;
+    // QPSQL streams forward-only results, unless libpq refused single-row mode.
+    m_streaming = m_rows && NodeRows::isStreaming(m_rows);
 }
 
 // One blocking call on a node's query (NodeCall: bounded by the query timeout, its failure
@@ -80,34 +125,45 @@ NodeCall QPsqlHaResult::call(int node) const
     return NodeCall(session(), node, node >= 0 ? m_nodes[node].driver.data() : nullptr);
 }
 
-// Moves the current node query to another row. Rows of a forward-only result stream from the
-// server (QPSQL's single-row mode), so the move may wait for the node; other results hold every
-// row already. libpq reads rows in batches: only a move that must wait for more (PQisBusy) is a
-// node call, so a streamed row costs one check, not a watchdog round.
-template<typename Fetch> bool QPsqlHaResult::fetchRow(Fetch fetch, bool noRowDelivered)
+// Moves the current node query to another row (`move` on its QPSQL result). Rows of a
+// forward-only result stream from the server (QPSQL's single-row mode), so the move may wait for
+// the node (`mayWait`); other results hold every row already. libpq reads rows in batches: only a
+// move that must wait for more (PQisBusy) is a node call, so a streamed row costs one check, not
+// a watchdog round. `fromStart`: a move that, made before the first row, means that no row
+// reached the caller if it fails (asked only then: the position costs a call).
+template<typename Move> bool QPsqlHaResult::fetchRow(Move move, bool fromStart, bool mayWait)
 {
     const SessionUse::Scope use(sessionUse());
-    QSqlQuery *query = enteredQuery(use);
-    if (!query)
+    if (use.refused())
+        return refuseConcurrentUse();
+    QSqlResult *rows = m_rows;
+    if (!rows)
         return false;
-    const NodeQuery &slot = m_nodes[m_current];
-    if (!isForwardOnly() || !mustWaitForServer(slot.connection)) {
-        if (Q_LIKELY(fetch(query))) {
-            setAt(query->at());
-            return true;
-        }
-        return moved(CallOutcome(), noRowDelivered, nullptr);
+    if (Q_UNLIKELY(mayWait && mustWaitForServer(m_nodes[m_current].connection)))
+        return fetchRowWaiting(move, fromStart);
+    if (Q_LIKELY(move(rows))) {
+        setAt(NodeRows::position(rows));
+        return true;
     }
+    return moved(CallOutcome(), fromStart && at() == QSql::BeforeFirstRow, nullptr);
+}
+
+// fetchRow() when the move must wait for the node: one node call. Apart, so that the row in
+// libpq's buffer does not pay for its set-up.
+template<typename Move>
+Q_NEVER_INLINE bool QPsqlHaResult::fetchRowWaiting(Move move, bool fromStart)
+{
+    QSqlResult *rows = m_rows;
     NodeCall nodeCall = call(m_current);
-    if (Q_LIKELY(fetch(query))) {
+    if (Q_LIKELY(move(rows))) {
         nodeCall.finish();
-        setAt(query->at());
+        setAt(NodeRows::position(rows));
         return true;
     }
     // Past the last row is not a failure. (A QSqlError is built only here: each one allocates.)
-    QSqlError error = query->lastError();
+    QSqlError error = current()->lastError();
     const CallOutcome outcome = nodeCall.finish(!error.isValid(), &error);
-    return moved(outcome, noRowDelivered, &error);
+    return moved(outcome, fromStart && at() == QSql::BeforeFirstRow, &error);
 }
 
 // QSqlResult::boundValues() is protected and hands out the bound values by reference. A pointer
@@ -207,7 +263,7 @@ bool QPsqlHaResult::runStatement(Session::Purpose purpose)
     const bool ok = s->execute(m_classification, m_sql, *this, purpose, &node, &m_error);
     // No-op when run() already took care of it; otherwise the statement ran nowhere.
     finishPrevious();
-    m_current = node >= 0 && ok ? node : -1;
+    setCurrent(node >= 0 && ok ? node : -1);
     if (!ok) {
         if (purpose == Session::Purpose::Execute)
             setSelect(false); // QPSQL's answer after a statement failed
@@ -232,7 +288,7 @@ void QPsqlHaResult::releaseCurrent()
         if (current()->isActive())
             m_previous = m_current;
     }
-    m_current = -1;
+    setCurrent(-1);
 }
 
 void QPsqlHaResult::finishPrevious()
@@ -354,16 +410,15 @@ QVariant QPsqlHaResult::handle() const
     return query ? query->result()->handle() : QVariant();
 }
 
+// The application's QSqlQuery checked that this result is on a row: so is the node query's.
 QVariant QPsqlHaResult::data(int field)
 {
-    QSqlQuery *query = current();
-    return query ? query->value(field) : QVariant();
+    return m_rows ? NodeRows::value(m_rows, field) : QVariant();
 }
 
 bool QPsqlHaResult::isNull(int field)
 {
-    QSqlQuery *query = current();
-    return !query || query->isNull(field);
+    return !m_rows || NodeRows::null(m_rows, field);
 }
 
 // The current node query did not move: past its last row, or failed (error: what it left, if
@@ -390,10 +445,11 @@ bool QPsqlHaResult::moved(CallOutcome outcome, bool noRowDelivered, const QSqlEr
             const NodeCall finishing = call(failedNode);
             m_nodes[failedNode].query->finish();
         }
-        m_current = -1;
+        setCurrent(-1);
         if (!runStatement(Session::Purpose::Execute))
             return false;
-        return fetchRow([](QSqlQuery *q) { return q->first(); }, false);
+        // Its first row is in hand (QPSQL's exec() waited for it). Not retried once more.
+        return fetchRow(NodeRows::first, false, false);
     }
     setLastError(error);
     return false;
@@ -401,27 +457,32 @@ bool QPsqlHaResult::moved(CallOutcome outcome, bool noRowDelivered, const QSqlEr
 
 bool QPsqlHaResult::fetch(int row)
 {
-    return fetchRow([row](QSqlQuery *q) { return q->seek(row); }, false);
+    return fetchRow([this, row](QSqlResult *) { return current()->seek(row); }, false, m_streaming);
 }
 
 bool QPsqlHaResult::fetchNext()
 {
-    return fetchRow([](QSqlQuery *q) { return q->next(); }, at() == QSql::BeforeFirstRow);
+    return fetchRow(NodeRows::next, true, m_streaming);
 }
 
 bool QPsqlHaResult::fetchPrevious()
 {
-    return fetchRow([](QSqlQuery *q) { return q->previous(); }, false);
+    return fetchRow([this](QSqlResult *) { return current()->previous(); }, false, m_streaming);
 }
 
 bool QPsqlHaResult::fetchFirst()
 {
-    return fetchRow([](QSqlQuery *q) { return q->first(); }, at() == QSql::BeforeFirstRow);
+    // QSqlQuery::first() on the node query. Right after the statement ran, QPSQL holds the first
+    // row of a streamed result already (its exec() waited for it, under the statement's node
+    // call): only the check would be left, so that case is taken directly.
+    if (m_rows && NodeRows::position(m_rows) == QSql::BeforeFirstRow)
+        return fetchRow(NodeRows::first, true, false);
+    return fetchRow([this](QSqlResult *) { return current()->first(); }, true, m_streaming);
 }
 
 bool QPsqlHaResult::fetchLast()
 {
-    return fetchRow([](QSqlQuery *q) { return q->last(); }, at() == QSql::BeforeFirstRow);
+    return fetchRow([this](QSqlResult *) { return current()->last(); }, true, m_streaming);
 }
 
 int QPsqlHaResult::size()
@@ -480,7 +541,11 @@ QVariant QPsqlHaResult::lastInsertId() const
 void QPsqlHaResult::detachFromResultSet()
 {
     const SessionUse::Scope use(sessionUse());
-    if (QSqlQuery *query = enteredQuery(use)) {
+    if (use.refused()) {
+        refuseConcurrentUse();
+        return;
+    }
+    if (QSqlQuery *query = current()) {
         const NodeCall finishing = call(m_current);
         query->finish();
     }
@@ -490,7 +555,9 @@ bool QPsqlHaResult::nextResult()
 {
     // QPSQL returns one result set per statement of a multi-statement string.
     const SessionUse::Scope use(sessionUse());
-    QSqlQuery *query = enteredQuery(use);
+    if (use.refused())
+        return refuseConcurrentUse();
+    QSqlQuery *query = current();
     if (!query)
         return false;
     NodeCall nodeCall = call(m_current);

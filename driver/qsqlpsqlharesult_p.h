@@ -74,11 +74,16 @@ private:
     bool takeStatement(const QString &query, QPsqlHa::Session::Purpose purpose);
     bool runStatement(QPsqlHa::Session::Purpose purpose);
     void classify(QPsqlHa::Session *session, const QString &sql);
-    QSqlQuery *current();
-    const QSqlQuery *current() const;
+    QSqlQuery *current() { return m_current >= 0 ? &*m_nodes[m_current].query : nullptr; }
+    const QSqlQuery *current() const
+    {
+        return m_current >= 0 ? &*m_nodes[m_current].query : nullptr;
+    }
+    void setCurrent(int node);
     bool moved(QPsqlHa::CallOutcome outcome, bool noRowDelivered, const QSqlError *failure);
     QPsqlHa::NodeCall call(int node) const;
-    template<typename Fetch> bool fetchRow(Fetch fetch, bool noRowDelivered);
+    template<typename Move> bool fetchRow(Move move, bool fromStart, bool mayWait);
+    template<typename Move> bool fetchRowWaiting(Move move, bool fromStart);
     void releaseCurrent();
     void finishPrevious();
     static QList<QVariant> &boundValuesOf(const QSqlResult *result);
@@ -86,7 +91,6 @@ private:
     QPsqlHa::Session *session() const;
     QPsqlHa::SessionUse *sessionUse() const;
     bool refuseConcurrentUse();
-    QSqlQuery *enteredQuery(const QPsqlHa::SessionUse::Scope &use);
 
     QVarLengthArray<NodeQuery, 4> m_nodes;
     QPsqlHa::Classification m_classification;
@@ -105,6 +109,12 @@ private:
     quint64 m_inputsBound = 0;
     QPsqlHa::Session::Purpose m_purpose = QPsqlHa::Session::Purpose::Execute;
     int m_current = -1; // the node whose query holds the current result
+    // ...and that query's QPSQL result (null without one): rows and values are read from it
+    // directly (see NodeRows in the .cpp).
+    QSqlResult *m_rows = nullptr;
+    // The current result streams from its node (forward-only: QPSQL's single-row mode), so a
+    // move to the next row may wait for the server.
+    bool m_streaming = false;
     // The node whose query held the previous result and was not finished yet: QPSQL cleans up
     // by itself when that query runs again, so it is only finished when the next statement
     // runs elsewhere (or nowhere).
