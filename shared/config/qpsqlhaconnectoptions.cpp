@@ -3,7 +3,10 @@
 
 #include "qpsqlhaconnectoptions_p.h"
 
+#include <QtCore/qfile.h>
+#include <QtCore/qfileinfo.h>
 #include <QtCore/qset.h>
+#include <QtCore/qurl.h>
 
 #include <libpq-fe.h>
 
@@ -139,6 +142,45 @@ QString unquoteConninfoValue(const QString &value)
     return result;
 }
 
+// The password file's first line (a trailing newline is not part of the password).
+bool readPatroniPasswordFile(const QString &path, QString *password, QString *problem)
+{
+    QFile file(path);
+    if (path.isEmpty() || !file.open(QIODevice::ReadOnly)) {
+        *problem = u"cannot read the password file: %1"_s.arg(file.errorString());
+        return false;
+    }
+    const QByteArray contents = file.read(4096);
+    const qsizetype end = contents.indexOf('\n');
+    QByteArray line = end < 0 ? contents : contents.left(end);
+    if (line.endsWith('\r'))
+        line.chop(1);
+    *password = QString::fromUtf8(line);
+    return true;
+}
+
+// The password of QPSQLHA_PATRONI_USER: QPSQLHA_PATRONI_PASSWORD_FILE given as an option, else
+// QPSQLHA_PATRONI_PASSWORD, else QPSQLHA_PATRONI_PASSWORD_FILE in the environment.
+bool patroniPasswordFromEnvironment(PatroniSettings *patroni, bool fileGiven, QString *errorMessage)
+{
+    if (fileGiven)
+        return true;
+    if (qEnvironmentVariableIsSet("QPSQLHA_PATRONI_PASSWORD")) {
+        patroni->password = qEnvironmentVariable("QPSQLHA_PATRONI_PASSWORD");
+        return true;
+    }
+    const QString path = qEnvironmentVariable("QPSQLHA_PATRONI_PASSWORD_FILE");
+    if (path.isEmpty())
+        return true;
+    QString problem;
+    if (!readPatroniPasswordFile(path, &patroni->password, &problem)) {
+        *errorMessage
+            = u"QPSQLHA: QPSQLHA_PATRONI_PASSWORD_FILE '%1' (environment): %2"_s.arg(path, problem);
+        return false;
+    }
+    return true;
+}
+
 bool applyOption(const QString &key, const QString &value, ClusterSettings *settings,
                  QString *readers, bool *readersGiven, QString *errorMessage)
 {
@@ -165,6 +207,34 @@ bool applyOption(const QString &key, const QString &value, ClusterSettings *sett
     if (upper == "QPSQLHA_READERS"_L1) {
         *readers = value;
         *readersGiven = true;
+    } else if (upper == "QPSQLHA_PATRONI"_L1) {
+        QString problem;
+        if (!parsePatroniUrls(value, &settings->patroni.urls, &problem)) {
+            // Not the value itself: a URL may carry a password, which is never repeated.
+            *errorMessage = u"QPSQLHA: invalid value for QPSQLHA_PATRONI: %1"_s.arg(problem);
+            return false;
+        }
+    } else if (upper == "QPSQLHA_PATRONI_CA"_L1) {
+        const QFileInfo file(value);
+        if (value.isEmpty() || !file.isFile() || !file.isReadable()) {
+            *errorMessage = invalidValue(key, value, u"expected a readable PEM file"_s);
+            return false;
+        }
+        settings->patroni.caFile = file.absoluteFilePath();
+    } else if (upper == "QPSQLHA_PATRONI_USER"_L1) {
+        settings->patroni.user = value;
+    } else if (upper == "QPSQLHA_PATRONI_PASSWORD"_L1) {
+        // The connect options are logged and shown by tools; a password there would leak.
+        *errorMessage = u"QPSQLHA: QPSQLHA_PATRONI_PASSWORD is not taken from the connect options "
+                        "(they are logged); set it in the environment, or name a file with "
+                        "QPSQLHA_PATRONI_PASSWORD_FILE"_s;
+        return false;
+    } else if (upper == "QPSQLHA_PATRONI_PASSWORD_FILE"_L1) {
+        QString problem;
+        if (!readPatroniPasswordFile(value, &settings->patroni.password, &problem)) {
+            *errorMessage = invalidValue(key, value, problem);
+            return false;
+        }
     } else if (upper == "QPSQLHA_HEALTH_INTERVAL"_L1) {
         const int ms = value.toInt(&ok);
         if (!ok || ms < MinimumHealthIntervalMs) {
@@ -355,6 +425,58 @@ bool applyWeights(ClusterSettings *settings, QString *errorMessage)
 
 } // namespace
 
+bool parsePatroniUrls(const QString &text, QStringList *urls, QString *problem)
+{
+    urls->clear();
+    const QStringList entries = text.split(u',', Qt::KeepEmptyParts);
+    for (const QString &rawEntry : entries) {
+        const QString entry = rawEntry.trimmed();
+        if (entry.isEmpty()) {
+            *problem = u"empty entry (expected http(s)://host:port[,...])"_s;
+            return false;
+        }
+        const QUrl url(entry, QUrl::StrictMode);
+        // Shown in errors with any password taken out.
+        const QString shown = url.isValid() ? url.toDisplayString(QUrl::RemoveUserInfo)
+                                            : u"entry %1"_s.arg(urls->size() + 1);
+        if (!url.isValid() || url.isRelative()) {
+            *problem = u"%1 is not a URL (expected http(s)://host:port)"_s.arg(shown);
+            return false;
+        }
+        const QString scheme = url.scheme().toLower();
+        if (scheme != "http"_L1 && scheme != "https"_L1) {
+            *problem = u"%1: the scheme must be http or https"_s.arg(shown);
+            return false;
+        }
+        if (url.host().isEmpty()) {
+            *problem = u"%1 has no host"_s.arg(shown);
+            return false;
+        }
+        if (!url.userInfo().isEmpty()) {
+            *problem = u"%1: put no user or password into the URL; use QPSQLHA_PATRONI_USER "
+                       "and QPSQLHA_PATRONI_PASSWORD (environment)"_s.arg(shown);
+            return false;
+        }
+        if (url.hasQuery() || url.hasFragment()) {
+            *problem = u"%1: no query or fragment expected"_s.arg(shown);
+            return false;
+        }
+        if (url.port() == 0) {
+            *problem = u"%1: port 0"_s.arg(shown);
+            return false;
+        }
+        QString normalised = url.toString(QUrl::FullyEncoded);
+        while (normalised.endsWith(u'/'))
+            normalised.chop(1);
+        if (urls->contains(normalised)) {
+            *problem = u"%1 is listed twice"_s.arg(shown);
+            return false;
+        }
+        urls->append(normalised);
+    }
+    return true;
+}
+
 QString NodeSettings::address() const
 {
     const QString shownHost = host.isEmpty() ? u"localhost"_s : host;
@@ -459,6 +581,19 @@ bool parseParameters(const ConnectionParameters &parameters, ClusterSettings *se
             return false;
     }
 
+    if (!settings->patroni.isEnabled()) {
+        for (const QString &option : std::as_const(givenOptions)) {
+            if (option.startsWith("QPSQLHA_PATRONI_"_L1)) {
+                *errorMessage = u"QPSQLHA: %1 is given without QPSQLHA_PATRONI"_s.arg(option);
+                return false;
+            }
+        }
+    } else if (!patroniPasswordFromEnvironment(
+                   &settings->patroni, givenOptions.contains(u"QPSQLHA_PATRONI_PASSWORD_FILE"_s),
+                   errorMessage)) {
+        return false;
+    }
+
     NodeSettings primary;
     primary.host = parameters.host;
     primary.port = parameters.port > 0 ? parameters.port : 5432;
@@ -467,7 +602,12 @@ bool parseParameters(const ConnectionParameters &parameters, ClusterSettings *se
     primary.database = parameters.database;
     primary.role = NodeRole::Primary;
     primary.logQueries = settings->logQueries;
-    if (!addNode(settings, primary, errorMessage))
+    settings->nodeTemplate = primary;
+    settings->nodeTemplate.host.clear();
+    // Under Patroni the host and the readers are only where to start: without a host, the first
+    // reader is tried as the primary, and without either the cluster is seeded from Patroni.
+    const bool primaryGiven = !settings->patroni.isEnabled() || !parameters.host.isEmpty();
+    if (primaryGiven && !addNode(settings, primary, errorMessage))
         return false;
 
     if (readersGiven) {
@@ -477,7 +617,7 @@ bool parseParameters(const ConnectionParameters &parameters, ClusterSettings *se
         for (const QString &rawEntry : entries) {
             const QString entry = rawEntry.trimmed();
             NodeSettings reader = primary;
-            reader.role = NodeRole::Reader;
+            reader.role = settings->nodes.isEmpty() ? NodeRole::Primary : NodeRole::Reader;
             QString problem;
             if (entry.isEmpty()) {
                 problem = u"empty entry"_s;
@@ -498,8 +638,17 @@ bool parseParameters(const ConnectionParameters &parameters, ClusterSettings *se
     if (weigh && !applyWeights(settings, errorMessage))
         return false;
 
-    if (settings->name.isEmpty())
-        settings->name = primary.address() + u'/' + primary.database;
+    if (settings->name.isEmpty()) {
+        if (primaryGiven) {
+            settings->name = primary.address() + u'/' + primary.database;
+        } else {
+            // Named after the first endpoint: the members are not known yet.
+            const QUrl first(settings->patroni.urls.first());
+            settings->name = u"patroni:%1:%2/%3"_s.arg(first.host())
+                                 .arg(first.port(first.scheme() == "https"_L1 ? 443 : 80))
+                                 .arg(primary.database);
+        }
+    }
     return true;
 }
 
@@ -526,20 +675,31 @@ bool clusterSettingsFromConfig(const QString &name, const ReplicationConfig &con
 {
     *settings = ClusterSettings();
     const QList<NodeConfig> writeNodes = config.writeNodeConfigs();
-    if (writeNodes.size() != 1) {
-        *errorMessage
-            = u"QPSQLHA: replication set '%1' needs exactly one write node, it has %2"_s.arg(name)
-                  .arg(writeNodes.size());
-        return false;
-    }
-
-    // The shared options go through the same parser as QSqlDatabase::setConnectOptions().
+    // The shared options go through the same parser as QSqlDatabase::setConnectOptions(), the
+    // Patroni setters too (so that they are checked alike).
     ConnectionParameters parameters;
-    parameters.host = writeNodes.first().host;
-    parameters.port = writeNodes.first().port;
+    if (!writeNodes.isEmpty()) {
+        parameters.host = writeNodes.first().host;
+        parameters.port = writeNodes.first().port;
+    }
     parameters.connectOptions = config.connectOptions();
+    if (!config.patroniUrls().isEmpty()) {
+        parameters.connectOptions += u";QPSQLHA_PATRONI="_s + config.patroniUrls().join(u',');
+        if (!config.patroniCaFile().isEmpty())
+            parameters.connectOptions += u";QPSQLHA_PATRONI_CA="_s + config.patroniCaFile();
+        if (!config.patroniUser().isEmpty())
+            parameters.connectOptions += u";QPSQLHA_PATRONI_USER="_s + config.patroniUser();
+    }
     if (!parseParameters(parameters, settings, errorMessage, false))
         return false;
+    const bool patroni = settings->patroni.isEnabled();
+    if (writeNodes.size() > 1 || (writeNodes.isEmpty() && !patroni)) {
+        *errorMessage = u"QPSQLHA: replication set '%1' needs exactly one write node%3, it has "
+                        "%2"_s.arg(name)
+                            .arg(writeNodes.size())
+                            .arg(patroni ? u" at most"_s : QString());
+        return false;
+    }
     if (config.healthInterval() < MinimumHealthIntervalMs) {
         *errorMessage
             = invalidValue(u"health interval"_s, QString::number(config.healthInterval()),
@@ -580,10 +740,19 @@ bool clusterSettingsFromConfig(const QString &name, const ReplicationConfig &con
         node.logQueries = config.logQueries;
         return node;
     };
-    if (!addNode(settings, toSettings(writeNodes.first(), NodeRole::Primary), errorMessage))
+    // Members Patroni reports get the credentials of memberDefaults, else the write node's.
+    const NodeConfig defaults = config.patroniMemberDefaults();
+    const bool defaultsGiven = !defaults.user.isEmpty() || !defaults.database.isEmpty()
+        || !defaults.password.isEmpty() || !defaults.sslmode.isEmpty();
+    settings->nodeTemplate = toSettings(
+        defaultsGiven || writeNodes.isEmpty() ? defaults : writeNodes.first(), NodeRole::Reader);
+    settings->nodeTemplate.host.clear();
+    if (!writeNodes.isEmpty()
+        && !addNode(settings, toSettings(writeNodes.first(), NodeRole::Primary), errorMessage))
         return false;
     for (const NodeConfig &reader : config.readNodeConfigs()) {
-        if (!addNode(settings, toSettings(reader, NodeRole::Reader), errorMessage))
+        const NodeRole role = settings->nodes.isEmpty() ? NodeRole::Primary : NodeRole::Reader;
+        if (!addNode(settings, toSettings(reader, role), errorMessage))
             return false;
     }
     // QPSQLHA_WEIGHTS of setConnectOptions() name these nodes, not the ones parsed above.
