@@ -128,8 +128,12 @@ int runList(const Options &options)
         processes.append(process.status);
     if (options.json)
         printLine(processesJson(processes));
-    else if (!processes.isEmpty())
+    else if (!processes.isEmpty()) {
         printLine(nodeTable(processes).join(u'\n'));
+        // Where the members of Patroni-followed clusters come from (QPSQLHA_PATRONI).
+        for (const QString &line : topologySourceLines(processes))
+            printLine(line);
+    }
 
     // Nothing running is a valid answer; asking for a pid that is not there, or every process
     // failing to answer, is not.

@@ -100,14 +100,68 @@ QString processLabel(qint64 pid, const QString &application)
     return u"pid %1 (%2)"_s.arg(pid).arg(application);
 }
 
+QString patroniNodeText(const QPsqlHa::NodeStatus &node)
+{
+    if (node.patroniMember.isEmpty())
+        return u"-"_s; // not (or no longer) listed by Patroni
+    QString text = node.patroniMember + u' ' + node.patroniRole;
+    if (!node.patroniState.isEmpty() && node.patroniState != "running"_L1
+        && node.patroniState != "streaming"_L1)
+        text += u' ' + node.patroniState;
+    if (node.patroniLagBytes >= 0)
+        text += u" lag %1 B"_s.arg(node.patroniLagBytes);
+    if (node.patroniNoLoadBalance)
+        text += u" noloadbalance"_s;
+    return text;
+}
+
+QStringList topologySourceLines(const QList<QPsqlHa::ProcessStatus> &processes)
+{
+    QStringList lines;
+    for (const QPsqlHa::ProcessStatus &process : processes) {
+        for (const QPsqlHa::ClusterStatus &cluster : process.clusters) {
+            const QPsqlHa::TopologySource &source = cluster.source;
+            if (!source.patroni)
+                continue;
+            QString line = u"%1 cluster %2: members from Patroni"_s.arg(
+                processLabel(process.pid, process.application), cluster.name);
+            if (!source.scope.isEmpty())
+                line += u" scope "_s + source.scope;
+            if (!source.members.isEmpty())
+                line += u" (%1)"_s.arg(source.members.join(u", "_s));
+            line += source.lastAnswer.isValid()
+                ? u", last answer %1 from %2"_s.arg(
+                    source.lastAnswer.toLocalTime().toString(u"yyyy-MM-dd hh:mm:ss"_s), source.url)
+                : u", no answer yet"_s;
+            if (!source.error.isEmpty())
+                line += u"; now: "_s + source.error;
+            lines.append(line);
+        }
+    }
+    return lines;
+}
+
 QStringList nodeTable(const QList<QPsqlHa::ProcessStatus> &processes)
 {
     enum Alignment { Left, Right };
-    const QList<QString> header
+    const QList<QString> baseHeader
         = {u"PID"_s,   u"APPLICATION"_s, u"CLUSTER"_s, u"NODE"_s,   u"ROLE"_s,
            u"STATE"_s, u"LAG"_s,         u"QUERIES"_s, u"ERRORS"_s, u"RETRIES"_s};
-    const QList<Alignment> alignments
+    const QList<Alignment> baseAlignments
         = {Right, Left, Left, Left, Left, Left, Right, Right, Right, Right};
+
+    // A PATRONI column only where some cluster follows Patroni: other listings stay as they were.
+    bool patroni = false;
+    for (const QPsqlHa::ProcessStatus &process : processes) {
+        for (const QPsqlHa::ClusterStatus &cluster : process.clusters)
+            patroni = patroni || cluster.source.patroni;
+    }
+    QList<QString> header = baseHeader;
+    QList<Alignment> alignments = baseAlignments;
+    if (patroni) {
+        header.append(u"PATRONI"_s);
+        alignments.append(Left);
+    }
 
     QList<QStringList> rows {header};
     for (const QPsqlHa::ProcessStatus &process : processes) {
@@ -118,6 +172,8 @@ QStringList nodeTable(const QList<QPsqlHa::ProcessStatus> &processes)
                              QPsqlHa::nodeStateText(node.state), QPsqlHaTools::nodeLagText(node),
                              QString::number(node.queries), QString::number(node.errors),
                              QString::number(node.retries)});
+                if (patroni)
+                    rows.last().append(patroniNodeText(node));
             }
         }
     }

@@ -36,6 +36,10 @@ QString processLabel(qint64 pid, const QString &application);
 // The aligned table of `list`: a header, then one row per node of every process. LAG is the
 // reader's replay lag behind the primary ("12 kB / 340 ms"; "-" for the primary, when unknown,
 // and while the node is offline: its figures are not refreshed then).
+// Patroni's view of one node for the PATRONI column: "m1 replica lag 0 B noloadbalance".
+QString patroniNodeText(const QPsqlHa::NodeStatus &node);
+// One line per cluster that follows Patroni: scope, members, last good answer, error.
+QStringList topologySourceLines(const QList<QPsqlHa::ProcessStatus> &processes);
 QStringList nodeTable(const QList<QPsqlHa::ProcessStatus> &processes);
 
 // A JSON array of PROCESS objects, exactly as the control protocol sends them.

@@ -36,6 +36,7 @@ struct MonitorModel::Item
 
     // Cluster rows.
     QString name;
+    QPsqlHa::TopologySource source; // where the members come from (Patroni or the options)
 
     // Node rows.
     QPsqlHa::NodeStatus status;
@@ -249,10 +250,37 @@ QVariant MonitorModel::processData(const Item *item, int column, int role) const
 QVariant MonitorModel::clusterData(const Item *item, int column, int role) const
 {
     if (column == NameColumn) {
-        if (role == Qt::DisplayRole)
-            return item->name;
-        if (role == Qt::ToolTipRole)
-            return tr("Cluster \"%1\" of %2").arg(item->name, processName(processOf(item)->pid));
+        const QPsqlHa::TopologySource &source = item->source;
+        if (role == Qt::DisplayRole) {
+            if (!source.patroni)
+                return item->name;
+            // Where the members come from, at a glance; the details are in the tooltip.
+            return tr("%1 (Patroni%2%3)")
+                .arg(item->name, source.scope.isEmpty() ? QString() : u' ' + source.scope,
+                     source.error.isEmpty() ? QString() : tr(": not answering"));
+        }
+        if (role == Qt::ToolTipRole) {
+            QString text
+                = tr("Cluster \"%1\" of %2").arg(item->name, processName(processOf(item)->pid));
+            if (source.patroni) {
+                text += u'\n'
+                    + tr("Members from Patroni%1: %2")
+                          .arg(source.scope.isEmpty() ? QString()
+                                                      : tr(" scope %1").arg(source.scope),
+                               source.members.isEmpty() ? tr("none yet")
+                                                        : source.members.join(u", "_s));
+                text += u'\n'
+                    + (source.lastAnswer.isValid()
+                           ? tr("Last good answer %1 from %2")
+                                 .arg(source.lastAnswer.toLocalTime().toString(
+                                          u"yyyy-MM-dd hh:mm:ss"_s),
+                                      source.url)
+                           : tr("No answer from Patroni yet"));
+                if (!source.error.isEmpty())
+                    text += u'\n' + source.error;
+            }
+            return text;
+        }
         return {};
     }
     return totalsData(totalsOf(item), column, role);
@@ -298,11 +326,22 @@ QVariant MonitorModel::nodeData(const Item *item, int column, int role) const
         if (role == Qt::DisplayRole)
             return node.address;
         if (role == Qt::ToolTipRole) {
-            return tr("%1, %2 of cluster \"%3\" in %4; weight %5, %6 statement(s) running")
-                .arg(node.address, QPsqlHa::nodeRoleText(node.role), item->parent->name,
-                     processName(processOf(item)->pid))
-                .arg(node.weight)
-                .arg(node.inFlight);
+            QString text = tr("%1, %2 of cluster \"%3\" in %4; weight %5, %6 statement(s) running")
+                               .arg(node.address, QPsqlHa::nodeRoleText(node.role),
+                                    item->parent->name, processName(processOf(item)->pid))
+                               .arg(node.weight)
+                               .arg(node.inFlight);
+            if (!node.patroniMember.isEmpty()) {
+                text += u'\n'
+                    + tr("Patroni: member %1, %2, %3%4%5")
+                          .arg(node.patroniMember, node.patroniRole, node.patroniState,
+                               node.patroniLagBytes >= 0
+                                   ? tr(", lag %1 bytes").arg(node.patroniLagBytes)
+                                   : QString(),
+                               node.patroniNoLoadBalance ? tr(", noloadbalance: no reads")
+                                                         : QString());
+            }
+            return text;
         }
         return {};
     case RoleColumn:
@@ -521,6 +560,7 @@ makeCluster(MonitorModel::Item *process, const QPsqlHa::ClusterStatus &status, q
     cluster->kind = MonitorModel::ItemKind::Cluster;
     cluster->parent = process;
     cluster->name = status.name;
+    cluster->source = status.source;
     for (const QPsqlHa::NodeStatus &node : status.nodes)
         cluster->children.push_back(makeNode(cluster.get(), node, nowMs));
     return cluster;
@@ -564,8 +604,10 @@ void MonitorModel::syncClusters(Item *process, const QPsqlHa::ProcessStatus &sta
                                      [&](const auto &item) { return item->name == cluster.name; });
         if (it == process->children.cend())
             appendChild(process, makeCluster(process, cluster, nowMs));
-        else
+        else {
+            (*it)->source = cluster.source;
             syncNodes(it->get(), cluster, nowMs);
+        }
     }
 }
 

@@ -60,7 +60,9 @@ NodeStatus statusOf(const Cluster &cluster, int index)
     const bool writes = index == cluster.writeNode();
     status.role = writes ? NodeRole::Primary : NodeRole::Reader;
     // A node that also claims to be a primary but takes no writes serves nothing.
-    status.servesReads = writes ? cluster.settings().primaryReads : node.role() == NodeRole::Reader;
+    status.servesReads
+        = (writes ? cluster.settings().primaryReads : node.role() == NodeRole::Reader)
+        && !node.isExcludedFromReads();
     status.state = node.state();
     status.queries = node.queries();
     status.errors = node.errors();
@@ -71,6 +73,14 @@ NodeStatus statusOf(const Cluster &cluster, int index)
     status.lagMs = node.lagMs();
     status.inFlight = node.inFlight();
     status.weight = node.weight();
+    const PatroniMemberView patroni = node.patroniView();
+    if (patroni.listed) {
+        status.patroniMember = patroni.member;
+        status.patroniRole = patroni.role;
+        status.patroniState = patroni.state;
+        status.patroniLagBytes = patroni.lagBytes;
+        status.patroniNoLoadBalance = patroni.noLoadBalance;
+    }
     return status;
 }
 
@@ -112,7 +122,10 @@ bool initDatabases(const DatabaseConfig &config, bool debug, QString *errorMessa
         ClusterRegistry::instance().define(settings);
         if (!ClusterRegistry::instance().acquire(settings, &message))
             return false;
-        const NodeSettings &primary = settings.nodes.first();
+        // Under Patroni the nodes may all be its members: the cluster knows them now.
+        const QSharedPointer<Cluster> cluster = ClusterRegistry::instance().find(settings.name);
+        const NodeSettings primary
+            = cluster ? cluster->node(Cluster::PrimaryIndex).settings() : settings.nodes.first();
         QSqlDatabase db = QSqlDatabase::addDatabase(driverName, settings.name);
         db.setHostName(primary.host);
         db.setPort(primary.port);
@@ -158,6 +171,13 @@ QList<ClusterStatus> clusters()
     for (const QSharedPointer<Cluster> &cluster : ClusterRegistry::instance().clusters()) {
         ClusterStatus status;
         status.name = cluster->name();
+        const PatroniClusterView patroni = cluster->patroniView();
+        status.source.patroni = patroni.enabled;
+        status.source.scope = patroni.scope;
+        status.source.url = patroni.url;
+        status.source.members = patroni.members;
+        status.source.lastAnswer = patroni.lastAnswer;
+        status.source.error = patroni.error;
         for (int i = 0; i < cluster->nodeCount(); ++i) {
             if (!cluster->node(i).isRemoved())
                 status.nodes.append(statusOf(*cluster, i));

@@ -7,6 +7,7 @@
 
 #include "qpsqlhahealthchecker_p.h"
 #include "qpsqlhalogging_p.h"
+#include "qpsqlhapatroniclient_p.h"
 #include "qpsqlhapolicy_p.h"
 
 #include <QtCore/qdatetime.h>
@@ -28,6 +29,7 @@ Cluster::Cluster(const ClusterSettings &settings, std::shared_ptr<ServerHealthBo
     m_nodeCount.storeRelease(int(m_ownedNodes.size()));
     if (settings.debug)
         enableDebug();
+    m_patroni.enabled = settings.patroni.isEnabled();
 }
 
 int Cluster::indexOf(const QString &address) const
@@ -54,7 +56,7 @@ int Cluster::indexOf(const QString &address) const
 bool Cluster::isReadable(int index) const noexcept
 {
     const Node &candidate = node(index);
-    if (!candidate.isOnline() || candidate.isRemoved())
+    if (!candidate.isOnline() || candidate.isRemoved() || candidate.isExcludedFromReads())
         return false;
     if (index == writeNode())
         return m_settings.primaryReads;
@@ -142,7 +144,8 @@ int Cluster::assignReader() const noexcept
     const int nodes = nodeCount();
     const int writer = writeNode();
     for (int i = 0; i < nodes; ++i) {
-        if ((i != writer || m_settings.primaryReads) && !node(i).isRemoved())
+        if ((i != writer || m_settings.primaryReads) && !node(i).isRemoved()
+            && !node(i).isExcludedFromReads())
             candidates[count++] = i;
     }
     if (count == 0)
@@ -157,7 +160,10 @@ int Cluster::assignReader() const noexcept
 
 int Cluster::addReader(const QString &address, QString *error)
 {
-    const NodeSettings &primary = node(PrimaryIndex).settings();
+    // Under Patroni the nodes may all have come from it: its template has the credentials.
+    const NodeSettings &primary = m_settings.patroni.isEnabled() || nodeCount() == 0
+        ? m_settings.nodeTemplate
+        : node(PrimaryIndex).settings();
     NodeSettings reader = primary;
     reader.role = NodeRole::Reader;
     reader.weight = 1;
@@ -321,7 +327,10 @@ namespace {
 // Describes how two settings for one cluster name differ, or returns an empty string.
 QString settingsConflict(const ClusterSettings &existing, const ClusterSettings &wanted)
 {
-    if (existing.addresses() != wanted.addresses()) {
+    if (!existing.patroni.sameEndpointsAs(wanted.patroni))
+        return Messages::tr("other QPSQLHA_PATRONI endpoints or credentials");
+    // Under Patroni the nodes given are only where to start; the members are Patroni's.
+    if (!existing.patroni.isEnabled() && existing.addresses() != wanted.addresses()) {
         return Messages::tr("nodes %1, not %2")
             .arg(existing.addresses().join(u", "_s), wanted.addresses().join(u", "_s));
     }
@@ -360,6 +369,13 @@ QString settingsConflict(const ClusterSettings &existing, const ClusterSettings 
 
 } // namespace
 
+// Patroni's first answer, for a cluster created from it.
+struct ClusterRegistry::PatroniSeed
+{
+    PatroniTopology topology;
+    QString url;
+};
+
 ClusterRegistry &ClusterRegistry::instance()
 {
     static ClusterRegistry registry;
@@ -372,6 +388,48 @@ ClusterRegistry::ClusterRegistry()
 
 QSharedPointer<Cluster> ClusterRegistry::acquire(const ClusterSettings &settings,
                                                  QString *errorMessage)
+{
+    if (!settings.patroni.isEnabled() || !settings.nodes.isEmpty())
+        return acquire(settings, nullptr, errorMessage);
+    // No node to start from: Patroni's first answer gives them, unless the cluster of these
+    // endpoints exists already.
+    {
+        QMutexLocker locker(&m_mutex);
+        const QSharedPointer<Cluster> existing = m_clusters.value(settings.name);
+        if (existing && settingsConflict(existing->settings(), settings).isEmpty()) {
+            if (settings.debug)
+                existing->enableDebug();
+            return existing;
+        }
+    }
+    PatroniSeed seed;
+    QString scope;
+    if (!fetchPatroniTopology(settings, &seed.topology, &seed.url, &scope, errorMessage))
+        return {};
+    seed.topology.scope = scope;
+    ClusterSettings seeded = settings;
+    // The leader first: the primary to try; our probes decide all the same.
+    QList<const PatroniMember *> members;
+    if (const PatroniMember *leader = seed.topology.leader())
+        members.append(leader);
+    for (const PatroniMember &member : std::as_const(seed.topology.members)) {
+        if (&member != seed.topology.leader())
+            members.append(&member);
+    }
+    for (const PatroniMember *member : std::as_const(members)) {
+        if (seeded.nodes.size() >= MaximumNodes)
+            break;
+        NodeSettings node = settings.nodeTemplate;
+        node.host = member->host;
+        node.port = member->port;
+        node.role = seeded.nodes.isEmpty() ? NodeRole::Primary : NodeRole::Reader;
+        seeded.nodes.append(node);
+    }
+    return acquire(seeded, &seed, errorMessage);
+}
+
+QSharedPointer<Cluster> ClusterRegistry::acquire(const ClusterSettings &settings,
+                                                 const PatroniSeed *seed, QString *errorMessage)
 {
     QSharedPointer<Cluster> cluster;
     bool created = false;
@@ -412,6 +470,10 @@ QSharedPointer<Cluster> ClusterRegistry::acquire(const ClusterSettings &settings
         }
         if (settings.debug)
             cluster->enableDebug();
+    }
+    if (created && seed) {
+        // Tags (noloadbalance) and names are known before the first statement.
+        cluster->applyPatroniTopology(seed->topology, seed->url);
     }
     if (created)
         HealthChecker::instance().watch(cluster);

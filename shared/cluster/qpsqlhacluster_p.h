@@ -14,6 +14,7 @@
 #include "qpsqlhaserverhealth_p.h"
 #include <qpsqlhastatementclassifier.h>
 
+#include <QtCore/qdatetime.h>
 #include <QtCore/qhash.h>
 #include <QtCore/qlist.h>
 #include <QtCore/qmutex.h>
@@ -25,6 +26,19 @@
 namespace QPsqlHa {
 
 using NodeMask = quint64; // bit i: node i (MaximumNodes is 64)
+
+struct PatroniTopology;
+
+// Where a Patroni-followed cluster's members come from, for status (docs/patroni.md).
+struct PatroniClusterView
+{
+    bool enabled = false; // QPSQLHA_PATRONI given
+    QString scope; // from /patroni (3.0's /cluster has none); empty until known
+    QString url; // the endpoint of the last good answer
+    QStringList members; // member names of the last good answer
+    QDateTime lastAnswer; // of the last good answer; null: none yet
+    QString error; // why the last attempt failed; empty while Patroni answers
+};
 
 // The nodes of one cluster name and everything every connection of that name shares in this
 // process: node state, counters, the reader policy's turn and the statement classifier.
@@ -78,6 +92,18 @@ public:
     // Takes a reader out; statements running on it finish. The write node cannot be removed.
     bool removeNode(const QString &address, QString *error);
 
+    // Patroni (QPSQLHA_PATRONI). One good answer of /cluster from `url`: members not yet nodes
+    // are added as readers (addReader()), nodes it no longer lists are removed (removeNode();
+    // the write node stays until our probes move the writes), each node's Patroni figures and
+    // noloadbalance tag are noted. Returns the index of the node Patroni calls leader, or -1.
+    // Which node takes writes is still for reconcile() alone to decide, from our own probes.
+    int applyPatroniTopology(const PatroniTopology &topology, const QString &url);
+    // No endpoint answered usably: the last topology stays, the error is shown in status.
+    // Returns whether it is news (Patroni answered before, or the error changed).
+    bool notePatroniFailure(const QString &error);
+    void notePatroniScope(const QString &scope);
+    PatroniClusterView patroniView() const;
+
     // The health checker's findings: decides which node takes writes and which readers lag.
     // Called after every probe, from the health checker's threads.
     void reconcile();
@@ -130,6 +156,8 @@ private:
     QAtomicInt m_sessions {0};
     QAtomicInt m_nextStripe {0};
     QAtomicInt m_debug {0};
+    mutable QMutex m_patroniMutex; // guards m_patroni; never held with m_topologyMutex
+    PatroniClusterView m_patroni;
 };
 
 // Process-wide: cluster name -> Cluster. Clusters live as long as the process, so that counters
@@ -156,7 +184,10 @@ public:
     bool definition(const QString &name, ClusterSettings *settings) const;
 
 private:
+    struct PatroniSeed;
     ClusterRegistry();
+    QSharedPointer<Cluster> acquire(const ClusterSettings &settings, const PatroniSeed *seed,
+                                    QString *errorMessage);
     QSharedPointer<Cluster> create(ClusterSettings settings);
 
     mutable QMutex m_mutex;

@@ -6,6 +6,7 @@
 #include "qpsqlhacluster_p.h"
 #include "qpsqlhalogging_p.h"
 #include "qpsqlhanodeprobe_p.h"
+#include "qpsqlhapatronipoller_p.h"
 #include "qpsqlhawatchdog_p.h"
 
 #include <QtCore/qelapsedtimer.h>
@@ -165,6 +166,12 @@ public:
         connect(timer, &QTimer::timeout, this, [this, cluster] { sync(cluster); });
         m_timers.insert(cluster.data(), timer);
         m_clusters.append(cluster);
+        if (cluster->settings().patroni.isEnabled()) {
+            // Patroni is read in this thread, each interval, beside the probes.
+            m_pollers.insert(cluster.data(),
+                             new PatroniPoller(
+                                 cluster, [this, cluster] { probeNodes(cluster); }, this));
+        }
 
         if (!m_statusTimer) {
             m_statusTimer = new QTimer(this);
@@ -195,6 +202,8 @@ public:
             timer->start();
         // Roles and WAL positions are known before the first interval has passed.
         probeNodes(cluster);
+        if (PatroniPoller *poller = m_pollers.value(cluster.data()))
+            poller->poll();
     }
 
     // Every node is probed every interval, online ones included: the probe is how roles
@@ -317,6 +326,7 @@ private:
 
     QList<QSharedPointer<Cluster>> m_clusters;
     QHash<const Cluster *, QTimer *> m_timers; // each watched cluster's probing interval
+    QHash<const Cluster *, PatroniPoller *> m_pollers; // clusters following Patroni (children)
     QMutex m_requestsMutex;
     QList<Request> m_requests;
     std::unordered_map<const Node *, std::unique_ptr<NodeProber>> m_probers;

@@ -115,6 +115,19 @@ bool Node::applyBackInService(bool serverFailed)
                       QStringLiteral("set by hand"));
 }
 
+PatroniMemberView Node::patroniView() const
+{
+    QMutexLocker locker(&m_lastErrorMutex);
+    return m_patroni;
+}
+
+void Node::setPatroniView(const PatroniMemberView &view)
+{
+    m_noReads.storeRelaxed(view.listed && view.noLoadBalance ? 1 : 0);
+    QMutexLocker locker(&m_lastErrorMutex);
+    m_patroni = view;
+}
+
 QString Node::lastError() const
 {
     QMutexLocker locker(&m_lastErrorMutex);

@@ -34,6 +34,18 @@ namespace QPsqlHa {
 // What statements read (state, epoch, WAL position) shares no cache line with what they write
 // (the counters, striped per connection: see StripedCounter), so that counting on one core does
 // not make the next statement on another core wait for the line.
+// What Patroni's last good answer said about a node's server (docs/patroni.md), for status
+// display; `listed` false: Patroni is not followed, or has not listed it yet.
+struct PatroniMemberView
+{
+    bool listed = false;
+    QString member; // Patroni's member name
+    QString role; // as Patroni says: "leader", "replica", "sync_standby", ...
+    QString state; // "running", "streaming", "stopped", ...
+    qint64 lagBytes = -1; // Patroni's lag figure; -1: not given
+    bool noLoadBalance = false;
+};
+
 class QPSQLHA_EXPORT Node
 {
     Q_DISABLE_COPY_MOVE(Node)
@@ -119,6 +131,12 @@ public:
     const QAtomicInteger<qint64> *answeredAtClock() const { return &m_answeredAtMs; }
     void setAnsweredAt(qint64 clockMs) { m_answeredAtMs.storeRelaxed(clockMs); }
 
+    // Patroni's `noloadbalance` tag: the node serves no reads (it may still take writes).
+    // Read on the statement path: one atomic load.
+    bool isExcludedFromReads() const { return m_noReads.loadRelaxed() != 0; }
+    PatroniMemberView patroniView() const;
+    void setPatroniView(const PatroniMemberView &view);
+
     QString lastError() const;
     void setLastError(const QString &message);
     QDateTime lastStateChange() const;
@@ -142,6 +160,7 @@ private:
     alignas(CacheLineSize) QAtomicInteger<quint8> m_state {quint8(NodeState::Online)};
     QAtomicInteger<quint8> m_role;
     QAtomicInteger<quint8> m_removed {0};
+    QAtomicInteger<quint8> m_noReads {0};
     QAtomicInteger<quint32> m_timeline {0};
     QAtomicInteger<quint64> m_walPosition {0};
     QAtomicInteger<qint64> m_walMeasuredAtMs {0};
@@ -158,8 +177,9 @@ private:
     alignas(CacheLineSize) QAtomicInteger<quint64> m_errors {0};
     QAtomicInteger<quint64> m_retries {0};
     QAtomicInteger<qint64> m_responseUs {0};
-    mutable QMutex m_lastErrorMutex;
+    mutable QMutex m_lastErrorMutex; // also guards m_patroni
     QString m_lastError;
+    PatroniMemberView m_patroni;
 };
 
 } // namespace QPsqlHa

@@ -30,6 +30,10 @@ public:
     std::optional<bool> logQueries;
     QStringList writeFunctions;
     QString connectOptions;
+    QStringList patroniUrls;
+    NodeConfig patroniMemberDefaults;
+    QString patroniCaFile;
+    QString patroniUser;
 };
 
 ReplicationConfig::ReplicationConfig()
@@ -242,6 +246,42 @@ void ReplicationConfig::setConnectOptions(const QString &options)
 QString ReplicationConfig::connectOptions() const
 {
     return d->connectOptions;
+}
+
+void ReplicationConfig::setPatroni(const QStringList &urls, const NodeConfig &memberDefaults)
+{
+    d->patroniUrls = urls;
+    d->patroniMemberDefaults = memberDefaults;
+}
+
+QStringList ReplicationConfig::patroniUrls() const
+{
+    return d->patroniUrls;
+}
+
+NodeConfig ReplicationConfig::patroniMemberDefaults() const
+{
+    return d->patroniMemberDefaults;
+}
+
+void ReplicationConfig::setPatroniCaFile(const QString &pemFile)
+{
+    d->patroniCaFile = pemFile;
+}
+
+QString ReplicationConfig::patroniCaFile() const
+{
+    return d->patroniCaFile;
+}
+
+void ReplicationConfig::setPatroniUser(const QString &user)
+{
+    d->patroniUser = user;
+}
+
+QString ReplicationConfig::patroniUser() const
+{
+    return d->patroniUser;
 }
 
 class DatabaseConfigPrivate : public QSharedData

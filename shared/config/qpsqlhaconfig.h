@@ -153,6 +153,20 @@ public:
     void setConnectOptions(const QString &options);
     QString connectOptions() const;
 
+    // QPSQLHA_PATRONI: follow the members of a Patroni cluster through its REST API (any
+    // member's URLs, tried in turn). With it the write node and the read nodes are optional:
+    // only the first nodes to try. `memberDefaults` gives the user, password, database and
+    // sslmode for members Patroni reports (host and port unused); without it they are copied
+    // from the write node. The REST API's password comes from the environment
+    // (QPSQLHA_PATRONI_PASSWORD or QPSQLHA_PATRONI_PASSWORD_FILE).
+    void setPatroni(const QStringList &urls, const NodeConfig &memberDefaults = NodeConfig());
+    QStringList patroniUrls() const;
+    NodeConfig patroniMemberDefaults() const;
+    void setPatroniCaFile(const QString &pemFile); // QPSQLHA_PATRONI_CA
+    QString patroniCaFile() const;
+    void setPatroniUser(const QString &user); // QPSQLHA_PATRONI_USER
+    QString patroniUser() const;
+
 private:
     QSharedDataPointer<ReplicationConfigPrivate> d;
 };

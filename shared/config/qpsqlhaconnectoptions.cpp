@@ -5,7 +5,10 @@
 
 #include <qpsqlhamessages_p.h>
 
+#include <QtCore/qfile.h>
+#include <QtCore/qfileinfo.h>
 #include <QtCore/qset.h>
+#include <QtCore/qurl.h>
 
 #include <libpq-fe.h>
 
@@ -200,6 +203,45 @@ struct NodeOptions
     QList<std::pair<QString, int>> weights; // QPSQLHA_WEIGHTS: address, weight
 };
 
+// The password file's first line (a trailing newline is not part of the password).
+bool readPatroniPasswordFile(const QString &path, QString *password, QString *problem)
+{
+    QFile file(path);
+    if (path.isEmpty() || !file.open(QIODevice::ReadOnly)) {
+        *problem = u"cannot read the password file: %1"_s.arg(file.errorString());
+        return false;
+    }
+    const QByteArray contents = file.read(4096);
+    const qsizetype end = contents.indexOf('\n');
+    QByteArray line = end < 0 ? contents : contents.left(end);
+    if (line.endsWith('\r'))
+        line.chop(1);
+    *password = QString::fromUtf8(line);
+    return true;
+}
+
+// The password of QPSQLHA_PATRONI_USER: QPSQLHA_PATRONI_PASSWORD_FILE given as an option, else
+// QPSQLHA_PATRONI_PASSWORD, else QPSQLHA_PATRONI_PASSWORD_FILE in the environment.
+bool patroniPasswordFromEnvironment(PatroniSettings *patroni, bool fileGiven, QString *errorMessage)
+{
+    if (fileGiven)
+        return true;
+    if (qEnvironmentVariableIsSet("QPSQLHA_PATRONI_PASSWORD")) {
+        patroni->password = qEnvironmentVariable("QPSQLHA_PATRONI_PASSWORD");
+        return true;
+    }
+    const QString path = qEnvironmentVariable("QPSQLHA_PATRONI_PASSWORD_FILE");
+    if (path.isEmpty())
+        return true;
+    QString problem;
+    if (!readPatroniPasswordFile(path, &patroni->password, &problem)) {
+        *errorMessage
+            = u"QPSQLHA: QPSQLHA_PATRONI_PASSWORD_FILE '%1' (environment): %2"_s.arg(path, problem);
+        return false;
+    }
+    return true;
+}
+
 bool applyOption(const QString &key, const QString &value, ClusterSettings *settings,
                  NodeOptions *nodeOptions, QString *errorMessage)
 {
@@ -235,6 +277,34 @@ bool applyOption(const QString &key, const QString &value, ClusterSettings *sett
     if (upper == "QPSQLHA_READERS"_L1) {
         nodeOptions->readers = value;
         nodeOptions->readersGiven = true;
+    } else if (upper == "QPSQLHA_PATRONI"_L1) {
+        QString problem;
+        if (!parsePatroniUrls(value, &settings->patroni.urls, &problem)) {
+            // Not the value itself: a URL may carry a password, which is never repeated.
+            *errorMessage = u"QPSQLHA: invalid value for QPSQLHA_PATRONI: %1"_s.arg(problem);
+            return false;
+        }
+    } else if (upper == "QPSQLHA_PATRONI_CA"_L1) {
+        const QFileInfo file(value);
+        if (value.isEmpty() || !file.isFile() || !file.isReadable()) {
+            *errorMessage = invalidValue(key, value, u"expected a readable PEM file"_s);
+            return false;
+        }
+        settings->patroni.caFile = file.absoluteFilePath();
+    } else if (upper == "QPSQLHA_PATRONI_USER"_L1) {
+        settings->patroni.user = value;
+    } else if (upper == "QPSQLHA_PATRONI_PASSWORD"_L1) {
+        // The connect options are logged and shown by tools; a password there would leak.
+        *errorMessage = u"QPSQLHA: QPSQLHA_PATRONI_PASSWORD is not taken from the connect options "
+                        "(they are logged); set it in the environment, or name a file with "
+                        "QPSQLHA_PATRONI_PASSWORD_FILE"_s;
+        return false;
+    } else if (upper == "QPSQLHA_PATRONI_PASSWORD_FILE"_L1) {
+        QString problem;
+        if (!readPatroniPasswordFile(value, &settings->patroni.password, &problem)) {
+            *errorMessage = invalidValue(key, value, problem);
+            return false;
+        }
     } else if (upper == "QPSQLHA_HEALTH_INTERVAL"_L1) {
         const int ms = value.toInt(&ok);
         if (!ok || ms < MinimumHealthIntervalMs) {
@@ -403,6 +473,58 @@ bool applyWeights(ClusterSettings *settings, const QList<std::pair<QString, int>
 
 } // namespace
 
+bool parsePatroniUrls(const QString &text, QStringList *urls, QString *problem)
+{
+    urls->clear();
+    const QStringList entries = text.split(u',', Qt::KeepEmptyParts);
+    for (const QString &rawEntry : entries) {
+        const QString entry = rawEntry.trimmed();
+        if (entry.isEmpty()) {
+            *problem = u"empty entry (expected http(s)://host:port[,...])"_s;
+            return false;
+        }
+        const QUrl url(entry, QUrl::StrictMode);
+        // Shown in errors with any password taken out.
+        const QString shown = url.isValid() ? url.toDisplayString(QUrl::RemoveUserInfo)
+                                            : u"entry %1"_s.arg(urls->size() + 1);
+        if (!url.isValid() || url.isRelative()) {
+            *problem = u"%1 is not a URL (expected http(s)://host:port)"_s.arg(shown);
+            return false;
+        }
+        const QString scheme = url.scheme().toLower();
+        if (scheme != "http"_L1 && scheme != "https"_L1) {
+            *problem = u"%1: the scheme must be http or https"_s.arg(shown);
+            return false;
+        }
+        if (url.host().isEmpty()) {
+            *problem = u"%1 has no host"_s.arg(shown);
+            return false;
+        }
+        if (!url.userInfo().isEmpty()) {
+            *problem = u"%1: put no user or password into the URL; use QPSQLHA_PATRONI_USER "
+                       "and QPSQLHA_PATRONI_PASSWORD (environment)"_s.arg(shown);
+            return false;
+        }
+        if (url.hasQuery() || url.hasFragment()) {
+            *problem = u"%1: no query or fragment expected"_s.arg(shown);
+            return false;
+        }
+        if (url.port() == 0) {
+            *problem = u"%1: port 0"_s.arg(shown);
+            return false;
+        }
+        QString normalised = url.toString(QUrl::FullyEncoded);
+        while (normalised.endsWith(u'/'))
+            normalised.chop(1);
+        if (urls->contains(normalised)) {
+            *problem = u"%1 is listed twice"_s.arg(shown);
+            return false;
+        }
+        urls->append(normalised);
+    }
+    return true;
+}
+
 QString NodeSettings::address() const
 {
     const QString shownHost = host.isEmpty() ? u"localhost"_s : host;
@@ -532,7 +654,9 @@ const QStringList &connectOptionKeys()
         u"QPSQLHA_MAX_LAG_MS"_s,      u"QPSQLHA_WEIGHTS"_s,         u"QPSQLHA_READER_AFFINITY"_s,
         u"QPSQLHA_READER_BURST"_s,    u"QPSQLHA_PRIMARY_READS"_s,   u"QPSQLHA_CLUSTER"_s,
         u"QPSQLHA_DEBUG"_s,           u"QPSQLHA_CONTROL"_s,         u"QPSQLHA_LOG_QUERIES"_s,
-        u"QPSQLHA_WRITE_FUNCTIONS"_s,
+        u"QPSQLHA_WRITE_FUNCTIONS"_s, u"QPSQLHA_PATRONI"_s,         u"QPSQLHA_PATRONI_CA"_s,
+        u"QPSQLHA_PATRONI_USER"_s,    u"QPSQLHA_PATRONI_PASSWORD"_s,
+        u"QPSQLHA_PATRONI_PASSWORD_FILE"_s,
     };
     return keys;
 }
@@ -611,6 +735,19 @@ bool parseParameters(const ConnectionParameters &parameters, ClusterSettings *se
             return false;
     }
 
+    if (!settings->patroni.isEnabled()) {
+        for (const QString &option : std::as_const(givenOptions)) {
+            if (option.startsWith("QPSQLHA_PATRONI_"_L1)) {
+                *errorMessage = u"QPSQLHA: %1 is given without QPSQLHA_PATRONI"_s.arg(option);
+                return false;
+            }
+        }
+    } else if (!patroniPasswordFromEnvironment(
+                   &settings->patroni, givenOptions.contains(u"QPSQLHA_PATRONI_PASSWORD_FILE"_s),
+                   errorMessage)) {
+        return false;
+    }
+
     NodeSettings primary;
     primary.host = parameters.host;
     primary.port = parameters.port > 0 ? parameters.port : 5432;
@@ -619,7 +756,12 @@ bool parseParameters(const ConnectionParameters &parameters, ClusterSettings *se
     primary.database = parameters.database;
     primary.role = NodeRole::Primary;
     primary.logQueries = settings->logQueries;
-    if (!addNode(settings, primary, errorMessage))
+    settings->nodeTemplate = primary;
+    settings->nodeTemplate.host.clear();
+    // Under Patroni the host and the readers are only where to start: without a host, the first
+    // reader is tried as the primary, and without either the cluster is seeded from Patroni.
+    const bool primaryGiven = !settings->patroni.isEnabled() || !parameters.host.isEmpty();
+    if (primaryGiven && !addNode(settings, primary, errorMessage))
         return false;
 
     if (nodeOptions->readersGiven) {
@@ -629,7 +771,7 @@ bool parseParameters(const ConnectionParameters &parameters, ClusterSettings *se
         for (const QString &rawEntry : entries) {
             const QString entry = rawEntry.trimmed();
             NodeSettings reader = primary;
-            reader.role = NodeRole::Reader;
+            reader.role = settings->nodes.isEmpty() ? NodeRole::Primary : NodeRole::Reader;
             QString problem;
             if (entry.isEmpty()) {
                 problem = Messages::tr("empty entry");
@@ -647,8 +789,17 @@ bool parseParameters(const ConnectionParameters &parameters, ClusterSettings *se
         }
     }
 
-    if (settings->name.isEmpty())
-        settings->name = primary.address() + u'/' + primary.database;
+    if (settings->name.isEmpty()) {
+        if (primaryGiven) {
+            settings->name = primary.address() + u'/' + primary.database;
+        } else {
+            // Named after the first endpoint: the members are not known yet.
+            const QUrl first(settings->patroni.urls.first());
+            settings->name = u"patroni:%1:%2/%3"_s.arg(first.host())
+                                 .arg(first.port(first.scheme() == "https"_L1 ? 443 : 80))
+                                 .arg(primary.database);
+        }
+    }
     return true;
 }
 
@@ -695,23 +846,37 @@ bool clusterSettingsFromConfig(const QString &name, const ReplicationConfig &con
 {
     *settings = ClusterSettings();
     const QList<NodeConfig> writeNodes = config.writeNodeConfigs();
-    if (writeNodes.size() != 1) {
-        *errorMessage
-            = Messages::tr("QPSQLHA: replication set '%1' needs exactly one write node, it has %2")
-                  .arg(name)
-                  .arg(writeNodes.size());
-        return false;
+    // The write node stands for QSqlDatabase's host, so QPSQLHA_READERS inherit its
+    // credentials; under Patroni there may be none (the members are Patroni's).
+    ConnectionParameters parameters;
+    if (!writeNodes.isEmpty()) {
+        const NodeConfig &writeNode = writeNodes.first();
+        parameters = {writeNode.host,     writeNode.port,     writeNode.database,
+                      writeNode.user,     writeNode.password, QString()};
     }
-    const NodeConfig &writeNode = writeNodes.first();
-
-    // The shared options go through the same parser as QSqlDatabase::setConnectOptions(); the
-    // write node stands for QSqlDatabase's host, so QPSQLHA_READERS inherit its credentials.
-    const ConnectionParameters parameters {writeNode.host,     writeNode.port,
-                                           writeNode.database, writeNode.user,
-                                           writeNode.password, config.connectOptions()};
+    // The shared options go through the same parser as QSqlDatabase::setConnectOptions(), the
+    // Patroni setters too (so that they are checked alike).
+    parameters.connectOptions = config.connectOptions();
+    if (!config.patroniUrls().isEmpty()) {
+        parameters.connectOptions += u";QPSQLHA_PATRONI="_s + config.patroniUrls().join(u',');
+        if (!config.patroniCaFile().isEmpty())
+            parameters.connectOptions += u";QPSQLHA_PATRONI_CA="_s + config.patroniCaFile();
+        if (!config.patroniUser().isEmpty())
+            parameters.connectOptions += u";QPSQLHA_PATRONI_USER="_s + config.patroniUser();
+    }
     NodeOptions nodeOptions;
     if (!parseParameters(parameters, settings, errorMessage, &nodeOptions))
         return false;
+    const bool patroni = settings->patroni.isEnabled();
+    if (writeNodes.size() > 1 || (writeNodes.isEmpty() && !patroni)) {
+        *errorMessage = (patroni ? Messages::tr("QPSQLHA: replication set '%1' needs at most one "
+                                                "write node, it has %2")
+                                 : Messages::tr("QPSQLHA: replication set '%1' needs exactly one "
+                                                "write node, it has %2"))
+                            .arg(name)
+                            .arg(writeNodes.size());
+        return false;
+    }
     if (settings->nameGiven) {
         // It would be silently replaced: the set's name is the cluster's.
         *errorMessage
@@ -790,7 +955,9 @@ bool clusterSettingsFromConfig(const QString &name, const ReplicationConfig &con
     settings->debug = settings->debug || debug;
 
     // The nodes: the write node, the read node configs, then QPSQLHA_READERS of the options.
-    const QList<NodeSettings> optionReaders = settings->nodes.mid(1);
+    // (Without a write node, under Patroni, the parser made the first of them the primary.)
+    const QList<NodeSettings> optionReaders
+        = writeNodes.isEmpty() ? settings->nodes : settings->nodes.mid(1);
     settings->nodes.clear();
     const bool logQueries = settings->logQueries;
     auto toSettings = [logQueries](const NodeConfig &config, NodeRole role) {
@@ -812,24 +979,35 @@ bool clusterSettingsFromConfig(const QString &name, const ReplicationConfig &con
                              Messages::tr("expected 0 to 1000"));
         });
     };
-    NodeSettings primary = toSettings(writeNode, NodeRole::Primary);
-    if (!checkWeight(primary))
-        return false;
-    if (primary.weight != 1 && !settings->primaryReads) {
-        *errorMessage = invalidValue(
-            Messages::tr("weight of %1").arg(primary.address()), QString::number(primary.weight),
-            Messages::tr("the primary takes no reads unless primary reads are "
-                         "on"));
-        return false;
+    // Members Patroni reports get the credentials of memberDefaults, else the write node's.
+    const NodeConfig defaults = config.patroniMemberDefaults();
+    const bool defaultsGiven = !defaults.user.isEmpty() || !defaults.database.isEmpty()
+        || !defaults.password.isEmpty() || !defaults.sslmode.isEmpty();
+    settings->nodeTemplate = toSettings(
+        defaultsGiven || writeNodes.isEmpty() ? defaults : writeNodes.first(), NodeRole::Reader);
+    settings->nodeTemplate.host.clear();
+    if (!writeNodes.isEmpty()) {
+        NodeSettings primary = toSettings(writeNodes.first(), NodeRole::Primary);
+        if (!checkWeight(primary))
+            return false;
+        if (primary.weight != 1 && !settings->primaryReads) {
+            *errorMessage = invalidValue(
+                Messages::tr("weight of %1").arg(primary.address()),
+                QString::number(primary.weight),
+                Messages::tr("the primary takes no reads unless primary reads are on"));
+            return false;
+        }
+        if (!addNode(settings, std::move(primary), errorMessage))
+            return false;
     }
-    if (!addNode(settings, std::move(primary), errorMessage))
-        return false;
     for (const NodeConfig &reader : config.readNodeConfigs()) {
-        NodeSettings node = toSettings(reader, NodeRole::Reader);
+        const NodeRole role = settings->nodes.isEmpty() ? NodeRole::Primary : NodeRole::Reader;
+        NodeSettings node = toSettings(reader, role);
         if (!checkWeight(node) || !addNode(settings, std::move(node), errorMessage))
             return false;
     }
-    for (const NodeSettings &reader : optionReaders) {
+    for (NodeSettings reader : optionReaders) {
+        reader.role = settings->nodes.isEmpty() ? NodeRole::Primary : NodeRole::Reader;
         if (!addNode(settings, reader, errorMessage))
             return false;
     }

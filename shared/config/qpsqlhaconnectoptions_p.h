@@ -56,6 +56,27 @@ struct QPSQLHA_EXPORT NodeSettings
     bool operator!=(const NodeSettings &other) const { return !(*this == other); }
 };
 
+// QPSQLHA_PATRONI and its companions: Patroni's REST API as the source of the cluster's members
+// (docs/patroni.md). The password comes from the environment, never from the connect options.
+struct QPSQLHA_EXPORT PatroniSettings
+{
+    QStringList urls; // "http(s)://host:port[/prefix]" without a trailing '/', tried in turn
+    QString caFile; // QPSQLHA_PATRONI_CA: PEM file the https server certificates must chain to
+    QString user; // QPSQLHA_PATRONI_USER: HTTP basic auth; empty: none
+    QString password; // QPSQLHA_PATRONI_PASSWORD(_FILE) from the environment; never shown
+
+    bool isEnabled() const { return !urls.isEmpty(); }
+    // Everything but the password, which is never compared in messages or logged.
+    bool sameEndpointsAs(const PatroniSettings &other) const
+    {
+        return urls == other.urls && caFile == other.caFile && user == other.user;
+    }
+};
+
+// "QPSQLHA_PATRONI=URL[,URL...]": the endpoints, checked (http or https, a host, no user or
+// password in the URL, no query). On failure *problem says why without repeating a password.
+QPSQLHA_EXPORT bool parsePatroniUrls(const QString &text, QStringList *urls, QString *problem);
+
 constexpr int DefaultReaderBurst = 16;
 constexpr int MaximumReaderBurst = 100000;
 
@@ -67,8 +88,13 @@ struct QPSQLHA_EXPORT ClusterSettings
     // from the primary's address is only a default: connections of one primary with other nodes
     // or options get clusters of their own under it (ClusterRegistry::acquire()).
     bool nameGiven = false;
-    // nodes.first() is the primary, the rest are readers; QPSQLHA_WEIGHTS is in their weights.
+    // nodes.first() is the primary, the rest are readers (QPSQLHA_WEIGHTS is in their weights). Under Patroni they are only the first
+    // nodes to try and may be empty: the cluster is seeded from Patroni's first answer.
     QList<NodeSettings> nodes;
+    // Credentials, database and sslmode for nodes found at run time (Patroni's members) when
+    // there is no configured primary to copy them from; host and port unused.
+    NodeSettings nodeTemplate;
+    PatroniSettings patroni;
     QList<std::pair<QString, QString>> libpqOptions; // passed unchanged to every node
     QStringList writeFunctions;
     int healthIntervalMs = 2000;

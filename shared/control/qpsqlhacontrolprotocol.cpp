@@ -40,7 +40,7 @@ bool stateFromText(const QString &text, NodeState *state)
 
 QJsonObject nodeToJson(const NodeStatus &node)
 {
-    return {
+    QJsonObject object {
         {u"address"_s, node.address},
         {u"host"_s, node.host},
         {u"port"_s, node.port},
@@ -57,7 +57,49 @@ QJsonObject nodeToJson(const NodeStatus &node)
         {u"weight"_s, node.weight},
         {u"servesReads"_s, node.servesReads},
     };
+    // Only for nodes Patroni lists: older tools ignore the field, older processes omit it.
+    if (!node.patroniMember.isEmpty()) {
+        object.insert(u"patroni"_s,
+                      QJsonObject {
+                          {u"member"_s, node.patroniMember},
+                          {u"role"_s, node.patroniRole},
+                          {u"state"_s, node.patroniState},
+                          {u"lagBytes"_s, double(node.patroniLagBytes)},
+                          {u"noLoadBalance"_s, node.patroniNoLoadBalance},
+                      });
+    }
+    return object;
 }
+
+namespace {
+
+QJsonObject sourceToJson(const TopologySource &source)
+{
+    return {
+        {u"scope"_s, source.scope},
+        {u"url"_s, source.url},
+        {u"members"_s, QJsonArray::fromStringList(source.members)},
+        {u"lastAnswer"_s,
+         source.lastAnswer.isValid() ? source.lastAnswer.toUTC().toString(Qt::ISODateWithMs)
+                                     : QString()},
+        {u"error"_s, source.error},
+    };
+}
+
+void sourceFromJson(const QJsonObject &object, TopologySource *source)
+{
+    source->patroni = true;
+    source->scope = object.value(u"scope"_s).toString();
+    source->url = object.value(u"url"_s).toString();
+    source->members.clear();
+    for (const QJsonValue &member : object.value(u"members"_s).toArray())
+        source->members.append(member.toString());
+    source->lastAnswer
+        = QDateTime::fromString(object.value(u"lastAnswer"_s).toString(), Qt::ISODateWithMs);
+    source->error = object.value(u"error"_s).toString();
+}
+
+} // namespace
 
 qint64 integerFromJson(const QJsonValue &value, qint64 fallback)
 {
@@ -97,6 +139,13 @@ bool nodeFromJson(const QJsonObject &object, NodeStatus *node)
     node->weight = object.value(u"weight"_s).toInt(1);
     // Added with QPSQLHA_PRIMARY_READS; before it, readers and only readers served reads.
     node->servesReads = object.value(u"servesReads"_s).toBool(node->role == NodeRole::Reader);
+    // Added with QPSQLHA_PATRONI, only for nodes Patroni lists.
+    const QJsonObject patroni = object.value(u"patroni"_s).toObject();
+    node->patroniMember = patroni.value(u"member"_s).toString();
+    node->patroniRole = patroni.value(u"role"_s).toString();
+    node->patroniState = patroni.value(u"state"_s).toString();
+    node->patroniLagBytes = integerFromJson(patroni.value(u"lagBytes"_s), -1);
+    node->patroniNoLoadBalance = patroni.value(u"noLoadBalance"_s).toBool(false);
     return true;
 }
 
@@ -107,7 +156,11 @@ QJsonObject processToJson(const ProcessStatus &process)
         QJsonArray nodes;
         for (const NodeStatus &node : cluster.nodes)
             nodes.append(nodeToJson(node));
-        clusters.append(QJsonObject {{u"name"_s, cluster.name}, {u"nodes"_s, nodes}});
+        QJsonObject clusterObject {{u"name"_s, cluster.name}, {u"nodes"_s, nodes}};
+        // Added with QPSQLHA_PATRONI: present only for clusters that follow Patroni.
+        if (cluster.source.patroni)
+            clusterObject.insert(u"patroni"_s, sourceToJson(cluster.source));
+        clusters.append(clusterObject);
     }
     return {
         {u"pid"_s, double(process.pid)},   {u"application"_s, process.application},
@@ -129,6 +182,8 @@ bool processFromJson(const QJsonObject &object, ProcessStatus *process)
         const QJsonObject clusterObject = clusterValue.toObject();
         ClusterStatus cluster;
         cluster.name = clusterObject.value(u"name"_s).toString();
+        if (clusterObject.value(u"patroni"_s).isObject())
+            sourceFromJson(clusterObject.value(u"patroni"_s).toObject(), &cluster.source);
         for (const QJsonValue &nodeValue : clusterObject.value(u"nodes"_s).toArray()) {
             NodeStatus node;
             if (!nodeFromJson(nodeValue.toObject(), &node))

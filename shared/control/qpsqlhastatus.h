@@ -14,6 +14,7 @@
 #include <QtCore/qdatetime.h>
 #include <QtCore/qlist.h>
 #include <QtCore/qstring.h>
+#include <QtCore/qstringlist.h>
 
 namespace QPsqlHa {
 
@@ -39,12 +40,31 @@ struct NodeStatus
     int weight = 1; // QPSQLHA_WEIGHTS
     // In the read pool: a reader, or the primary under QPSQLHA_PRIMARY_READS=1.
     bool servesReads = false;
+    // What Patroni's last good answer said about this node (QPSQLHA_PATRONI); patroniMember
+    // empty: Patroni is not followed or does not list it.
+    QString patroniMember;
+    QString patroniRole; // "leader", "replica", "sync_standby", ...
+    QString patroniState; // "running", "streaming", "stopped", ...
+    qint64 patroniLagBytes = -1; // Patroni's own lag figure; -1: not given
+    bool patroniNoLoadBalance = false; // tag noloadbalance: no reads
+};
+
+// Where a cluster's members come from.
+struct TopologySource
+{
+    bool patroni = false; // false: the nodes of the options, and qpsqlha-ctl add/remove
+    QString scope; // Patroni's scope; empty until known
+    QString url; // the endpoint that answered last
+    QStringList members; // member names of the last good answer
+    QDateTime lastAnswer; // of the last good answer; null: none yet
+    QString error; // why Patroni is not answering now; empty while it does
 };
 
 struct ClusterStatus
 {
     QString name;
     QList<NodeStatus> nodes; // in the order they were configured or added
+    TopologySource source;
 };
 
 // What one application process serves on its control socket (docs/control-protocol.md).

@@ -6,6 +6,7 @@
 
 #include <qpsqlhacontrolprotocol_p.h>
 
+#include <QtCore/qjsonarray.h>
 #include <QtCore/qjsondocument.h>
 #include <QtTest/qtest.h>
 
@@ -19,6 +20,7 @@ class tst_ControlProtocol : public QObject
 
 private slots:
     void processRoundTrip();
+    void patroniRoundTrip();
     void hostileNumbers();
     void stateTexts();
     void requests_data();
@@ -55,7 +57,10 @@ void tst_ControlProtocol::processRoundTrip()
     process.application = u"orders-service"_s;
     process.protocol = Protocol::Version;
     process.library = u"0.1.0"_s;
-    process.clusters = {ClusterStatus {u"first_db"_s, {primary, reader}}};
+    ClusterStatus cluster;
+    cluster.name = u"first_db"_s;
+    cluster.nodes = {primary, reader};
+    process.clusters = {cluster};
 
     const QByteArray wire = Protocol::encode(Protocol::processToJson(process));
     QVERIFY(wire.endsWith('\n'));
@@ -81,6 +86,66 @@ void tst_ControlProtocol::processRoundTrip()
     badNode.insert(u"state"_s, u"sleeping"_s);
     NodeStatus node;
     QVERIFY(!Protocol::nodeFromJson(badNode, &node));
+}
+
+// Where a Patroni-followed cluster's members come from: optional objects that survive the round
+// trip, and are absent (not empty) for clusters and nodes that are not Patroni's.
+void tst_ControlProtocol::patroniRoundTrip()
+{
+    NodeStatus listed;
+    listed.address = u"127.0.0.1:5433"_s;
+    listed.host = u"127.0.0.1"_s;
+    listed.port = 5433;
+    listed.patroniMember = u"m1"_s;
+    listed.patroniRole = u"replica"_s;
+    listed.patroniState = u"streaming"_s;
+    listed.patroniLagBytes = 4096;
+    listed.patroniNoLoadBalance = true;
+    NodeStatus plain = listed;
+    plain.address = u"127.0.0.1:5434"_s;
+    plain.port = 5434;
+    plain.patroniMember.clear();
+
+    ClusterStatus followed;
+    followed.name = u"orders"_s;
+    followed.nodes = {listed, plain};
+    followed.source.patroni = true;
+    followed.source.scope = u"demo"_s;
+    followed.source.url = u"http://127.0.0.1:8008"_s;
+    followed.source.members = {u"m0"_s, u"m1"_s};
+    followed.source.lastAnswer = QDateTime(QDate(2026, 12, 3), QTime(20, 14, 5, 120), Qt::UTC);
+    followed.source.error = u"Patroni unreachable"_s;
+    ClusterStatus fixed;
+    fixed.name = u"fixed"_s;
+    fixed.nodes = {plain};
+
+    ProcessStatus process;
+    process.pid = 1;
+    process.clusters = {followed, fixed};
+    const QJsonObject json = Protocol::processToJson(process);
+    const QJsonArray clusters = json.value(u"clusters"_s).toArray();
+    QVERIFY(clusters.at(0).toObject().contains(u"patroni"_s));
+    QVERIFY(!clusters.at(1).toObject().contains(u"patroni"_s));
+    QVERIFY(!Protocol::nodeToJson(plain).contains(u"patroni"_s));
+
+    ProcessStatus decoded;
+    QVERIFY(Protocol::processFromJson(json, &decoded));
+    const TopologySource &source = decoded.clusters.at(0).source;
+    QVERIFY(source.patroni);
+    QCOMPARE(source.scope, u"demo"_s);
+    QCOMPARE(source.url, followed.source.url);
+    QCOMPARE(source.members, followed.source.members);
+    QCOMPARE(source.lastAnswer, followed.source.lastAnswer);
+    QCOMPARE(source.error, followed.source.error);
+    QVERIFY(!decoded.clusters.at(1).source.patroni);
+    const NodeStatus &node = decoded.clusters.at(0).nodes.at(0);
+    QCOMPARE(node.patroniMember, u"m1"_s);
+    QCOMPARE(node.patroniRole, u"replica"_s);
+    QCOMPARE(node.patroniState, u"streaming"_s);
+    QCOMPARE(node.patroniLagBytes, qint64(4096));
+    QVERIFY(node.patroniNoLoadBalance);
+    QVERIFY(decoded.clusters.at(0).nodes.at(1).patroniMember.isEmpty());
+    QCOMPARE(decoded.clusters.at(0).nodes.at(1).patroniLagBytes, qint64(-1));
 }
 
 // Numbers from a peer are not trusted: out of range, negative or not numbers at all, they decode
