@@ -590,17 +590,18 @@ constexpr std::array<const char *, 9> nodeMemberNames {
 
 auto members(const ClusterSettings &c)
 {
-    const auto &[name, nameGiven, nodes, libpqOptions, writeFunctions, healthIntervalMs,
-                 queryTimeoutMs, policy, affinity, burstLength, primaryReads, consistency,
-                 maxLagBytes, maxLagMs, debug, logQueries, control]
+    const auto &[name, nameGiven, nodes, nodeTemplate, patroni, libpqOptions, writeFunctions,
+                 healthIntervalMs, queryTimeoutMs, policy, affinity, burstLength, primaryReads,
+                 consistency, maxLagBytes, maxLagMs, debug, logQueries, control]
         = c;
-    return std::tie(name, nameGiven, nodes, libpqOptions, writeFunctions, healthIntervalMs,
-                    queryTimeoutMs, policy, affinity, burstLength, primaryReads, consistency,
-                    maxLagBytes, maxLagMs, debug, logQueries, control);
+    return std::tie(name, nameGiven, nodes, nodeTemplate, patroni, libpqOptions, writeFunctions,
+                    healthIntervalMs, queryTimeoutMs, policy, affinity, burstLength, primaryReads,
+                    consistency, maxLagBytes, maxLagMs, debug, logQueries, control);
 }
 
-constexpr std::array<const char *, 17> clusterMemberNames {
-    "name",           "nameGiven", "nodes",    "libpqOptions", "writeFunctions", "healthIntervalMs",
+constexpr std::array<const char *, 19> clusterMemberNames {
+    "name", "nameGiven", "nodes", "nodeTemplate", "patroni", "libpqOptions", "writeFunctions",
+    "healthIntervalMs",
     "queryTimeoutMs", "policy",    "affinity", "burstLength",  "primaryReads",   "consistency",
     "maxLagBytes",    "maxLagMs",  "debug",    "logQueries",   "control",
 };

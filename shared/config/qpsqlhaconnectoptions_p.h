@@ -71,6 +71,11 @@ struct QPSQLHA_EXPORT PatroniSettings
     {
         return urls == other.urls && caFile == other.caFile && user == other.user;
     }
+    bool operator==(const PatroniSettings &other) const
+    {
+        return sameEndpointsAs(other) && password == other.password;
+    }
+    bool operator!=(const PatroniSettings &other) const { return !(*this == other); }
 };
 
 // "QPSQLHA_PATRONI=URL[,URL...]": the endpoints, checked (http or https, a host, no user or
