@@ -11,6 +11,7 @@
 
 #include <lagtext.h>
 #include <roletext.h>
+#include <statetext.h>
 
 #include <QtCore/qjsonarray.h>
 #include <QtCore/qjsondocument.h>
@@ -109,9 +110,9 @@ QStringList nodeTable(const QList<QPsqlHa::ProcessStatus> &processes)
             for (const QPsqlHa::NodeStatus &node : cluster.nodes) {
                 rows.append({QString::number(process.pid), process.application, cluster.name,
                              node.address, QPsqlHaTools::nodeRoleDisplayText(node),
-                             QPsqlHa::nodeStateText(node.state), QPsqlHaTools::nodeLagText(node),
-                             QString::number(node.queries), QString::number(node.errors),
-                             QString::number(node.retries)});
+                             QPsqlHaTools::nodeStateDisplayText(node),
+                             QPsqlHaTools::nodeLagText(node), QString::number(node.queries),
+                             QString::number(node.errors), QString::number(node.retries)});
             }
         }
     }

@@ -4,6 +4,7 @@
 #include "qpsqlhaapi.h"
 
 #include "qpsqlhacluster_p.h"
+#include "qpsqlhafleet_p.h"
 
 #include <QtCore/qcoreapplication.h>
 #include <QtCore/qhash.h>
@@ -69,6 +70,14 @@ NodeStatus statusOf(const Cluster &cluster, int index)
     status.lagMs = node.lagMs();
     status.inFlight = node.inFlight();
     status.weight = node.weight();
+    status.offlineByHand = node.isOfflineByHand();
+    if (fleetEnabledFor(cluster.settings())) {
+        const Node::FleetMark mark = node.fleetMark();
+        status.fleetAdmin = QString::fromLatin1(fleetAdminName(mark.admin));
+        status.fleetReason = mark.reason;
+        status.fleetChangedBy = mark.by;
+        status.fleetChangedAt = mark.at;
+    }
     return status;
 }
 

@@ -40,7 +40,7 @@ bool stateFromText(const QString &text, NodeState *state)
 
 QJsonObject nodeToJson(const NodeStatus &node)
 {
-    return {
+    QJsonObject object {
         {u"address"_s, node.address},
         {u"host"_s, node.host},
         {u"port"_s, node.port},
@@ -56,7 +56,19 @@ QJsonObject nodeToJson(const NodeStatus &node)
         {u"inFlight"_s, node.inFlight},
         {u"weight"_s, node.weight},
         {u"servesReads"_s, node.servesReads},
+        {u"offlineByHand"_s, node.offlineByHand},
     };
+    // Only from processes with a fleet (QPSQLHA_FLEET).
+    if (!node.fleetAdmin.isEmpty()) {
+        object.insert(u"fleet"_s,
+                      QJsonObject {
+                          {u"admin"_s, node.fleetAdmin},
+                          {u"reason"_s, node.fleetReason},
+                          {u"by"_s, node.fleetChangedBy},
+                          {u"at"_s, node.fleetChangedAt.toUTC().toString(Qt::ISODateWithMs)},
+                      });
+    }
+    return object;
 }
 
 qint64 integerFromJson(const QJsonValue &value, qint64 fallback)
@@ -97,6 +109,15 @@ bool nodeFromJson(const QJsonObject &object, NodeStatus *node)
     node->weight = object.value(u"weight"_s).toInt(1);
     // Added with QPSQLHA_PRIMARY_READS; before it, readers and only readers served reads.
     node->servesReads = object.value(u"servesReads"_s).toBool(node->role == NodeRole::Reader);
+    // Added with the fleet; older processes do not send them.
+    node->offlineByHand
+        = object.value(u"offlineByHand"_s).toBool(node->state == NodeState::OfflineByHand);
+    const QJsonObject fleet = object.value(u"fleet"_s).toObject();
+    node->fleetAdmin = fleet.value(u"admin"_s).toString();
+    node->fleetReason = fleet.value(u"reason"_s).toString();
+    node->fleetChangedBy = fleet.value(u"by"_s).toString();
+    node->fleetChangedAt
+        = QDateTime::fromString(fleet.value(u"at"_s).toString(), Qt::ISODateWithMs);
     return true;
 }
 
@@ -109,11 +130,14 @@ QJsonObject processToJson(const ProcessStatus &process)
             nodes.append(nodeToJson(node));
         clusters.append(QJsonObject {{u"name"_s, cluster.name}, {u"nodes"_s, nodes}});
     }
-    return {
+    QJsonObject object {
         {u"pid"_s, double(process.pid)},   {u"application"_s, process.application},
         {u"protocol"_s, process.protocol}, {u"library"_s, process.library},
         {u"clusters"_s, clusters},
     };
+    if (!process.fleet.isEmpty())
+        object.insert(u"fleet"_s, process.fleet);
+    return object;
 }
 
 bool processFromJson(const QJsonObject &object, ProcessStatus *process)
@@ -124,6 +148,7 @@ bool processFromJson(const QJsonObject &object, ProcessStatus *process)
     process->application = object.value(u"application"_s).toString();
     process->protocol = object.value(u"protocol"_s).toInt();
     process->library = object.value(u"library"_s).toString();
+    process->fleet = object.value(u"fleet"_s).toString();
     process->clusters.clear();
     for (const QJsonValue &clusterValue : object.value(u"clusters"_s).toArray()) {
         const QJsonObject clusterObject = clusterValue.toObject();
