@@ -300,6 +300,8 @@ public:
     {
         std::unique_lock<std::mutex> locker(m_mutex);
         m_attachedAtMs = watchdogClockMs();
+        if (m_settled)
+            return; // read already: every further connection of the cluster opens at once
         m_readSoon = true;
         m_changed.wait_for(locker, std::chrono::milliseconds(FirstReadWaitMs),
                            [this] { return m_stopping || m_settled; });
@@ -357,6 +359,12 @@ private:
             if (now >= nextRead) {
                 readState(timeoutMs);
                 nextRead = watchdogClockMs() + interval;
+                if (!m_connection.isOpen()) {
+                    // Broken on the way: a fresh connection at the next interval, not at once
+                    // (a server that drops every connection must not have us spin).
+                    nextConnect = nextRead;
+                    continue;
+                }
                 if (!m_onPrimary) {
                     // A reader stands in while the primary is down: try the primary again at
                     // the next reading.
@@ -442,7 +450,8 @@ private:
                           u"schema %1 not found on %2 (qpsqlha-ctl fleet init)"_s.arg(m_schema,
                                                                                       m_source));
             } else {
-                m_connection.close();
+                // A broken connection is closed already; a refusal (no privilege) keeps it, and
+                // the next reading is an interval away.
                 setHealth(FleetHealth::Unreachable, m_source + u": "_s + answer.error);
             }
             return;
