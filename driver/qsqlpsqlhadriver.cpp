@@ -7,11 +7,15 @@
 
 #include <qpsqlhacluster_p.h>
 #include <qpsqlhaconnectoptions_p.h>
+#include <qpsqlhacontrolprotocol_p.h>
+#include <qpsqlhacontrolrequests_p.h>
 #include <qpsqlhacontrolserver_p.h>
+#include <qpsqlhafleet_p.h>
 #include <qpsqlhalogging_p.h>
 #include <qpsqlhanodeconnection_p.h>
 #include <qpsqlhasession_p.h>
 
+#include <QtCore/qjsondocument.h>
 #include <QtCore/qtimer.h>
 
 #include <QtSql/private/qsqldriver_p.h>
@@ -200,6 +204,17 @@ bool QPsqlHaDriver::hasFeature(DriverFeature feature) const
     return false;
 }
 
+namespace {
+
+// What a fleet heartbeat carries: the process as `qpsqlha-ctl list --json` shows it.
+QByteArray fleetHeartbeatStatus()
+{
+    return QJsonDocument(ControlProtocol::processToJson(currentProcessStatus()))
+        .toJson(QJsonDocument::Compact);
+}
+
+} // namespace
+
 bool QPsqlHaDriver::open(const QString &db, const QString &user, const QString &password,
                          const QString &host, int port, const QString &connectOptions)
 {
@@ -223,6 +238,7 @@ bool QPsqlHaDriver::open(const QString &db, const QString &user, const QString &
         defined.debug = defined.debug || settings.debug;
         defined.logQueries = defined.logQueries || settings.logQueries;
         defined.control = defined.control || settings.control;
+        defined.fleet = defined.fleet || settings.fleet;
         settings = defined;
     }
     if (settings.control || ControlServer::requestedByEnvironment()) {
@@ -233,6 +249,12 @@ bool QPsqlHaDriver::open(const QString &db, const QString &user, const QString &
     const QSharedPointer<Cluster> cluster = ClusterRegistry::instance().acquire(settings, &problem);
     if (!cluster)
         return fail(problem, QString());
+
+    if (fleetEnabledFor(cluster->settings())) {
+        // Before the session connects: a node the fleet has offline is not even connected to.
+        Fleet::instance().setStatusProvider(&fleetHeartbeatStatus);
+        Fleet::instance().attach(cluster);
+    }
 
     auto session = std::make_unique<Session>(cluster, settings.logQueries);
     session->setPrimaryConnectedHandler(

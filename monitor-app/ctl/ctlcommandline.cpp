@@ -36,6 +36,10 @@ Commands:
                                           writes); running statements finish
   watch [--json] [--count N]              print state changes as they happen
                                           (including lagging), until interrupted
+  fleet init|list|offline|drain|online|watch --conninfo CONNINFO ...
+                                          the fleet through PostgreSQL: every
+                                          instance on every machine, and its
+                                          admin state (qpsqlha-ctl fleet --help)
 
 HOST:PORT is the node as `list` shows it; IPv6 as [address]:port. Nodes added or
 removed stay so until the process ends; its own configuration is not changed.

@@ -13,6 +13,7 @@
 
 #include <lagtext.h>
 #include <roletext.h>
+#include <statetext.h>
 
 #include <QtCore/qjsonarray.h>
 #include <QtCore/qjsondocument.h>
@@ -169,9 +170,9 @@ QStringList nodeTable(const QList<QPsqlHa::ProcessStatus> &processes)
             for (const QPsqlHa::NodeStatus &node : cluster.nodes) {
                 rows.append({QString::number(process.pid), process.application, cluster.name,
                              node.address, QPsqlHaTools::nodeRoleDisplayText(node),
-                             QPsqlHa::nodeStateText(node.state), QPsqlHaTools::nodeLagText(node),
-                             QString::number(node.queries), QString::number(node.errors),
-                             QString::number(node.retries)});
+                             QPsqlHaTools::nodeStateDisplayText(node),
+                             QPsqlHaTools::nodeLagText(node), QString::number(node.queries),
+                             QString::number(node.errors), QString::number(node.retries)});
                 if (patroni)
                     rows.last().append(patroniNodeText(node));
             }

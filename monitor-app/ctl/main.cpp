@@ -8,6 +8,7 @@
 
 #include "ctlcommandline.h"
 #include "ctlcommands.h"
+#include "ctlfleet.h"
 #include "ctlwatch.h"
 
 #include <QtCore/qcoreapplication.h>
@@ -20,6 +21,11 @@ int main(int argc, char *argv[])
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(u"qpsqlha-ctl"_s);
     QCoreApplication::setApplicationVersion(QStringLiteral(QPSQLHA_CTL_VERSION));
+
+    // The fleet commands go to PostgreSQL, through qpsqlha-fleet (docs/fleet.md).
+    const QStringList arguments = QCoreApplication::arguments();
+    if (arguments.size() > 1 && arguments.at(1) == "fleet"_L1)
+        return runFleet(arguments.mid(2));
 
     Options options;
     int exitCode = ExitSuccess;

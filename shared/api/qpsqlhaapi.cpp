@@ -6,6 +6,7 @@
 #include <qpsqlhamessages_p.h>
 
 #include "qpsqlhacluster_p.h"
+#include "qpsqlhafleet_p.h"
 
 #include <QtCore/qcoreapplication.h>
 #include <QtCore/qhash.h>
@@ -80,6 +81,14 @@ NodeStatus statusOf(const Cluster &cluster, int index)
         status.patroniState = patroni.state;
         status.patroniLagBytes = patroni.lagBytes;
         status.patroniNoLoadBalance = patroni.noLoadBalance;
+    }
+    status.offlineByHand = node.isOfflineByHand();
+    if (fleetEnabledFor(cluster.settings())) {
+        const Node::FleetMark mark = node.fleetMark();
+        status.fleetAdmin = QString::fromLatin1(fleetAdminName(mark.admin));
+        status.fleetReason = mark.reason;
+        status.fleetChangedBy = mark.by;
+        status.fleetChangedAt = mark.at;
     }
     return status;
 }

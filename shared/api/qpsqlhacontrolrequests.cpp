@@ -5,6 +5,7 @@
 
 #include "qpsqlhaapi.h"
 #include "qpsqlhacluster_p.h"
+#include "qpsqlhafleet_p.h"
 
 #include <QtCore/qcoreapplication.h>
 #include <QtCore/qfile.h>
@@ -39,6 +40,7 @@ ProcessStatus currentProcessStatus()
     process.protocol = Protocol::Version;
     process.library = QStringLiteral(QPSQLHA_VERSION_STRING);
     process.clusters = clusters();
+    process.fleet = Fleet::instance().statusText();
     return process;
 }
 

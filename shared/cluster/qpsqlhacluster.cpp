@@ -56,7 +56,9 @@ int Cluster::indexOf(const QString &address) const
 bool Cluster::isReadable(int index) const noexcept
 {
     const Node &candidate = node(index);
-    if (!candidate.isOnline() || candidate.isRemoved() || candidate.isExcludedFromReads())
+    // Drained by the fleet: no new reads; the statements running there finish.
+    if (!candidate.isOnline() || candidate.isRemoved() || candidate.isExcludedFromReads()
+        || candidate.isDrained())
         return false;
     if (index == writeNode())
         return m_settings.primaryReads;

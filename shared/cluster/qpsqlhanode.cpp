@@ -91,18 +91,65 @@ void Node::recordResponseTime(qint64 microseconds)
 
 bool Node::setOfflineByHand(bool offline)
 {
+    return setOfflineReason(ByHand, offline, QStringLiteral("set by hand"));
+}
+
+bool Node::setOfflineReason(quint8 reason, bool offline, const QString &why)
+{
+    QMutexLocker locker(&m_adminMutex);
+    const quint8 before = m_offlineReasons.loadAcquire();
+    const quint8 after = offline ? quint8(before | reason) : quint8(before & ~reason);
+    if (before == after)
+        return false;
+    m_offlineReasons.storeRelease(after);
     if (offline) {
+        if (before != 0)
+            return true; // already out of service for the other reason
         for (;;) {
             const NodeState current = state();
             if (current == NodeState::OfflineByHand)
-                return false;
-            if (transition(current, NodeState::OfflineByHand, QStringLiteral("set by hand")))
+                return true;
+            if (transition(current, NodeState::OfflineByHand, why))
                 return true;
         }
     }
+    if (after != 0)
+        return true; // the other reason still holds it
     if (state() != NodeState::OfflineByHand)
-        return false;
-    return m_server->backInService(this);
+        return true;
+    m_liftedBy = offline ? QString() : (reason == ByHand ? QStringLiteral("set by hand") : why);
+    m_server->backInService(this);
+    return true;
+}
+
+bool Node::setFleetAdmin(const FleetMark &mark)
+{
+    {
+        QMutexLocker locker(&m_adminMutex);
+        if (m_fleetMark.admin == mark.admin && m_fleetMark.reason == mark.reason
+            && m_fleetMark.by == mark.by && m_fleetMark.at == mark.at)
+            return false;
+        m_fleetMark = mark;
+    }
+    const FleetAdmin before = FleetAdmin(m_fleetAdmin.fetchAndStoreOrdered(quint8(mark.admin)));
+    const QString why = mark.reason.isEmpty()
+        ? QStringLiteral("set by the fleet (%1)").arg(mark.by)
+        : QStringLiteral("set by the fleet (%1): %2").arg(mark.by, mark.reason);
+    setOfflineReason(ByFleet, mark.admin == FleetAdmin::Offline,
+                     mark.admin == FleetAdmin::Offline ? why
+                                                       : QStringLiteral("set online by the fleet"));
+    if (before != mark.admin) {
+        qCInfo(lcHealth).noquote()
+            << "node" << m_address << "fleet admin state:" << fleetAdminName(mark.admin) << "-"
+            << why;
+    }
+    return before != mark.admin;
+}
+
+Node::FleetMark Node::fleetMark() const
+{
+    QMutexLocker locker(&m_adminMutex);
+    return m_fleetMark;
 }
 
 bool Node::applyBackInService(bool serverFailed)
@@ -112,7 +159,7 @@ bool Node::applyBackInService(bool serverFailed)
     // saw it fail meanwhile), it waits for the probe, which runs for it again from now on.
     return transition(NodeState::OfflineByHand,
                       serverFailed ? NodeState::Failed : NodeState::Online,
-                      QStringLiteral("set by hand"));
+                      m_liftedBy); // under m_adminMutex, from setOfflineReason()
 }
 
 PatroniMemberView Node::patroniView() const

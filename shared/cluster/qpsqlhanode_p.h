@@ -90,7 +90,29 @@ public:
     bool markRecovered(const QString &how) { return m_server->recover(this, how); }
     // Operator: OfflineByHand, or back in service (Online, or Failed while the process knows the
     // server is down). Returns whether the state changed.
+    //
+    // Two reasons keep a node out of service, each set and lifted on its own: by hand (this
+    // process's operator: qpsqlha-ctl, the C++ API) and by the fleet (the fleet schema's admin
+    // state). The state is OfflineByHand while either holds; the node serves again only when
+    // both are lifted.
     bool setOfflineByHand(bool offline);
+    bool isOfflineByHand() const { return (m_offlineReasons.loadAcquire() & ByHand) != 0; }
+
+    // The fleet's admin state for this node, from the fleet schema (cluster/qpsqlhafleet_p.h).
+    // Offline is the second reason above; Drained takes it out of the read pool only. Returns
+    // whether the admin state changed. `by`/`at`: who changed it in the schema, and when.
+    struct FleetMark
+    {
+        FleetAdmin admin = FleetAdmin::Online;
+        QString reason;
+        QString by;
+        QDateTime at;
+    };
+    bool setFleetAdmin(const FleetMark &mark);
+    FleetAdmin fleetAdmin() const { return FleetAdmin(m_fleetAdmin.loadAcquire()); }
+    FleetMark fleetMark() const;
+    // No new reads (read on every read's pick).
+    bool isDrained() const { return m_fleetAdmin.loadRelaxed() == quint8(FleetAdmin::Drained); }
 
     // `stripe`: the counting connection's, from Cluster::attachSession().
     void countQuery(int stripe) { m_queries.add(stripe, 1); }
@@ -150,6 +172,10 @@ private:
     bool applyBackInService(bool serverFailed);
 
     bool transition(NodeState from, NodeState to, const QString &reason);
+    // Sets or lifts one reason for OfflineByHand, under m_adminMutex.
+    bool setOfflineReason(quint8 reason, bool offline, const QString &why);
+
+    enum OfflineReason : quint8 { ByHand = 1, ByFleet = 2 };
 
     const QString m_cluster;
     const NodeSettings m_settings;
@@ -168,6 +194,8 @@ private:
     QAtomicInteger<qint64> m_lagMs {-1};
     QAtomicInteger<qint64> m_answeredAtMs {0};
     QAtomicInteger<qint64> m_lastChangeMs;
+    QAtomicInteger<quint8> m_offlineReasons {0};
+    QAtomicInteger<quint8> m_fleetAdmin {quint8(FleetAdmin::Online)};
 
     // Written by every statement.
     StripedCounter<quint64> m_queries;
@@ -180,6 +208,10 @@ private:
     mutable QMutex m_lastErrorMutex; // also guards m_patroni
     QString m_lastError;
     PatroniMemberView m_patroni;
+    // Operators' changes (by hand, by the fleet): rare, so one lock orders them.
+    mutable QMutex m_adminMutex;
+    FleetMark m_fleetMark;
+    QString m_liftedBy; // the reason of a return to service, under m_adminMutex
 };
 
 } // namespace QPsqlHa

@@ -47,6 +47,24 @@ enum class NodeState : quint8 {
     Lagging, // a reader further behind the primary than QPSQLHA_MAX_LAG_*: answers, gets no reads
 };
 
+// What the fleet's operators set for a node (the fleet schema's admin state, docs/fleet.md):
+// Offline takes it out of service like OfflineByHand, as a reason of its own; Drained gives it no
+// new reads (running statements finish, writes still go to a drained primary).
+enum class FleetAdmin : quint8 { Online, Offline, Drained };
+
+constexpr const char *fleetAdminName(FleetAdmin admin)
+{
+    switch (admin) {
+    case FleetAdmin::Online:
+        return "online";
+    case FleetAdmin::Offline:
+        return "offline";
+    case FleetAdmin::Drained:
+        return "drained";
+    }
+    return "unknown";
+}
+
 // The state as logs, listings and the control protocol spell it.
 constexpr const char *nodeStateName(NodeState state)
 {

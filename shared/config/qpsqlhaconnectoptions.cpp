@@ -394,6 +394,22 @@ bool applyOption(const QString &key, const QString &value, ClusterSettings *sett
         settings->debug = parseBool(value, &ok);
     } else if (upper == "QPSQLHA_CONTROL"_L1) {
         settings->control = parseBool(value, &ok);
+    } else if (upper == "QPSQLHA_FLEET"_L1) {
+        settings->fleet = parseBool(value, &ok);
+    } else if (upper == "QPSQLHA_FLEET_SCHEMA"_L1) {
+        if (!isIdentifier(value)) {
+            *errorMessage = invalidValue(key, value, u"expected a schema name"_s);
+            return false;
+        }
+        settings->fleetSchema = value.toLower();
+    } else if (upper == "QPSQLHA_FLEET_HEARTBEAT"_L1) {
+        const int ms = value.toInt(&ok);
+        if (!ok || ms < MinimumHealthIntervalMs) {
+            *errorMessage = invalidValue(
+                key, value, u"expected milliseconds, at least %1"_s.arg(MinimumHealthIntervalMs));
+            return false;
+        }
+        settings->fleetHeartbeatMs = ms;
     } else if (upper == "QPSQLHA_LOG_QUERIES"_L1) {
         settings->logQueries = parseBool(value, &ok);
     } else if (upper == "QPSQLHA_WRITE_FUNCTIONS"_L1) {

@@ -115,6 +115,11 @@ struct QPSQLHA_EXPORT ClusterSettings
     bool debug = false;
     bool logQueries = false;
     bool control = false; // QPSQLHA_CONTROL: serve node state to qpsqlha-ctl and the monitor
+    // QPSQLHA_FLEET: admin state and heartbeat through the fleet schema (docs/fleet.md); the
+    // environment variable QPSQLHA_FLEET=1 turns it on for every cluster of the process.
+    bool fleet = false;
+    QString fleetSchema = QStringLiteral("qpsqlha"); // QPSQLHA_FLEET_SCHEMA
+    int fleetHeartbeatMs = 5000; // QPSQLHA_FLEET_HEARTBEAT
 
     // Monotonic reads: Monotonic, and ReadYourWrites, which implies it.
     bool monotonicReads() const { return consistency != Consistency::Eventual; }

@@ -56,6 +56,7 @@ QJsonObject nodeToJson(const NodeStatus &node)
         {u"inFlight"_s, node.inFlight},
         {u"weight"_s, node.weight},
         {u"servesReads"_s, node.servesReads},
+        {u"offlineByHand"_s, node.offlineByHand},
     };
     // Only for nodes Patroni lists: older tools ignore the field, older processes omit it.
     if (!node.patroniMember.isEmpty()) {
@@ -66,6 +67,16 @@ QJsonObject nodeToJson(const NodeStatus &node)
                           {u"state"_s, node.patroniState},
                           {u"lagBytes"_s, double(node.patroniLagBytes)},
                           {u"noLoadBalance"_s, node.patroniNoLoadBalance},
+                      });
+    }
+    // Only from processes with a fleet (QPSQLHA_FLEET).
+    if (!node.fleetAdmin.isEmpty()) {
+        object.insert(u"fleet"_s,
+                      QJsonObject {
+                          {u"admin"_s, node.fleetAdmin},
+                          {u"reason"_s, node.fleetReason},
+                          {u"by"_s, node.fleetChangedBy},
+                          {u"at"_s, node.fleetChangedAt.toUTC().toString(Qt::ISODateWithMs)},
                       });
     }
     return object;
@@ -146,6 +157,15 @@ bool nodeFromJson(const QJsonObject &object, NodeStatus *node)
     node->patroniState = patroni.value(u"state"_s).toString();
     node->patroniLagBytes = integerFromJson(patroni.value(u"lagBytes"_s), -1);
     node->patroniNoLoadBalance = patroni.value(u"noLoadBalance"_s).toBool(false);
+    // Added with the fleet; older processes do not send them.
+    node->offlineByHand
+        = object.value(u"offlineByHand"_s).toBool(node->state == NodeState::OfflineByHand);
+    const QJsonObject fleet = object.value(u"fleet"_s).toObject();
+    node->fleetAdmin = fleet.value(u"admin"_s).toString();
+    node->fleetReason = fleet.value(u"reason"_s).toString();
+    node->fleetChangedBy = fleet.value(u"by"_s).toString();
+    node->fleetChangedAt
+        = QDateTime::fromString(fleet.value(u"at"_s).toString(), Qt::ISODateWithMs);
     return true;
 }
 
@@ -162,11 +182,14 @@ QJsonObject processToJson(const ProcessStatus &process)
             clusterObject.insert(u"patroni"_s, sourceToJson(cluster.source));
         clusters.append(clusterObject);
     }
-    return {
+    QJsonObject object {
         {u"pid"_s, double(process.pid)},   {u"application"_s, process.application},
         {u"protocol"_s, process.protocol}, {u"library"_s, process.library},
         {u"clusters"_s, clusters},
     };
+    if (!process.fleet.isEmpty())
+        object.insert(u"fleet"_s, process.fleet);
+    return object;
 }
 
 bool processFromJson(const QJsonObject &object, ProcessStatus *process)
@@ -177,6 +200,7 @@ bool processFromJson(const QJsonObject &object, ProcessStatus *process)
     process->application = object.value(u"application"_s).toString();
     process->protocol = object.value(u"protocol"_s).toInt();
     process->library = object.value(u"library"_s).toString();
+    process->fleet = object.value(u"fleet"_s).toString();
     process->clusters.clear();
     for (const QJsonValue &clusterValue : object.value(u"clusters"_s).toArray()) {
         const QJsonObject clusterObject = clusterValue.toObject();

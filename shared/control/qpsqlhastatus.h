@@ -40,6 +40,15 @@ struct NodeStatus
     int weight = 1; // QPSQLHA_WEIGHTS
     // In the read pool: a reader, or the primary under QPSQLHA_PRIMARY_READS=1.
     bool servesReads = false;
+    // Out of service by this process's operator (qpsqlha-ctl offline, the C++ API). The state is
+    // "offline: by hand" while this or the fleet's Offline holds.
+    bool offlineByHand = false;
+    // The fleet's admin state (docs/fleet.md): "online", "offline" or "drained"; empty when the
+    // process has no fleet (QPSQLHA_FLEET). Who changed it, when and why, from the fleet schema.
+    QString fleetAdmin;
+    QString fleetReason;
+    QString fleetChangedBy;
+    QDateTime fleetChangedAt;
     // What Patroni's last good answer said about this node (QPSQLHA_PATRONI); patroniMember
     // empty: Patroni is not followed or does not list it.
     QString patroniMember;
@@ -74,6 +83,8 @@ struct ProcessStatus
     QString application;
     int protocol = 0;
     QString library; // QPSQLHA version of that process
+    // "fleet: ok", "fleet: not initialised", "fleet: unreachable"; empty without QPSQLHA_FLEET.
+    QString fleet;
     QList<ClusterStatus> clusters;
 };
 
