@@ -85,7 +85,7 @@ bool parseChoice(const QString &key, const QString &value, const Choice<Enum> (&
     QString names;
     for (size_t i = 0; i < N; ++i) {
         if (i > 0)
-            names += i + 1 < N ? u", "_s : Messages::tr(" or ");
+            names += i + 1 < N ? u", "_s : u" or "_s;
         names += choices[i].name;
     }
     *errorMessage = invalidValue(key, value, Messages::tr("expected %1").arg(names));
@@ -398,7 +398,7 @@ bool applyOption(const QString &key, const QString &value, ClusterSettings *sett
         settings->fleet = parseBool(value, &ok);
     } else if (upper == "QPSQLHA_FLEET_SCHEMA"_L1) {
         if (!isIdentifier(value)) {
-            *errorMessage = invalidValue(key, value, u"expected a schema name"_s);
+            *errorMessage = invalidValue(key, value, Messages::tr("expected a schema name"));
             return false;
         }
         settings->fleetSchema = value.toLower();
@@ -406,7 +406,8 @@ bool applyOption(const QString &key, const QString &value, ClusterSettings *sett
         const int ms = value.toInt(&ok);
         if (!ok || ms < MinimumHealthIntervalMs) {
             *errorMessage = invalidValue(
-                key, value, u"expected milliseconds, at least %1"_s.arg(MinimumHealthIntervalMs));
+                key, value,
+                Messages::tr("expected milliseconds, at least %1").arg(MinimumHealthIntervalMs));
             return false;
         }
         settings->fleetHeartbeatMs = ms;
@@ -608,18 +609,22 @@ auto members(const ClusterSettings &c)
 {
     const auto &[name, nameGiven, nodes, nodeTemplate, patroni, libpqOptions, writeFunctions,
                  healthIntervalMs, queryTimeoutMs, policy, affinity, burstLength, primaryReads,
-                 consistency, maxLagBytes, maxLagMs, debug, logQueries, control]
+                 consistency, maxLagBytes, maxLagMs, debug, logQueries, control, fleet, fleetSchema,
+                 fleetHeartbeatMs]
         = c;
     return std::tie(name, nameGiven, nodes, nodeTemplate, patroni, libpqOptions, writeFunctions,
                     healthIntervalMs, queryTimeoutMs, policy, affinity, burstLength, primaryReads,
-                    consistency, maxLagBytes, maxLagMs, debug, logQueries, control);
+                    consistency, maxLagBytes, maxLagMs, debug, logQueries, control, fleet,
+                    fleetSchema, fleetHeartbeatMs);
 }
 
-constexpr std::array<const char *, 19> clusterMemberNames {
-    "name", "nameGiven", "nodes", "nodeTemplate", "patroni", "libpqOptions", "writeFunctions",
-    "healthIntervalMs",
-    "queryTimeoutMs", "policy",    "affinity", "burstLength",  "primaryReads",   "consistency",
-    "maxLagBytes",    "maxLagMs",  "debug",    "logQueries",   "control",
+constexpr std::array<const char *, 22> clusterMemberNames {
+    "name",           "nameGiven",        "nodes",          "nodeTemplate",
+    "patroni",        "libpqOptions",     "writeFunctions", "healthIntervalMs",
+    "queryTimeoutMs", "policy",           "affinity",       "burstLength",
+    "primaryReads",   "consistency",      "maxLagBytes",    "maxLagMs",
+    "debug",          "logQueries",       "control",        "fleet",
+    "fleetSchema",    "fleetHeartbeatMs",
 };
 
 } // namespace
@@ -666,14 +671,30 @@ QList<int> ClusterSettings::weights() const
 const QStringList &connectOptionKeys()
 {
     static const QStringList keys {
-        u"QPSQLHA_READERS"_s,         u"QPSQLHA_HEALTH_INTERVAL"_s, u"QPSQLHA_QUERY_TIMEOUT"_s,
-        u"QPSQLHA_POLICY"_s,          u"QPSQLHA_CONSISTENCY"_s,     u"QPSQLHA_MAX_LAG_BYTES"_s,
-        u"QPSQLHA_MAX_LAG_MS"_s,      u"QPSQLHA_WEIGHTS"_s,         u"QPSQLHA_READER_AFFINITY"_s,
-        u"QPSQLHA_READER_BURST"_s,    u"QPSQLHA_PRIMARY_READS"_s,   u"QPSQLHA_CLUSTER"_s,
-        u"QPSQLHA_DEBUG"_s,           u"QPSQLHA_CONTROL"_s,         u"QPSQLHA_LOG_QUERIES"_s,
-        u"QPSQLHA_WRITE_FUNCTIONS"_s, u"QPSQLHA_PATRONI"_s,         u"QPSQLHA_PATRONI_CA"_s,
-        u"QPSQLHA_PATRONI_USER"_s,    u"QPSQLHA_PATRONI_PASSWORD"_s,
+        u"QPSQLHA_READERS"_s,
+        u"QPSQLHA_HEALTH_INTERVAL"_s,
+        u"QPSQLHA_QUERY_TIMEOUT"_s,
+        u"QPSQLHA_POLICY"_s,
+        u"QPSQLHA_CONSISTENCY"_s,
+        u"QPSQLHA_MAX_LAG_BYTES"_s,
+        u"QPSQLHA_MAX_LAG_MS"_s,
+        u"QPSQLHA_WEIGHTS"_s,
+        u"QPSQLHA_READER_AFFINITY"_s,
+        u"QPSQLHA_READER_BURST"_s,
+        u"QPSQLHA_PRIMARY_READS"_s,
+        u"QPSQLHA_CLUSTER"_s,
+        u"QPSQLHA_DEBUG"_s,
+        u"QPSQLHA_CONTROL"_s,
+        u"QPSQLHA_LOG_QUERIES"_s,
+        u"QPSQLHA_WRITE_FUNCTIONS"_s,
+        u"QPSQLHA_PATRONI"_s,
+        u"QPSQLHA_PATRONI_CA"_s,
+        u"QPSQLHA_PATRONI_USER"_s,
+        u"QPSQLHA_PATRONI_PASSWORD"_s,
         u"QPSQLHA_PATRONI_PASSWORD_FILE"_s,
+        u"QPSQLHA_FLEET"_s,
+        u"QPSQLHA_FLEET_SCHEMA"_s,
+        u"QPSQLHA_FLEET_HEARTBEAT"_s,
     };
     return keys;
 }
@@ -775,6 +796,7 @@ bool parseParameters(const ConnectionParameters &parameters, ClusterSettings *se
     primary.logQueries = settings->logQueries;
     settings->nodeTemplate = primary;
     settings->nodeTemplate.host.clear();
+    settings->nodeTemplate.role = NodeRole::Reader;
     // Under Patroni the host and the readers are only where to start: without a host, the first
     // reader is tried as the primary, and without either the cluster is seeded from Patroni.
     const bool primaryGiven = !settings->patroni.isEnabled() || !parameters.host.isEmpty();
@@ -868,8 +890,8 @@ bool clusterSettingsFromConfig(const QString &name, const ReplicationConfig &con
     ConnectionParameters parameters;
     if (!writeNodes.isEmpty()) {
         const NodeConfig &writeNode = writeNodes.first();
-        parameters = {writeNode.host,     writeNode.port,     writeNode.database,
-                      writeNode.user,     writeNode.password, QString()};
+        parameters = {writeNode.host, writeNode.port,     writeNode.database,
+                      writeNode.user, writeNode.password, QString()};
     }
     // The shared options go through the same parser as QSqlDatabase::setConnectOptions(), the
     // Patroni setters too (so that they are checked alike).
@@ -1003,6 +1025,7 @@ bool clusterSettingsFromConfig(const QString &name, const ReplicationConfig &con
     settings->nodeTemplate = toSettings(
         defaultsGiven || writeNodes.isEmpty() ? defaults : writeNodes.first(), NodeRole::Reader);
     settings->nodeTemplate.host.clear();
+    settings->nodeTemplate.weight = 1; // a member's weight is QPSQLHA_WEIGHTS's, not the primary's
     if (!writeNodes.isEmpty()) {
         NodeSettings primary = toSettings(writeNodes.first(), NodeRole::Primary);
         if (!checkWeight(primary))

@@ -93,8 +93,9 @@ struct QPSQLHA_EXPORT ClusterSettings
     // from the primary's address is only a default: connections of one primary with other nodes
     // or options get clusters of their own under it (ClusterRegistry::acquire()).
     bool nameGiven = false;
-    // nodes.first() is the primary, the rest are readers (QPSQLHA_WEIGHTS is in their weights). Under Patroni they are only the first
-    // nodes to try and may be empty: the cluster is seeded from Patroni's first answer.
+    // nodes.first() is the primary, the rest are readers (QPSQLHA_WEIGHTS is in their weights).
+    // Under Patroni they are only the first nodes to try and may be empty: the cluster is seeded
+    // from Patroni's first answer.
     QList<NodeSettings> nodes;
     // Credentials, database and sslmode for nodes found at run time (Patroni's members) when
     // there is no configured primary to copy them from; host and port unused.

@@ -31,6 +31,12 @@ NodeConfig node(const QString &host, int port, int weight = 1)
     return config;
 }
 
+// Any readable file will do where a file is asked for: this test's source.
+QString readableFile()
+{
+    return QStringLiteral(QT_TESTCASE_SOURCEDIR "/tst_apioptions.cpp");
+}
+
 struct Row
 {
     const char *tag;
@@ -120,6 +126,42 @@ const QList<Row> &rows()
          u"QPSQLHA_WRITE_FUNCTIONS=Bump_Counter,audit_log"_s,
          [](ReplicationConfig &c, NodeConfig &) {
              c.setWriteFunctions({u"bump_counter"_s, u"Audit_Log"_s});
+         }},
+        {"patroni", u"QPSQLHA_PATRONI"_s,
+         u"QPSQLHA_PATRONI=http://10.0.0.5:8008,https://10.0.0.6:8008/api"_s,
+         [](ReplicationConfig &c, NodeConfig &) {
+             c.setPatroni({u"http://10.0.0.5:8008"_s, u"https://10.0.0.6:8008/api"_s});
+         }},
+        {"patroni CA", u"QPSQLHA_PATRONI_CA"_s,
+         u"QPSQLHA_PATRONI=https://10.0.0.5:8008;QPSQLHA_PATRONI_CA="_s + readableFile(),
+         [](ReplicationConfig &c, NodeConfig &) {
+             c.setPatroni({u"https://10.0.0.5:8008"_s});
+             c.setPatroniCaFile(readableFile());
+         }},
+        {"patroni user", u"QPSQLHA_PATRONI_USER"_s,
+         u"QPSQLHA_PATRONI=http://10.0.0.5:8008;QPSQLHA_PATRONI_USER=ops"_s,
+         [](ReplicationConfig &c, NodeConfig &) {
+             c.setPatroni({u"http://10.0.0.5:8008"_s});
+             c.setPatroniUser(u"ops"_s);
+         }},
+        // The C++ form of these is ReplicationConfig::setConnectOptions(): the same parser.
+        {"patroni password file", u"QPSQLHA_PATRONI_PASSWORD_FILE"_s,
+         u"QPSQLHA_PATRONI=http://10.0.0.5:8008;QPSQLHA_PATRONI_PASSWORD_FILE="_s + readableFile(),
+         [](ReplicationConfig &c, NodeConfig &) {
+             c.setPatroni({u"http://10.0.0.5:8008"_s});
+             c.setConnectOptions(u"QPSQLHA_PATRONI_PASSWORD_FILE="_s + readableFile());
+         }},
+        {"fleet", u"QPSQLHA_FLEET"_s, u"QPSQLHA_FLEET=1"_s,
+         [](ReplicationConfig &c, NodeConfig &) {
+             c.setConnectOptions(u"QPSQLHA_FLEET=1"_s);
+         }},
+        {"fleet schema", u"QPSQLHA_FLEET_SCHEMA"_s, u"QPSQLHA_FLEET_SCHEMA=Ops"_s,
+         [](ReplicationConfig &c, NodeConfig &) {
+             c.setConnectOptions(u"QPSQLHA_FLEET_SCHEMA=Ops"_s);
+         }},
+        {"fleet heartbeat", u"QPSQLHA_FLEET_HEARTBEAT"_s, u"QPSQLHA_FLEET_HEARTBEAT=1500"_s,
+         [](ReplicationConfig &c, NodeConfig &) {
+             c.setConnectOptions(u"QPSQLHA_FLEET_HEARTBEAT=1500"_s);
          }},
         {"libpq keywords", libpqRowKey,
          u"sslmode=require;connect_timeout=3;application_name=orders-app"_s,
@@ -244,16 +286,30 @@ void tst_ApiOptions::rowsCoverEveryKeyAndMember()
         for (const QString &field : fromConnectOptions(row).fieldsDifferingFrom(baseline()))
             changed.insert(field);
     }
-    for (const QString &key : connectOptionKeys())
+    // A password in the connect options is refused (they are logged): the environment gives it.
+    const QSet<QString> refusedInOptions {u"QPSQLHA_PATRONI_PASSWORD"_s};
+    for (const QString &key : connectOptionKeys()) {
+        if (refusedInOptions.contains(key)) {
+            ClusterSettings settings;
+            QString error;
+            QVERIFY(!parseConnectionParameters({u"h"_s, 5432, u"d"_s, u"u"_s, QString(),
+                                                u"QPSQLHA_PATRONI=http://p:8008;%1=x"_s.arg(key)},
+                                               &settings, &error));
+            QVERIFY2(error.contains(key), qPrintable(error));
+            continue;
+        }
         QVERIFY2(keys.contains(key), qPrintable(u"no row for %1"_s.arg(key)));
+    }
     QVERIFY(keys.contains(libpqRowKey));
 
     // Members no connect option sets: they come from QSqlDatabase's own setters (host, port,
     // user, password, database) or NodeConfig alone (sslmode), or are fixed by the C++ API
-    // (nameGiven: a replication set always names its cluster; role: by position).
+    // (nameGiven: a replication set always names its cluster; role: by position; nodeTemplate:
+    // the credentials of QSqlDatabase or of setPatroni()'s member defaults).
     const QSet<QString> notOptions {
-        u"nameGiven"_s,      u"nodes.host"_s,     u"nodes.port"_s,    u"nodes.user"_s,
-        u"nodes.password"_s, u"nodes.database"_s, u"nodes.sslmode"_s, u"nodes.role"_s,
+        u"nodeTemplate"_s,   u"nameGiven"_s,     u"nodes.host"_s,
+        u"nodes.port"_s,     u"nodes.user"_s,    u"nodes.password"_s,
+        u"nodes.database"_s, u"nodes.sslmode"_s, u"nodes.role"_s,
     };
     for (const QString &field : ClusterSettings::fieldNames()) {
         if (notOptions.contains(field))
@@ -277,7 +333,7 @@ void tst_ApiOptions::equalityComparesEveryMember()
     other.nameGiven = !base.nameGiven;
     other.control = !base.control;
     QCOMPARE(other.fieldsDifferingFrom(base), (QStringList {u"nameGiven"_s, u"control"_s}));
-    QCOMPARE(ClusterSettings::fieldNames().size(), 17 + 9);
+    QCOMPARE(ClusterSettings::fieldNames().size(), 22 + 9);
 }
 
 // Unset setters leave the options alone (QPSQLHA_HEALTH_INTERVAL and QPSQLHA_WEIGHTS used to be

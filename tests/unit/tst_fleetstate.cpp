@@ -145,7 +145,10 @@ void tst_FleetState::statusRoundTrip()
     ProcessStatus process;
     process.pid = 7;
     process.fleet = u"fleet: ok"_s;
-    process.clusters = {ClusterStatus {u"c"_s, {node}}};
+    ClusterStatus cluster;
+    cluster.name = u"c"_s;
+    cluster.nodes = {node};
+    process.clusters = {cluster};
 
     const QByteArray wire = ControlProtocol::encode(ControlProtocol::processToJson(process));
     ProcessStatus decoded;
