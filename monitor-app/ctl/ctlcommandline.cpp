@@ -34,13 +34,19 @@ Commands:
                                           writes); running statements finish
   watch [--json] [--count N]              print state changes as they happen
                                           (including lagging), until interrupted
+  metrics [--format openmetrics|prometheus] [--pid PID]
+                                          every node's state and counters as a
+                                          metrics exposition (OpenMetrics, or
+                                          Prometheus text format 0.0.4 for
+                                          node_exporter's textfile collector)
 
 HOST:PORT is the node as `list` shows it; IPv6 as [address]:port. Nodes added or
 removed stay so until the process ends; its own configuration is not changed.
 Exit status: 0 done, 1 nothing matched or a process refused or failed, 2 usage
 error.)";
 
-constexpr QStringView CommandNames = u"list, offline, online, add-reader, remove-node or watch";
+constexpr QStringView CommandNames
+    = u"list, offline, online, add-reader, remove-node, watch or metrics";
 
 int usageError(const QString &message)
 {
@@ -73,9 +79,13 @@ bool parseCommandLine(const QStringList &arguments, Options *options, int *exitC
     const QCommandLineOption timeout(
         u"timeout"_s, u"How long to wait for each process, in milliseconds (default 2000)."_s,
         u"ms"_s);
-    parser.addOptions({json, pid, count, timeout});
+    const QCommandLineOption format(
+        u"format"_s, u"metrics: openmetrics (default) or prometheus (text format 0.0.4)."_s,
+        u"format"_s);
+    parser.addOptions({json, pid, count, timeout, format});
     parser.addPositionalArgument(
-        u"command"_s, u"list, offline, online, add-reader, remove-node or watch."_s, u"command"_s);
+        u"command"_s, u"list, offline, online, add-reader, remove-node, watch or metrics."_s,
+        u"command"_s);
     parser.addPositionalArgument(
         u"arguments"_s, u"CLUSTER HOST:PORT for offline, online, add-reader and remove-node."_s,
         u"[arguments...]"_s);
@@ -114,6 +124,8 @@ bool parseCommandLine(const QStringList &arguments, Options *options, int *exitC
         options->command = Command::RemoveNode;
     } else if (command == "watch"_L1) {
         options->command = Command::Watch;
+    } else if (command == "metrics"_L1) {
+        options->command = Command::Metrics;
     } else {
         *exitCode = usageError(u"unknown command '%1' (%2)"_s.arg(command, CommandNames));
         return false;
@@ -149,6 +161,26 @@ bool parseCommandLine(const QStringList &arguments, Options *options, int *exitC
     if (parser.isSet(json) && namesNode) {
         *exitCode = usageError(u"--json applies to list and watch"_s);
         return false;
+    }
+    if (parser.isSet(json) && options->command == Command::Metrics) {
+        *exitCode = usageError(u"--json applies to list and watch"_s);
+        return false;
+    }
+    if (parser.isSet(format)) {
+        const QString value = parser.value(format);
+        if (options->command != Command::Metrics) {
+            *exitCode = usageError(u"--format applies to metrics"_s);
+            return false;
+        }
+        if (value == "openmetrics"_L1) {
+            options->metricsFormat = MetricsFormat::OpenMetrics;
+        } else if (value == "prometheus"_L1) {
+            options->metricsFormat = MetricsFormat::Prometheus;
+        } else {
+            *exitCode
+                = usageError(u"bad format '%1': expected openmetrics or prometheus"_s.arg(value));
+            return false;
+        }
     }
     if (parser.isSet(count) && options->command != Command::Watch) {
         *exitCode = usageError(u"--count applies to watch"_s);
