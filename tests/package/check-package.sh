@@ -83,7 +83,8 @@ done
 
 # --- the man pages are the tools' help
 dpkg -x "$deb" "$work/root"
-zcat "$work/root/usr/share/man/man1/qpsqlha-ctl.1.gz" | grep -q 'add-reader' ||
+zcat "$work/root/usr/share/man/man1/qpsqlha-ctl.1.gz" >"$work/qpsqlha-ctl.1"
+grep -q 'offline CLUSTER HOST:PORT' "$work/qpsqlha-ctl.1" ||
     fail "qpsqlha-ctl.1 does not have the tool's --help"
 
 # --- the examples as a separate project against the unpacked package
