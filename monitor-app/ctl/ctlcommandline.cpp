@@ -158,11 +158,7 @@ bool parseCommandLine(const QStringList &arguments, Options *options, int *exitC
     }
 
     // Options that a command would silently ignore are refused: the operator meant something.
-    if (parser.isSet(json) && namesNode) {
-        *exitCode = usageError(u"--json applies to list and watch"_s);
-        return false;
-    }
-    if (parser.isSet(json) && options->command == Command::Metrics) {
+    if (parser.isSet(json) && (namesNode || options->command == Command::Metrics)) {
         *exitCode = usageError(u"--json applies to list and watch"_s);
         return false;
     }
