@@ -28,6 +28,7 @@
 #include <QtSql/qsqldatabase.h>
 
 #include <memory>
+#include <utility>
 
 namespace QPsqlHaTest {
 
@@ -61,8 +62,14 @@ public:
         readSettings(runScript({QStringLiteral("env"), dir}));
     }
 
+    // Closes and removes the connections addDatabase() made (before their servers go, and before
+    // the process exits with them open), then stops the cluster if this object started it.
     ~TestCluster()
     {
+        for (const QString &name : std::as_const(m_connections)) {
+            QSqlDatabase::database(name, false).close();
+            QSqlDatabase::removeDatabase(name);
+        }
         if (!m_ownDir.isEmpty())
             runScript({QStringLiteral("stop"), m_ownDir});
     }
@@ -84,10 +91,11 @@ public:
     QString connectOptions() const { return m_settings.value(QStringLiteral("OPTIONS")); }
 
     // A QPSQLHA connection to this cluster, not yet opened; extraOptions are appended to
-    // connectOptions() (";"-separated, as for every Qt driver).
+    // connectOptions() (";"-separated, as for every Qt driver). Removed by the destructor: drop
+    // every QSqlDatabase and QSqlQuery copy of it first.
     QSqlDatabase addDatabase(const QString &connectionName
                              = QLatin1String(QSqlDatabase::defaultConnection),
-                             const QString &extraOptions = QString()) const
+                             const QString &extraOptions = QString())
     {
         QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQLHA"), connectionName);
         db.setHostName(host());
@@ -99,6 +107,7 @@ public:
         if (!extraOptions.isEmpty())
             options += (options.isEmpty() ? QString() : QStringLiteral(";")) + extraOptions;
         db.setConnectOptions(options);
+        m_connections.append(connectionName);
         return db;
     }
 
@@ -163,6 +172,7 @@ private:
     QHash<QString, QString> m_settings;
     std::unique_ptr<QTemporaryDir> m_stateDir;
     QString m_ownDir; // set when this object started the cluster and must stop it
+    QStringList m_connections; // made by addDatabase()
 };
 
 } // namespace QPsqlHaTest

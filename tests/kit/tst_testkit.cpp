@@ -86,8 +86,10 @@ void tst_TestKit::environmentWinsWithoutFixture()
 
 void tst_TestKit::cleanupTestCase()
 {
-    QSqlDatabase::removeDatabase(u"testkit"_s);
+    QVERIFY(QSqlDatabase::contains(u"testkit"_s));
     m_cluster.reset();
+    // addDatabase()'s connections go with the TestCluster.
+    QVERIFY(!QSqlDatabase::contains(u"testkit"_s));
 }
 
 QTEST_GUILESS_MAIN(tst_TestKit)
