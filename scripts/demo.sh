@@ -17,7 +17,7 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/nu
 cmake --build "$build" --target qsqlpsqlha qpsqlha-demo qpsqlha-ctl qpsqlha-monitor
 
 state=$build/demo-cluster
-cluster=$root/tests/cluster/pgcluster.sh
+cluster=$root/testkit/qpsqlha-testcluster
 bash "$cluster" start "$state"
 # Only the pids that were started: `kill 0` would signal this script's whole process group.
 cleanup() {

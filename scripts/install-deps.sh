@@ -9,6 +9,9 @@ packages=(
     postgresql-common openssl
     patroni etcd-server etcd-client curl
     xvfb xauth
+    # The package test (cpack -G DEB, dpkg-shlibdeps, man pages) and the metrics test's
+    # strict OpenMetrics parser.
+    dpkg-dev file help2man python3-prometheus-client
 )
 
 missing=()

@@ -19,14 +19,14 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQPSQLH
 # Only what those tests need (CI time): their executables and the plugin they load.
 # Test names are executables, except the fault suite's cases (faults_<case>, all in tst_faults).
 mapfile -t targets < <(ctest --test-dir "$build" -N -R "$tests" | sed -n 's/^ *Test *#[0-9]*: //p' \
-    | grep -v '^cluster_' | sed 's/^faults_.*/tst_faults/' | sort -u)
+    | grep -v '^pgcluster_' | sed 's/^faults_.*/tst_faults/' | sort -u)
 cmake --build "$build" --target qsqlpsqlha "${targets[@]}"
 # Qt, glib, libpq and OpenSSL are not instrumented: TSan sees none of their memory accesses, and
 # ignore_noninstrumented_modules also keeps it from judging the accesses its interceptors make
 # for them (write(), free() ... called from inside those libraries), which it cannot relate to
 # their own locking. Every access made by our code is still checked. QT_NO_GLIB: Qt's own event
 # dispatcher instead of glib's, whose thread wake-ups TSan would see half of.
-# die_after_fork=0: QProcess (the tests run pgcluster.sh) forks a threaded process and the child
+# die_after_fork=0: QProcess (the tests run qpsqlha-testcluster) forks a threaded process and the child
 # only exec()s. second_deadlock_stack: both stacks of a lock-order inversion. history_size:
 # longer memory of old accesses, so that a race report has both stacks even in long tests.
 export QT_NO_GLIB=1

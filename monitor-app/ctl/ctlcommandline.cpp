@@ -40,13 +40,19 @@ Commands:
                                           the fleet through PostgreSQL: every
                                           instance on every machine, and its
                                           admin state (qpsqlha-ctl fleet --help)
+  metrics [--format openmetrics|prometheus] [--pid PID]
+                                          every node's state and counters as a
+                                          metrics exposition (OpenMetrics, or
+                                          Prometheus text format 0.0.4 for
+                                          node_exporter's textfile collector)
 
 HOST:PORT is the node as `list` shows it; IPv6 as [address]:port. Nodes added or
 removed stay so until the process ends; its own configuration is not changed.
 Exit status: 0 done, 1 nothing matched or a process refused or failed, 2 usage
 error.)";
 
-constexpr QStringView CommandNames = u"list, offline, online, add-reader, remove-node or watch";
+constexpr QStringView CommandNames
+    = u"list, offline, online, add-reader, remove-node, watch or metrics";
 
 int usageError(const QString &message)
 {
@@ -83,10 +89,14 @@ bool parseCommandLine(const QStringList &arguments, Options *options, int *exitC
         u"timeout"_s,
         QPsqlHa::Messages::tr("How long to wait for each process, in milliseconds (default 2000)."),
         u"ms"_s);
-    parser.addOptions({json, pid, count, timeout});
+    const QCommandLineOption format(
+        u"format"_s, u"metrics: openmetrics (default) or prometheus (text format 0.0.4)."_s,
+        u"format"_s);
+    parser.addOptions({json, pid, count, timeout, format});
     parser.addPositionalArgument(
         u"command"_s,
-        QPsqlHa::Messages::tr("list, offline, online, add-reader, remove-node or watch."),
+        QPsqlHa::Messages::tr("list, offline, online, add-reader, remove-node, watch, metrics or "
+                              "fleet."),
         u"command"_s);
     parser.addPositionalArgument(
         u"arguments"_s,
@@ -127,6 +137,8 @@ bool parseCommandLine(const QStringList &arguments, Options *options, int *exitC
         options->command = Command::RemoveNode;
     } else if (command == "watch"_L1) {
         options->command = Command::Watch;
+    } else if (command == "metrics"_L1) {
+        options->command = Command::Metrics;
     } else {
         *exitCode = usageError(
             QPsqlHa::Messages::tr("unknown command '%1' (%2)").arg(command, CommandNames));
@@ -161,9 +173,25 @@ bool parseCommandLine(const QStringList &arguments, Options *options, int *exitC
     }
 
     // Options that a command would silently ignore are refused: the operator meant something.
-    if (parser.isSet(json) && namesNode) {
+    if (parser.isSet(json) && (namesNode || options->command == Command::Metrics)) {
         *exitCode = usageError(QPsqlHa::Messages::tr("--json applies to list and watch"));
         return false;
+    }
+    if (parser.isSet(format)) {
+        const QString value = parser.value(format);
+        if (options->command != Command::Metrics) {
+            *exitCode = usageError(u"--format applies to metrics"_s);
+            return false;
+        }
+        if (value == "openmetrics"_L1) {
+            options->metricsFormat = MetricsFormat::OpenMetrics;
+        } else if (value == "prometheus"_L1) {
+            options->metricsFormat = MetricsFormat::Prometheus;
+        } else {
+            *exitCode
+                = usageError(u"bad format '%1': expected openmetrics or prometheus"_s.arg(value));
+            return false;
+        }
     }
     if (parser.isSet(count) && options->command != Command::Watch) {
         *exitCode = usageError(QPsqlHa::Messages::tr("--count applies to watch"));

@@ -5,6 +5,7 @@
 #define CTLCOMMANDLINE_H
 
 #include "ctlformat.h"
+#include "ctlmetrics.h"
 
 #include <QtCore/qstringlist.h>
 
@@ -15,7 +16,7 @@ namespace QPsqlHaCtl {
 // Scripts tell "nothing matched" from "called wrongly" by the exit status.
 enum ExitCode { ExitSuccess = 0, ExitFailure = 1, ExitUsage = 2 };
 
-enum class Command { List, Offline, Online, AddReader, RemoveNode, Watch };
+enum class Command { List, Offline, Online, AddReader, RemoveNode, Watch, Metrics };
 
 struct Options
 {
@@ -26,6 +27,7 @@ struct Options
     int timeoutMs = 2000;
     QString cluster; // offline, online, add-reader, remove-node
     NodeAddress node; // offline, online, add-reader, remove-node
+    MetricsFormat metricsFormat = MetricsFormat::OpenMetrics; // metrics --format
 };
 
 // Fills *options and returns true when there is a command to run. Otherwise help, the version

@@ -140,6 +140,19 @@ int runList(const Options &options)
     return reach == Reach::NoSuchPid || reach == Reach::NoAnswer ? ExitFailure : ExitSuccess;
 }
 
+int runMetrics(const Options &options)
+{
+    std::vector<ReachedProcess> reached;
+    const Reach reach = reachProcesses(options, &reached);
+    QList<QPsqlHa::ProcessStatus> processes;
+    for (const ReachedProcess &process : reached)
+        processes.append(process.status);
+    // Also with no process: an empty exposition tells a scraper that there is nothing, rather
+    // than leaving the last file's figures in place.
+    QPsqlHaCtl::printLine(metricsExposition(processes, options.metricsFormat).chopped(1));
+    return reach == Reach::NoSuchPid || reach == Reach::NoAnswer ? ExitFailure : ExitSuccess;
+}
+
 namespace {
 
 // The processes that have options.cluster. When none has, says which clusters exist, so that

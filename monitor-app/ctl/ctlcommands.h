@@ -14,6 +14,8 @@ int runList(const Options &options);
 int runSetState(const Options &options); // offline, online
 int runAddReader(const Options &options);
 int runRemoveNode(const Options &options);
+// Every node of every process as an OpenMetrics / Prometheus exposition (ctlmetrics.h).
+int runMetrics(const Options &options);
 
 // What to tell an operator who finds no process: the channel is opt-in.
 QString noProcessHint();

@@ -44,6 +44,8 @@ int main(int argc, char *argv[])
         return runRemoveNode(options);
     case Command::Watch:
         return runWatch(options);
+    case Command::Metrics:
+        return runMetrics(options);
     }
     return ExitFailure;
 }

@@ -73,6 +73,8 @@ NodeStatus statusOf(const Cluster &cluster, int index)
     status.lagBytes = node.lagBytes();
     status.lagMs = node.lagMs();
     status.inFlight = node.inFlight();
+    const qint64 responseUs = node.responseTimeUs(); // 0 until the first statement
+    status.responseTimeUs = responseUs > 0 ? responseUs : -1;
     status.weight = node.weight();
     const PatroniMemberView patroni = node.patroniView();
     if (patroni.listed) {

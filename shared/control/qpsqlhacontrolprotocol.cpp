@@ -54,6 +54,7 @@ QJsonObject nodeToJson(const NodeStatus &node)
         {u"lagBytes"_s, double(node.lagBytes)},
         {u"lagMs"_s, double(node.lagMs)},
         {u"inFlight"_s, node.inFlight},
+        {u"responseTimeUs"_s, double(node.responseTimeUs)},
         {u"weight"_s, node.weight},
         {u"servesReads"_s, node.servesReads},
         {u"offlineByHand"_s, node.offlineByHand},
@@ -147,6 +148,8 @@ bool nodeFromJson(const QJsonObject &object, NodeStatus *node)
     node->lagBytes = integerFromJson(object.value(u"lagBytes"_s), -1);
     node->lagMs = integerFromJson(object.value(u"lagMs"_s), -1);
     node->inFlight = object.value(u"inFlight"_s).toInt(0);
+    // Added with `qpsqlha-ctl metrics`.
+    node->responseTimeUs = integerFromJson(object.value(u"responseTimeUs"_s), -1);
     node->weight = object.value(u"weight"_s).toInt(1);
     // Added with QPSQLHA_PRIMARY_READS; before it, readers and only readers served reads.
     node->servesReads = object.value(u"servesReads"_s).toBool(node->role == NodeRole::Reader);

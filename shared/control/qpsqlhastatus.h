@@ -37,6 +37,8 @@ struct NodeStatus
     qint64 lagBytes = -1;
     qint64 lagMs = -1;
     int inFlight = 0; // statements running on it in this process now
+    // Moving average of this process's statement response times on the node; -1 unmeasured.
+    qint64 responseTimeUs = -1;
     int weight = 1; // QPSQLHA_WEIGHTS
     // In the read pool: a reader, or the primary under QPSQLHA_PRIMARY_READS=1.
     bool servesReads = false;

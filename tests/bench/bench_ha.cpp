@@ -116,7 +116,7 @@ QString targetName(Target target)
     return u"split"_s;
 }
 
-// Where the cluster is: tests/cluster/pgcluster.sh's cluster.env plus pgpool's port.
+// Where the cluster is: testkit/qpsqlha-testcluster's cluster.env plus pgpool's port.
 struct Endpoints
 {
     QString host;
@@ -968,7 +968,7 @@ int main(int argc, char **argv)
         u"QPSQLHA benchmark client (see tests/bench/run-benchmarks.sh)"_s);
     parser.addHelpOption();
     parser.addPositionalArgument(u"mode"_s, u"read, failover, memory, classify or profile"_s);
-    const QCommandLineOption envOption(u"env"_s, u"cluster.env of pgcluster.sh"_s, u"file"_s);
+    const QCommandLineOption envOption(u"env"_s, u"cluster.env of qpsqlha-testcluster"_s, u"file"_s);
     const QCommandLineOption targetOption(u"target"_s, u"direct, ha or pgpool"_s, u"target"_s);
     const QCommandLineOption pgpoolOption(u"pgpool-port"_s, u"pgpool-II port"_s, u"port"_s);
     const QCommandLineOption threadsOption(u"threads"_s, u"client threads"_s, u"n"_s, u"1"_s);
@@ -980,8 +980,8 @@ int main(int argc, char **argv)
                                         u"3"_s);
     const QCommandLineOption restartOption(u"restart-at"_s, u"failover: restart it at"_s, u"s"_s,
                                            u"8"_s);
-    const QCommandLineOption scriptOption(u"cluster-script"_s, u"pgcluster.sh"_s, u"path"_s);
-    const QCommandLineOption stateOption(u"state"_s, u"pgcluster.sh state dir"_s, u"dir"_s);
+    const QCommandLineOption scriptOption(u"cluster-script"_s, u"qpsqlha-testcluster"_s, u"path"_s);
+    const QCommandLineOption stateOption(u"state"_s, u"qpsqlha-testcluster state dir"_s, u"dir"_s);
     const QCommandLineOption connectionsOption(u"connections"_s, u"memory: connections"_s, u"n"_s,
                                                u"8"_s);
     const QCommandLineOption haReadersOption(u"ha-readers"_s, u"ha: readers used (1 or 2)"_s,

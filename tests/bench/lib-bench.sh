@@ -103,7 +103,7 @@ trap 'exit 143' TERM HUP
 
 # --- cluster -----------------------------------------------------------------------------------
 
-# pgcluster.sh applies these on every start, the failover case's restart included.
+# qpsqlha-testcluster applies these on every start, the failover case's restart included.
 if [[ "$PIN_READERS" == 1 ]]; then
     cpus=$(nproc)
     if ((cpus >= 2)); then

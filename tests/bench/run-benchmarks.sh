@@ -6,7 +6,7 @@
 #
 #   tests/bench/run-benchmarks.sh [BUILD_DIR]
 #
-# Starts the test cluster (primary + 2 streaming replicas, tests/cluster/pgcluster.sh), fills it
+# Starts the test cluster (primary + 2 streaming replicas, testkit/qpsqlha-testcluster), fills it
 # with `pgbench -i -s 10`, starts pgpool-II in streaming-replication mode with load balancing over
 # the same three nodes, runs every case with bench_ha (built in BUILD_DIR, default ./build; use a
 # Release or RelWithDebInfo build) for each target, interleaved (A B C ... A B C ...), and stops
@@ -18,7 +18,7 @@
 # Environment (all optional):
 #   BENCH_ROUNDS=7        rounds per case (medians are over these)
 #   BENCH_DURATION=4      measured seconds per run of the throughput cases (after 1 s warm-up)
-#   BENCH_STATE=/tmp/qpsqlha-bench-state   pgcluster.sh state directory
+#   BENCH_STATE=/tmp/qpsqlha-bench-state   qpsqlha-testcluster state directory
 #   BENCH_OUT_DIR=<repo>/docs
 #   BENCH_PIN_READERS=1   give each replica its own half of the CPUs (taskset), as if each ran
 #                         on its own machine; the primary, the clients and pgpool use every CPU.
@@ -33,7 +33,7 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$SCRIPT_DIR/../.." && pwd)
 BUILD_DIR=$(cd "${1:-$REPO/build}" && pwd)
 BENCH=$BUILD_DIR/bin/bench_ha
-CLUSTER="$REPO/tests/cluster/pgcluster.sh"
+CLUSTER="$REPO/testkit/qpsqlha-testcluster"
 STATE=${BENCH_STATE:-/tmp/qpsqlha-bench-state}
 OUT_DIR=${BENCH_OUT_DIR:-$REPO/docs}
 ROUNDS=${BENCH_ROUNDS:-7}

@@ -42,7 +42,7 @@
 #   CAPACITY_CALLGRIND_STATEMENTS=2000   N of the callgrind runs (N and 2N); 0 skips them
 #   CAPACITY_RATE_ROUNDS=5 rounds of the 1-thread rate (3 s each, direct and QPSQLHA interleaved);
 #                          0 skips them
-#   BENCH_STATE=/tmp/qpsqlha-capacity-state   pgcluster.sh state directory
+#   BENCH_STATE=/tmp/qpsqlha-capacity-state   qpsqlha-testcluster state directory
 #   BENCH_OUT_DIR=<repo>/docs
 #   BENCH_PIN_READERS=1    each replica on its own half of the CPUs (as run-benchmarks.sh)
 #
@@ -56,7 +56,7 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$SCRIPT_DIR/../.." && pwd)
 BUILD_DIR=$(cd "${1:-$REPO/build}" && pwd)
 BENCH=$BUILD_DIR/bin/bench_ha
-CLUSTER="$REPO/tests/cluster/pgcluster.sh"
+CLUSTER="$REPO/testkit/qpsqlha-testcluster"
 STATE=${BENCH_STATE:-/tmp/qpsqlha-capacity-state}
 OUT_DIR=${BENCH_OUT_DIR:-$REPO/docs}
 ROUNDS=${CAPACITY_ROUNDS:-3}

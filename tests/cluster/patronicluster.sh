@@ -53,8 +53,9 @@ die() {
     exit 1
 }
 
-# shellcheck source=tests/cluster/lib-cluster.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib-cluster.sh"
+# The same helpers as the test-cluster kit (testkit/qpsqlha-testcluster).
+# shellcheck source=testkit/lib-cluster.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../testkit/lib-cluster.sh"
 
 note() {
     echo "patronicluster.sh: $*" >&2
@@ -70,7 +71,7 @@ usage() {
 
 find_bindir() {
     local dir
-    # Newest installed major version, as pgcluster.sh does.
+    # Newest installed major version, as qpsqlha-testcluster does.
     # shellcheck disable=SC2012 # the glob only matches /usr/lib/postgresql/<version>/bin
     dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
     if [[ -z "$dir" || ! -x "$dir/postgres" || ! -x "$dir/pg_ctl" ]]; then

@@ -130,7 +130,7 @@ TestCluster::TestCluster(const QString &envFile)
     m_script = qEnvironmentVariable("QPSQLHA_CLUSTER_SCRIPT");
     if (m_envFile.isEmpty()) {
         m_error = QStringLiteral("QPSQLHA_TEST_CLUSTER_ENV is not set: it names the cluster.env "
-                                 "written by `pgcluster.sh start STATE_DIR` (run the test via "
+                                 "written by `qpsqlha-testcluster start STATE_DIR` (run the test via "
                                  "ctest, which starts the cluster first)");
         return;
     }
@@ -143,7 +143,7 @@ TestCluster::TestCluster(const QString &envFile)
         return;
     }
 
-    // KEY=VALUE lines as written by pgcluster.sh; values never contain spaces or quotes.
+    // KEY=VALUE lines as written by qpsqlha-testcluster; values never contain spaces or quotes.
     QHash<QString, QString> values;
     while (!file.atEnd()) {
         const QString line = QString::fromUtf8(file.readLine()).trimmed();
@@ -239,7 +239,7 @@ bool TestCluster::runScript(const QStringList &arguments, int timeoutMs) const
     }
     if (m_script.isEmpty()) {
         qWarning().noquote() << "TestCluster: cannot" << what
-                             << "- QPSQLHA_CLUSTER_SCRIPT (path of pgcluster.sh) is not set";
+                             << "- QPSQLHA_CLUSTER_SCRIPT (path of qpsqlha-testcluster) is not set";
         return false;
     }
 
@@ -255,12 +255,12 @@ bool TestCluster::runScript(const QStringList &arguments, int timeoutMs) const
     if (!process.waitForFinished(timeoutMs)) {
         process.kill();
         process.waitForFinished();
-        qWarning().noquote() << "TestCluster: pgcluster.sh" << what << "timed out after"
+        qWarning().noquote() << "TestCluster: qpsqlha-testcluster" << what << "timed out after"
                              << timeoutMs << "ms";
         return false;
     }
     if (process.exitStatus() != QProcess::NormalExit || process.exitCode() != 0) {
-        qWarning().noquote() << "TestCluster: pgcluster.sh" << what << "failed with exit code"
+        qWarning().noquote() << "TestCluster: qpsqlha-testcluster" << what << "failed with exit code"
                              << process.exitCode() << ":\n"
                              << QString::fromLocal8Bit(process.readAllStandardError()).trimmed();
         return false;

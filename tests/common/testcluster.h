@@ -12,7 +12,7 @@ namespace QPsqlHaTest {
 
 enum class Node { Primary, Reader1, Reader2 };
 
-// The live cluster started by tests/cluster/pgcluster.sh (the `pgcluster` CTest fixture): one
+// The live cluster started by testkit/qpsqlha-testcluster (the `pgcluster` CTest fixture): one
 // primary and two streaming replicas on loopback.
 //
 // Where it is comes from the file named by QPSQLHA_TEST_CLUSTER_ENV (the script's cluster.env);

@@ -1,7 +1,7 @@
 // Copyright (C) 2026 The QPSQLHA authors.
 // SPDX-License-Identifier: LGPL-3.0-only
 
-// Checks the test cluster itself (tests/cluster/pgcluster.sh and TestCluster), so that a broken
+// Checks the test cluster itself (testkit/qpsqlha-testcluster and TestCluster), so that a broken
 // fixture shows up here and not as puzzling failures of the driver's tests.
 
 #include <testcluster.h>

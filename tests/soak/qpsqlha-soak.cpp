@@ -2,9 +2,9 @@
 // SPDX-License-Identifier: LGPL-3.0-only
 
 // qpsqlha-soak: mixed load through QPSQLHA with random faults, for a given time, against the test
-// cluster of tests/cluster/pgcluster.sh (run-soak.sh starts and stops it). Not part of CI.
+// cluster of testkit/qpsqlha-testcluster (run-soak.sh starts and stops it). Not part of CI.
 //
-//   qpsqlha-soak --env STATE_DIR/cluster.env --script tests/cluster/pgcluster.sh
+//   qpsqlha-soak --env STATE_DIR/cluster.env --script testkit/qpsqlha-testcluster
 //                [--duration S] [--threads N] [--warmup S] [--fault-every S] [--seed N]
 //
 // N worker threads, each with its own QPSQLHA connection, run reads (70 %), single-row writes
@@ -285,8 +285,8 @@ int main(int argc, char *argv[])
     QCommandLineParser parser;
     parser.setApplicationDescription(u"Mixed load through QPSQLHA with random faults."_s);
     parser.addHelpOption();
-    const QCommandLineOption envOption(u"env"_s, u"cluster.env of pgcluster.sh"_s, u"FILE"_s);
-    const QCommandLineOption scriptOption(u"script"_s, u"path of pgcluster.sh"_s, u"PATH"_s);
+    const QCommandLineOption envOption(u"env"_s, u"cluster.env of qpsqlha-testcluster"_s, u"FILE"_s);
+    const QCommandLineOption scriptOption(u"script"_s, u"path of qpsqlha-testcluster"_s, u"PATH"_s);
     const QCommandLineOption durationOption(u"duration"_s, u"seconds of load (600)"_s, u"S"_s,
                                             u"600"_s);
     const QCommandLineOption threadsOption(u"threads"_s, u"worker threads (8)"_s, u"N"_s, u"8"_s);

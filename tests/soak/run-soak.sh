@@ -2,7 +2,7 @@
 # Copyright (C) 2026 The QPSQLHA authors.
 # SPDX-License-Identifier: LGPL-3.0-only
 #
-# Soak run (not part of CI): starts a test cluster of its own (tests/cluster/pgcluster.sh), runs
+# Soak run (not part of CI): starts a test cluster of its own (testkit/qpsqlha-testcluster), runs
 # qpsqlha-soak against it for DURATION seconds (mixed load on SOAK_THREADS threads with random
 # faults; see tests/soak/qpsqlha-soak.cpp), and stops the cluster again, also on failure or Ctrl-C.
 # Exit code: qpsqlha-soak's (0 when no acknowledged write was lost).
@@ -10,7 +10,7 @@
 #   tests/soak/run-soak.sh [DURATION] [BUILD_DIR]      (default: 600 s, ./build)
 #
 # Environment (optional): SOAK_THREADS=8, SOAK_FAULT_EVERY=8 (mean seconds between faults),
-# SOAK_WARMUP=20, SOAK_SEED, SOAK_STATE=/tmp/qpsqlha-soak-state (pgcluster.sh state directory).
+# SOAK_WARMUP=20, SOAK_SEED, SOAK_STATE=/tmp/qpsqlha-soak-state (qpsqlha-testcluster state directory).
 # Run it under `nice` on a shared machine: it keeps every CPU busy.
 set -euo pipefail
 
@@ -19,7 +19,7 @@ REPO=$(cd "$SCRIPT_DIR/../.." && pwd)
 DURATION=${1:-600}
 BUILD_DIR=$(cd "${2:-$REPO/build}" && pwd)
 SOAK=$BUILD_DIR/bin/qpsqlha-soak
-CLUSTER=$REPO/tests/cluster/pgcluster.sh
+CLUSTER=$REPO/testkit/qpsqlha-testcluster
 STATE=${SOAK_STATE:-/tmp/qpsqlha-soak-state}
 
 [[ -x "$SOAK" ]] || { echo "run-soak: $SOAK not found: build first" >&2; exit 1; }

@@ -44,6 +44,7 @@ void tst_ControlProtocol::processRoundTrip()
     primary.errors = 3;
     primary.retries = 1;
     primary.lastStateChange = QDateTime(QDate(2026, 11, 26), QTime(9, 0, 0, 123), Qt::UTC);
+    primary.responseTimeUs = 850;
     NodeStatus reader = primary;
     reader.address = u"[::1]:5433"_s;
     reader.host = u"::1"_s;
@@ -76,6 +77,7 @@ void tst_ControlProtocol::processRoundTrip()
     QCOMPARE(nodes.at(0).queries, primary.queries);
     QCOMPARE(nodes.at(0).role, NodeRole::Primary);
     QCOMPARE(nodes.at(0).lastStateChange, primary.lastStateChange);
+    QCOMPARE(nodes.at(0).responseTimeUs, qint64(850));
     QCOMPARE(nodes.at(1).address, reader.address);
     QCOMPARE(nodes.at(1).state, NodeState::OfflineByHand);
     QCOMPARE(nodes.at(1).lastError, reader.lastError);
@@ -171,6 +173,8 @@ void tst_ControlProtocol::hostileNumbers()
     QCOMPARE(node.queries, quint64(0));
     QCOMPARE(node.errors, quint64(1) << 53);
     QCOMPARE(node.retries, quint64(0));
+    // Not sent by processes from before `qpsqlha-ctl metrics`: unmeasured.
+    QCOMPARE(node.responseTimeUs, qint64(-1));
 }
 
 void tst_ControlProtocol::stateTexts()

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Helpers shared by pgcluster.sh and patronicluster.sh (sourced, not run): who runs the servers
+# Helpers shared by qpsqlha-testcluster and tests/cluster/patronicluster.sh (sourced, not run): who runs the servers
 # and which ports to draw from. Each script keeps what differs (binary lookup, port checks).
 
 # Who runs the server: postgres (and Patroni) refuse to run as root, so root hands it to the
