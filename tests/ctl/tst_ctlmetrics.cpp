@@ -42,7 +42,10 @@ QList<ProcessStatus> tst_CtlMetrics::sample()
     reader.lagMs = 250;
     ProcessStatus process;
     process.pid = 77;
-    process.clusters = {ClusterStatus {u"say \"hi\"\\\nnow"_s, {primary, reader}}};
+    ClusterStatus cluster;
+    cluster.name = u"say \"hi\"\\\nnow"_s;
+    cluster.nodes = {primary, reader};
+    process.clusters = {cluster};
     return {process};
 }
 
