@@ -968,7 +968,8 @@ int main(int argc, char **argv)
         u"QPSQLHA benchmark client (see tests/bench/run-benchmarks.sh)"_s);
     parser.addHelpOption();
     parser.addPositionalArgument(u"mode"_s, u"read, failover, memory, classify or profile"_s);
-    const QCommandLineOption envOption(u"env"_s, u"cluster.env of qpsqlha-testcluster"_s, u"file"_s);
+    const QCommandLineOption envOption(u"env"_s, u"cluster.env of qpsqlha-testcluster"_s,
+                                       u"file"_s);
     const QCommandLineOption targetOption(u"target"_s, u"direct, ha or pgpool"_s, u"target"_s);
     const QCommandLineOption pgpoolOption(u"pgpool-port"_s, u"pgpool-II port"_s, u"port"_s);
     const QCommandLineOption threadsOption(u"threads"_s, u"client threads"_s, u"n"_s, u"1"_s);

@@ -129,9 +129,10 @@ TestCluster::TestCluster(const QString &envFile)
 {
     m_script = qEnvironmentVariable("QPSQLHA_CLUSTER_SCRIPT");
     if (m_envFile.isEmpty()) {
-        m_error = QStringLiteral("QPSQLHA_TEST_CLUSTER_ENV is not set: it names the cluster.env "
-                                 "written by `qpsqlha-testcluster start STATE_DIR` (run the test via "
-                                 "ctest, which starts the cluster first)");
+        m_error
+            = QStringLiteral("QPSQLHA_TEST_CLUSTER_ENV is not set: it names the cluster.env "
+                             "written by `qpsqlha-testcluster start STATE_DIR` (run the test via "
+                             "ctest, which starts the cluster first)");
         return;
     }
     m_stateDir = QFileInfo(m_envFile).absolutePath();
@@ -260,8 +261,8 @@ bool TestCluster::runScript(const QStringList &arguments, int timeoutMs) const
         return false;
     }
     if (process.exitStatus() != QProcess::NormalExit || process.exitCode() != 0) {
-        qWarning().noquote() << "TestCluster: qpsqlha-testcluster" << what << "failed with exit code"
-                             << process.exitCode() << ":\n"
+        qWarning().noquote() << "TestCluster: qpsqlha-testcluster" << what
+                             << "failed with exit code" << process.exitCode() << ":\n"
                              << QString::fromLocal8Bit(process.readAllStandardError()).trimmed();
         return false;
     }

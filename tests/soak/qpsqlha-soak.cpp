@@ -285,7 +285,8 @@ int main(int argc, char *argv[])
     QCommandLineParser parser;
     parser.setApplicationDescription(u"Mixed load through QPSQLHA with random faults."_s);
     parser.addHelpOption();
-    const QCommandLineOption envOption(u"env"_s, u"cluster.env of qpsqlha-testcluster"_s, u"FILE"_s);
+    const QCommandLineOption envOption(u"env"_s, u"cluster.env of qpsqlha-testcluster"_s,
+                                       u"FILE"_s);
     const QCommandLineOption scriptOption(u"script"_s, u"path of qpsqlha-testcluster"_s, u"PATH"_s);
     const QCommandLineOption durationOption(u"duration"_s, u"seconds of load (600)"_s, u"S"_s,
                                             u"600"_s);
