@@ -5,6 +5,7 @@
 
 #include "qpsqlhacluster_p.h"
 #include "qpsqlhalogging_p.h"
+#include "qpsqlhanodeprobe_p.h"
 #include "qpsqlhawatchdog_p.h"
 
 #include <QtCore/qdeadlinetimer.h>
@@ -80,37 +81,8 @@ public:
     {
         close();
         m_cancelled = cancelled;
-        // Keyword/value arrays: nothing is parsed from a string, so nothing can be injected.
-        std::vector<QByteArray> storage;
-        auto add = [&](const QString &key, const QString &value) {
-            storage.push_back(key.toUtf8());
-            storage.push_back(value.toUtf8());
-        };
-        for (const auto &[key, value] : cluster.libpqOptions)
-            add(key, value);
-        if (!node.sslmode.isEmpty())
-            add(u"sslmode"_s, node.sslmode);
-        if (!node.host.isEmpty())
-            add(u"host"_s, node.host);
-        add(u"port"_s, QString::number(node.port));
-        if (!node.database.isEmpty())
-            add(u"dbname"_s, node.database);
-        if (!node.user.isEmpty())
-            add(u"user"_s, node.user);
-        if (!node.password.isEmpty())
-            add(u"password"_s, node.password);
-        add(u"application_name"_s, u"qpsqlha-fleet"_s);
-        std::vector<const char *> keywords;
-        std::vector<const char *> values;
-        for (size_t i = 0; i < storage.size(); i += 2) {
-            keywords.push_back(storage[i].constData());
-            values.push_back(storage[i + 1].constData());
-        }
-        keywords.push_back(nullptr);
-        values.push_back(nullptr);
-
         const QDeadlineTimer deadline(timeoutMs);
-        m_connection = PQconnectStartParams(keywords.data(), values.data(), 0);
+        m_connection = startNodeConnection(node, cluster, u"qpsqlha-fleet"_s);
         if (!m_connection || PQstatus(m_connection) == CONNECTION_BAD) {
             *error = m_connection ? pqMessage(m_connection) : u"out of memory"_s;
             close();

@@ -59,20 +59,8 @@ bool NodeProbe::waitFor(short events, qint64 deadlineMs) const
     }
 }
 
-NodeProbe::~NodeProbe()
-{
-    close();
-}
-
-void NodeProbe::close()
-{
-    if (m_connection)
-        PQfinish(m_connection);
-    m_connection = nullptr;
-}
-
-bool NodeProbe::connect(const NodeSettings &node, const ClusterSettings &cluster, qint64 deadlineMs,
-                        QString *error)
+PGconn *startNodeConnection(const NodeSettings &node, const ClusterSettings &cluster,
+                            const QString &applicationName)
 {
     // Keyword/value arrays: nothing is parsed from a string, so nothing can be injected.
     std::vector<QByteArray> storage;
@@ -93,7 +81,7 @@ bool NodeProbe::connect(const NodeSettings &node, const ClusterSettings &cluster
         add(u"user"_s, node.user);
     if (!node.password.isEmpty())
         add(u"password"_s, node.password);
-    add(u"application_name"_s, u"qpsqlha-health"_s);
+    add(u"application_name"_s, applicationName);
     std::vector<const char *> keywords;
     std::vector<const char *> values;
     for (size_t i = 0; i < storage.size(); i += 2) {
@@ -103,8 +91,26 @@ bool NodeProbe::connect(const NodeSettings &node, const ClusterSettings &cluster
     keywords.push_back(nullptr);
     values.push_back(nullptr);
 
+    return PQconnectStartParams(keywords.data(), values.data(), 0);
+}
+
+NodeProbe::~NodeProbe()
+{
+    close();
+}
+
+void NodeProbe::close()
+{
+    if (m_connection)
+        PQfinish(m_connection);
+    m_connection = nullptr;
+}
+
+bool NodeProbe::connect(const NodeSettings &node, const ClusterSettings &cluster, qint64 deadlineMs,
+                        QString *error)
+{
     const QDeadlineTimer deadline(deadlineMs);
-    m_connection = PQconnectStartParams(keywords.data(), values.data(), 0);
+    m_connection = startNodeConnection(node, cluster, u"qpsqlha-health"_s);
     if (!m_connection || PQstatus(m_connection) == CONNECTION_BAD) {
         *error = m_connection ? pqMessage(m_connection) : Messages::tr("out of memory");
         close();

@@ -18,6 +18,12 @@ typedef struct pg_conn PGconn;
 
 namespace QPsqlHa {
 
+// Starts a non-blocking libpq connection to one node (PQconnectStartParams: the caller polls it)
+// with the cluster's libpq options, under `applicationName`. Keyword/value arrays, so nothing is
+// parsed from a string. Null only when libpq is out of memory.
+PGconn *startNodeConnection(const NodeSettings &node, const ClusterSettings &cluster,
+                            const QString &applicationName);
+
 // What one probe learnt about a node.
 struct ProbeResult
 {
